@@ -1,0 +1,1 @@
+"""Flow analytics: polars, pure functions of stored rows and an as-of date. No httpx, no textual."""

@@ -1,0 +1,129 @@
+"""The `flowtape snapshot --json` document: every figure with its date, in US$ millions, dates ISO."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any, Iterable
+
+from sources.farside import ATTRIBUTION
+from sources.sanitize import clean
+from sources.store import Store
+
+from .flows import AssetReport, DayRecord, MonthRecord, Week, asset_report
+from .frames import load_asset
+
+SCHEMA = "flowtape.snapshot/1"
+
+
+def _day(rec: DayRecord | None, key: str = "total_usd_m") -> dict | None:
+    return None if rec is None else {"date": rec.date.isoformat(), key: rec.usd_m}
+
+
+def _month(rec: MonthRecord | None) -> dict | None:
+    return None if rec is None else {"month": rec.month, "total_usd_m": rec.total_usd_m}
+
+
+def _week(w: Week, *, with_end: bool) -> dict:
+    out: dict[str, Any] = {"start": w.start.isoformat()}
+    if with_end:
+        out["end"] = w.end.isoformat()
+    out.update(total_usd_m=w.total_usd_m, sessions=w.sessions)
+    return out
+
+
+def asset_document(r: AssetReport) -> dict[str, Any]:
+    latest = None
+    if r.latest:
+        latest = {
+            "date": r.latest.date.isoformat(),
+            "total_usd_m": r.latest.total_usd_m,
+            "provisional": r.latest.provisional,
+            "funds": r.latest.funds,
+            "missing_funds": list(r.latest.missing),
+        }
+    mtd = r.month_to_date
+    return {
+        "latest": latest,
+        "latest_complete_date": r.latest_complete.isoformat() if r.latest_complete else None,
+        "month_to_date": {
+            "month": mtd.month,
+            "total_usd_m": mtd.total_usd_m,
+            "sessions": mtd.sessions,
+            "sessions_left": mtd.sessions_left,
+            "projected_usd_m": mtd.projected_usd_m,
+            "projection_basis": "month-end projection at the month-to-date pace per session; not data",
+            "passed_record_outflow_month": r.mtd_passed_record_outflow,
+            "passed_record_inflow_month": r.mtd_passed_record_inflow,
+        },
+        "record_outflow_month": _month(r.record_outflow_month),
+        "record_inflow_month": _month(r.record_inflow_month),
+        "record_outflow_day": _day(r.record_outflow_day),
+        "record_inflow_day": _day(r.record_inflow_day),
+        "latest_sets_record_outflow_day": r.latest_sets_record_outflow_day,
+        "latest_sets_record_inflow_day": r.latest_sets_record_inflow_day,
+        "fund_records": {
+            fund: None
+            if rec is None
+            else {
+                "max_outflow": _day(rec.max_outflow, "usd_m"),
+                "max_inflow": _day(rec.max_inflow, "usd_m"),
+                "latest_sets_outflow": rec.latest_sets_outflow,
+                "latest_sets_inflow": rec.latest_sets_inflow,
+            }
+            for fund, rec in r.fund_records.items()
+        },
+        "streak": dataclasses.asdict(r.streak),
+        "week_to_date": _week(r.week_to_date, with_end=False),
+        "last_week": _week(r.last_week, with_end=True),
+        "cumulative_usd_m": r.cumulative_usd_m,
+        "cumulative_by_fund_usd_m": r.cumulative_by_fund,
+        "fund_month_to_date_usd_m": r.fund_mtd_usd_m,
+        "fund_share_of_month_to_date_pct": r.fund_share_mtd_pct,
+    }
+
+
+def combined_week(weeks: Iterable[Week]) -> Week | None:
+    weeks = list(weeks)
+    if not weeks:
+        return None
+    totals = [w.total_usd_m for w in weeks if w.total_usd_m is not None]
+    return Week(weeks[0].start, weeks[0].end, round(sum(totals), 1) if totals else None, max(w.sessions for w in weeks))
+
+
+def build_snapshot(
+    store: Store,
+    *,
+    as_of: dt.date,
+    mode: str,
+    assets: Iterable[str],
+    streak_size_usd_m: float,
+    now: dt.datetime,
+    notice: str | None = None,
+) -> dict[str, Any]:
+    reports = {a: asset_report(load_asset(store, a), as_of, streak_size_usd_m=streak_size_usd_m) for a in assets}
+    sources = {
+        sid: {k: (clean(v) if isinstance(v, str) else v) for k, v in status.items()} for sid, status in store.all_status().items()
+    }
+    wtd = combined_week(r.week_to_date for r in reports.values())
+    last = combined_week(r.last_week for r in reports.values())
+    doc: dict[str, Any] = {
+        "schema": SCHEMA,
+        "generated_at": now.astimezone(dt.timezone.utc).isoformat(timespec="seconds"),
+        "as_of": as_of.isoformat(),
+        "mode": mode,
+    }
+    if notice:
+        doc["notice"] = notice
+    doc.update(
+        attribution=ATTRIBUTION,
+        units="US$ millions",
+        store={"path": str(store.path), "readonly": store.readonly, "notices": list(store.notices)},
+        sources=sources,
+        assets={a: asset_document(r) for a, r in reports.items()},
+        all_assets={
+            "week_to_date": _week(wtd, with_end=False) if wtd else None,
+            "last_week": _week(last, with_end=True) if last else None,
+        },
+    )
+    return doc

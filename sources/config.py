@@ -1,0 +1,139 @@
+"""User configuration: TOML at the platform config dir (or $FLOWTAPE_CONFIG), validated into frozen dataclasses.
+
+Unknown keys are errors (a typo must not silently fall back to a default), and every error names the
+file, the key and what was expected.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+from urllib.parse import urlsplit
+
+import platformdirs
+
+APP = "flowtape"
+
+
+class ConfigError(ValueError):
+    """The configuration file is unusable; the message names the file, the key and the expectation."""
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    name: str
+    base_url: str
+    interval: float  # seconds between polls (jittered)
+    enabled: bool = True
+    deadline: float = 30.0  # seconds for one whole poll, all requests included
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None
+    sources: Mapping[str, SourceConfig]
+    streak_size_usd_m: float = 200.0  # the "green sessions of >= $200M" size used by streak counts
+
+    def source(self, name: str) -> SourceConfig:
+        return self.sources[name]
+
+    def with_source(self, name: str, **changes: Any) -> "Config":
+        sources = dict(self.sources)
+        sources[name] = replace(sources[name], **changes)
+        return replace(self, sources=MappingProxyType(sources))
+
+
+DEFAULT_SOURCES = {
+    "farside": SourceConfig("farside", "https://farside.co.uk", interval=900.0),
+}
+
+_SOURCE_KEYS = {"base_url", "interval", "enabled", "deadline"}
+_ANALYTICS_KEYS = {"streak_size_usd_m"}
+
+
+def default_config_path() -> Path:
+    env = os.environ.get("FLOWTAPE_CONFIG")
+    if env:
+        return Path(env).expanduser()
+    return platformdirs.user_config_path(APP) / "config.toml"
+
+
+def default_db_path() -> Path:
+    return platformdirs.user_data_path(APP) / "flowtape.db"
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Load and validate the config; a missing default file means all defaults."""
+    explicit = path is not None or "FLOWTAPE_CONFIG" in os.environ
+    path = path or default_config_path()
+    if not path.exists():
+        if explicit:
+            raise ConfigError(f"{path}: no such file (FLOWTAPE_CONFIG or --config points at it)")
+        return Config(path=None, sources=MappingProxyType(dict(DEFAULT_SOURCES)))
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read it ({exc})") from None
+    return parse_config(raw, path)
+
+
+def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
+    _only(raw, {"sources", "analytics"}, path, "")
+    sources = dict(DEFAULT_SOURCES)
+    for name, table in _table(raw, "sources", path, "").items():
+        if name not in DEFAULT_SOURCES:
+            raise ConfigError(f"{path}: sources.{name}: unknown source (known: {', '.join(sorted(DEFAULT_SOURCES))})")
+        key = f"sources.{name}"
+        table = _table(raw["sources"], name, path, "sources.")
+        _only(table, _SOURCE_KEYS, path, key + ".")
+        base = sources[name]
+        sources[name] = SourceConfig(
+            name=name,
+            base_url=_url(table.get("base_url", base.base_url), path, f"{key}.base_url"),
+            interval=_number(table.get("interval", base.interval), path, f"{key}.interval", "seconds", minimum=5),
+            enabled=_bool(table.get("enabled", base.enabled), path, f"{key}.enabled"),
+            deadline=_number(table.get("deadline", base.deadline), path, f"{key}.deadline", "seconds", minimum=1),
+        )
+    analytics = _table(raw, "analytics", path, "")
+    _only(analytics, _ANALYTICS_KEYS, path, "analytics.")
+    size = _number(analytics.get("streak_size_usd_m", 200.0), path, "analytics.streak_size_usd_m", "US$ millions", minimum=0)
+    return Config(path=path, sources=MappingProxyType(sources), streak_size_usd_m=size)
+
+
+def _table(raw: Mapping[str, Any], key: str, path: Path, prefix: str) -> Mapping[str, Any]:
+    value = raw.get(key, {})
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{path}: {prefix}{key}: expected a table ([{prefix}{key}]), got {type(value).__name__}")
+    return value
+
+
+def _only(table: Mapping[str, Any], allowed: set[str], path: Path, prefix: str) -> None:
+    for key in table:
+        if key not in allowed:
+            raise ConfigError(f"{path}: {prefix}{key}: unknown key (expected one of: {', '.join(sorted(allowed))})")
+
+
+def _number(value: Any, path: Path, key: str, unit: str, *, minimum: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < minimum:
+        raise ConfigError(f"{path}: {key}: expected a number of {unit} >= {minimum:g}, got {value!r}")
+    return float(value)
+
+
+def _bool(value: Any, path: Path, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{path}: {key}: expected true or false, got {value!r}")
+    return value
+
+
+def _url(value: Any, path: Path, key: str) -> str:
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigError(f"{path}: {key}: expected an http(s) URL like \"https://farside.co.uk\", got {value!r}")
+    return value.rstrip("/")

@@ -1,0 +1,197 @@
+"""Farside fetchers: one poll of one asset = (history backfill while the store lacks it) + recent table.
+
+A poll is bounded by the source's deadline, parses off the event loop, validates the table's shape
+against what is stored (a page that would shrink history is refused), writes one transaction, and
+records the outcome in the source status. A failure never touches stored history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import math
+import random
+import sqlite3
+from dataclasses import dataclass
+
+import httpx
+
+from .calendar import from_iso, new_york_today, previous_trading_day, is_trading_day, to_iso
+from .config import SourceConfig
+from .farside_parse import NoTableError, ParseError, parse_farside
+from .http import FetchError, RateLimitedError, fetch_text
+from .records import TOTAL, FlowTable
+from .schedule import next_attempt
+from .store import Store, StoreError
+
+RECENT_PATHS = {"btc": "/btc/", "eth": "/eth/", "sol": "/sol/"}
+HISTORY_PATHS = {
+    "btc": "/bitcoin-etf-flow-all-data/",
+    "eth": "/ethereum-etf-flow-all-data/",
+    "sol": "/solana-etf-flow-all-data/",  # unverified upstream: a 404 just means "no history page"
+}
+ATTRIBUTION = "Source: Farside Investors"
+
+
+def source_id(asset: str) -> str:
+    return f"farside_{asset}"
+
+
+def history_key(asset: str) -> str:
+    return f"farside_history:{asset}"
+
+
+@dataclass(frozen=True)
+class PollOutcome:
+    source: str
+    state: str
+    error: str | None = None
+    sessions_written: int = 0
+    revisions: int = 0
+    warning: str | None = None
+    skipped: bool = False
+
+
+async def poll_farside(
+    client: httpx.AsyncClient,
+    store: Store,
+    cfg: SourceConfig,
+    asset: str,
+    *,
+    now: dt.datetime | None = None,
+    rng: random.Random | None = None,
+) -> PollOutcome:
+    """Poll one asset once and persist the outcome. Never raises for upstream or parse faults."""
+    sid = source_id(asset)
+    now = now or dt.datetime.now(dt.timezone.utc)
+    status = store.status(sid)
+    ban_until = from_iso(status.get("ban_until"))
+    if ban_until and now < ban_until:
+        return PollOutcome(sid, str(status.get("state")), status.get("last_error"), skipped=True)  # type: ignore[arg-type]
+    store.set_status(sid, last_attempt=to_iso(now))
+    failures = int(status.get("failures") or 0)
+    try:
+        async with asyncio.timeout(cfg.deadline):
+            written, revisions, warning = await _poll(client, store, cfg, asset, now)
+    except (FetchError, ParseError, TimeoutError, StoreError, sqlite3.Error) as exc:
+        state, message, retry_at = _classify(exc, cfg)
+        failures += 1
+        store.set_status(
+            sid,
+            state=state,
+            failures=failures,
+            last_error=message,
+            ban_until=to_iso(retry_at) if retry_at else None,
+            next_attempt=to_iso(next_attempt(now, interval=cfg.interval, failures=failures, state=state, retry_at=retry_at, rng=rng)),
+        )
+        return PollOutcome(sid, state, message)
+    state = "stale" if warning and warning.startswith("newest row") else "ok"
+    store.set_status(
+        sid,
+        state=state,
+        failures=0,
+        last_success=to_iso(now),
+        last_error=None,
+        ban_until=None,
+        warning=warning,
+        next_attempt=to_iso(next_attempt(now, interval=cfg.interval, failures=0, state=state, rng=rng)),
+    )
+    return PollOutcome(sid, state, None, written, revisions, warning)
+
+
+def _classify(exc: BaseException, cfg: SourceConfig) -> tuple[str, str, dt.datetime | None]:
+    if isinstance(exc, RateLimitedError):
+        return exc.state, str(exc), exc.retry_at
+    if isinstance(exc, FetchError):
+        return exc.state, str(exc), None
+    if isinstance(exc, NoTableError):
+        return "blocked", "no flow table on the page (bot challenge?)", None
+    if isinstance(exc, ParseError):
+        return "error", f"parse error: {exc}", None
+    if isinstance(exc, TimeoutError):
+        return "error", f"no complete answer within {cfg.deadline:g}s", None
+    return "error", f"store: {exc}", None
+
+
+async def _fetch_table(client: httpx.AsyncClient, url: str, asset: str, cfg: SourceConfig, now: dt.datetime) -> FlowTable:
+    text = await fetch_text(client, url, deadline=cfg.deadline, now=now)
+    return await asyncio.to_thread(parse_farside, text, asset)
+
+
+async def _poll(client, store: Store, cfg: SourceConfig, asset: str, now: dt.datetime) -> tuple[int, int, str | None]:
+    written = revisions = 0
+    notes: list[str] = []
+    if store.meta(history_key(asset)) is None:
+        try:
+            history = await _fetch_table(client, cfg.base_url + HISTORY_PATHS[asset], asset, cfg, now)
+        except FetchError as exc:
+            if str(exc) == "HTTP 404":
+                store.set_meta(history_key(asset), "none")  # no all-data page for this asset: recent only
+            else:
+                notes.append(f"history backfill failed ({exc}); will retry")
+        else:
+            result = await _store_table(store, history, now)
+            written, revisions = written + result[0], revisions + result[1]
+            store.set_meta(history_key(asset), "complete")
+    table = await _fetch_table(client, cfg.base_url + RECENT_PATHS[asset], asset, cfg, now)
+    result = await _store_table(store, table, now)
+    written, revisions = written + result[0], revisions + result[1]
+    if store.meta(history_key(asset)) == "complete":
+        notes.extend(footer_mismatches(store, table))
+    stale = _staleness(table, now)
+    if stale:
+        notes.insert(0, stale)
+    return written, revisions, "; ".join(notes) or None
+
+
+async def _store_table(store: Store, table: FlowTable, now: dt.datetime) -> tuple[int, int]:
+    if table.rows:
+        first, last = table.rows[0].date.isoformat(), table.rows[-1].date.isoformat()
+        held = store.session_count(table.asset, first, last)
+        if held > len(table.rows):
+            raise ParseError(f"page has {len(table.rows)} sessions from {first} to {last}, the store holds {held}: refused")
+    result = await asyncio.to_thread(store.write_table, table, source=source_id(table.asset), fetched_at=now)
+    return result.sessions, result.revisions
+
+
+def _staleness(table: FlowTable, now: dt.datetime) -> str | None:
+    """A successful fetch whose newest row is more than one session behind is suspect, not ok."""
+    if not table.rows:
+        return "newest row: none (empty table)"
+    today = new_york_today(now)
+    expected = today if is_trading_day(today) else previous_trading_day(today)
+    newest = table.rows[-1].date
+    if newest < previous_trading_day(expected):
+        return f"newest row is {newest.isoformat()}, expected {previous_trading_day(expected).isoformat()} or later"
+    return None
+
+
+def footer_mismatches(store: Store, table: FlowTable) -> list[str]:
+    """Compare the page's all-history footer (Total/Maximum/Minimum) with the store's own aggregates."""
+    if not table.footer:
+        return []
+    by_fund: dict[str, list[float]] = {}
+    for _, _, fund, value in store.flows(table.asset):
+        if value is not None:
+            by_fund.setdefault(fund, []).append(value)
+    by_fund[TOTAL] = [t for _, _, t, _ in store.sessions(table.asset) if t is not None]
+    problems = []
+    for label, values in table.footer.items():
+        for fund, published in values.items():
+            ours = by_fund.get(fund)
+            if published is None or not ours:
+                continue
+            if label == "Total":
+                mine, tol = sum(ours), 1.0 + 0.15 * math.sqrt(len(ours))  # footer totals are whole millions
+            elif label == "Maximum":
+                mine, tol = max(ours), 0.051
+            elif label == "Minimum":
+                mine, tol = min(ours), 0.051
+            else:
+                continue
+            if abs(mine - published) > tol:
+                problems.append(f"footer {label} {fund} {published:,.1f} vs stored {mine:,.1f}")
+    if problems:
+        extra = f" (+{len(problems) - 3} more)" if len(problems) > 3 else ""
+        return ["cross-check: " + "; ".join(problems[:3]) + extra]
+    return []

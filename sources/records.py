@@ -1,0 +1,30 @@
+"""Plain records that sources produce and the store persists (no polars, no textual)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+ASSETS = ("btc", "eth", "sol")
+TOTAL = "TOTAL"  # the pseudo-fund under which a day's published Total is stored
+
+
+@dataclass(frozen=True)
+class FlowRow:
+    """One Farside session row: per-fund flows in US$m (None = `-`, no data) and the published Total."""
+
+    date: dt.date
+    funds: dict[str, float | None]
+    total: float | None
+    provisional: bool = False
+    missing: tuple[str, ...] = ()  # funds that reported recently but show `-` on this row
+
+
+@dataclass(frozen=True)
+class FlowTable:
+    """A parsed Farside table: tickers in page order, session rows (oldest first), footer rows."""
+
+    asset: str
+    tickers: tuple[str, ...]
+    rows: tuple[FlowRow, ...]
+    footer: dict[str, dict[str, float | None]] = field(default_factory=dict)

@@ -1,0 +1,295 @@
+"""The SQLite store: flow history, revisions and source status, in one local file.
+
+Per RELIABILITY.md: WAL, synchronous=FULL, one writer connection guarded by an OS file lock (a second
+process opens read-only and says so), one transaction per poll batch, idempotent upserts, revisions
+kept. A file at the path that is not a healthy SQLite database is moved aside, never deleted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import os
+import sqlite3
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .records import TOTAL, FlowTable
+
+SCHEMA_VERSION = 1
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+    asset TEXT NOT NULL, date TEXT NOT NULL, total_usd_m REAL, provisional INTEGER NOT NULL,
+    source TEXT NOT NULL, fetched_at TEXT NOT NULL, PRIMARY KEY (asset, date));
+CREATE TABLE IF NOT EXISTS flows (
+    asset TEXT NOT NULL, date TEXT NOT NULL, fund TEXT NOT NULL, usd_m REAL,
+    PRIMARY KEY (asset, date, fund));
+CREATE TABLE IF NOT EXISTS revisions (
+    asset TEXT NOT NULL, date TEXT NOT NULL, fund TEXT NOT NULL,
+    old_usd_m REAL, new_usd_m REAL, seen_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS funds (
+    asset TEXT NOT NULL, fund TEXT NOT NULL, position INTEGER NOT NULL, PRIMARY KEY (asset, fund));
+CREATE TABLE IF NOT EXISTS source_status (
+    source TEXT PRIMARY KEY, state TEXT NOT NULL, last_success TEXT, last_attempt TEXT,
+    next_attempt TEXT, failures INTEGER NOT NULL DEFAULT 0, last_error TEXT, ban_until TEXT,
+    warning TEXT);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+"""
+
+STATUS_FIELDS = ("state", "last_success", "last_attempt", "next_attempt", "failures", "last_error", "ban_until", "warning")
+
+
+class StoreError(RuntimeError):
+    """The store cannot be opened or written; the message says what to do."""
+
+
+@dataclass
+class WriteResult:
+    sessions: int = 0  # session rows new or changed
+    revisions: int = 0  # published values that changed after we had stored them
+
+
+@dataclass
+class Store:
+    path: Path
+    readonly: bool
+    notices: list[str] = field(default_factory=list)
+    _conn: sqlite3.Connection | None = None
+    _lock_fd: int | None = None
+    _write_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # ---- opening -------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], *, readonly: bool = False) -> "Store":
+        path = Path(path).expanduser()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the folder for the store {path}: {exc.strerror}") from None
+        store = cls(path=path, readonly=readonly)
+        if not readonly and not store._take_writer_lock():
+            store.readonly = True
+            store.notices.append(f"another flowtape process is writing to {path}; this one is read-only")
+        if store.readonly:
+            store._check_readable()
+        else:
+            store._open_writer()
+        return store
+
+    def _take_writer_lock(self) -> bool:
+        try:
+            fd = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise StoreError(f"cannot create the lock file beside {self.path}: {exc.strerror}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False
+        self._lock_fd = fd
+        return True
+
+    def _open_writer(self) -> None:
+        problem = _health_problem(self.path)
+        if problem:
+            aside = self._move_aside()
+            self.notices.append(f"the store {self.path} was {problem}; it was moved to {aside} and a new one started")
+        try:
+            conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=5.0)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA busy_timeout=5000")
+            conn.executescript(_SCHEMA)
+            conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the store {self.path}: {exc}. Check the disk and permissions, or pass --db PATH") from None
+        self._conn = conn
+
+    def _check_readable(self) -> None:
+        if not self.path.exists():
+            return
+        problem = _health_problem(self.path)
+        if problem:
+            raise StoreError(f"the store {self.path} is {problem}, and another process holds it; stop that process and retry")
+
+    def _move_aside(self) -> Path:
+        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        os.replace(self.path, aside)
+        for suffix in ("-wal", "-shm"):
+            side = Path(f"{self.path}{suffix}")
+            if side.exists():
+                os.replace(side, Path(f"{aside}{suffix}"))
+        return aside
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing the descriptor releases the flock
+            self._lock_fd = None
+
+    # ---- reading (a short-lived connection per call: safe from any thread) ----------------
+    def _reader(self) -> sqlite3.Connection:
+        if not self.path.exists():
+            conn = sqlite3.connect(":memory:")
+            conn.executescript(_SCHEMA)
+            return conn
+        conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=5.0)
+        conn.execute("PRAGMA busy_timeout=5000")
+        return conn
+
+    def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        conn = self._reader()
+        try:
+            return conn.execute(sql, params).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return []  # a read-only view of a store that was never written
+            raise
+        finally:
+            conn.close()
+
+    def sessions(self, asset: str | None = None) -> list[tuple[str, str, float | None, bool]]:
+        """(asset, ISO date, published total, provisional), oldest first."""
+        where, params = ("WHERE asset = ?", (asset,)) if asset else ("", ())
+        rows = self._query(f"SELECT asset, date, total_usd_m, provisional FROM sessions {where} ORDER BY asset, date", params)
+        return [(a, d, t, bool(p)) for a, d, t, p in rows]
+
+    def flows(self, asset: str | None = None) -> list[tuple[str, str, str, float | None]]:
+        """(asset, ISO date, fund, US$m or None), oldest first."""
+        where, params = ("WHERE asset = ?", (asset,)) if asset else ("", ())
+        return self._query(f"SELECT asset, date, fund, usd_m FROM flows {where} ORDER BY asset, date, fund", params)
+
+    def funds(self, asset: str) -> list[str]:
+        return [r[0] for r in self._query("SELECT fund FROM funds WHERE asset = ? ORDER BY position", (asset,))]
+
+    def revisions(self, asset: str | None = None) -> list[tuple[str, str, str, float | None, float | None, str]]:
+        where, params = ("WHERE asset = ?", (asset,)) if asset else ("", ())
+        return self._query(f"SELECT asset, date, fund, old_usd_m, new_usd_m, seen_at FROM revisions {where} ORDER BY rowid", params)
+
+    def session_count(self, asset: str, first: str, last: str) -> int:
+        rows = self._query("SELECT COUNT(*) FROM sessions WHERE asset = ? AND date BETWEEN ? AND ?", (asset, first, last))
+        return int(rows[0][0]) if rows else 0
+
+    def meta(self, key: str) -> str | None:
+        rows = self._query("SELECT value FROM meta WHERE key = ?", (key,))
+        return rows[0][0] if rows else None
+
+    def status(self, source: str) -> dict[str, object]:
+        rows = self._query(f"SELECT {', '.join(STATUS_FIELDS)} FROM source_status WHERE source = ?", (source,))
+        return dict(zip(STATUS_FIELDS, rows[0])) if rows else {}
+
+    def all_status(self) -> dict[str, dict[str, object]]:
+        rows = self._query(f"SELECT source, {', '.join(STATUS_FIELDS)} FROM source_status ORDER BY source")
+        return {r[0]: dict(zip(STATUS_FIELDS, r[1:])) for r in rows}
+
+    # ---- writing (one writer; each call is one transaction) -------------------------------
+    def _writer(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreError(f"the store {self.path} is open read-only in this process")
+        return self._conn
+
+    def write_table(self, table: FlowTable, *, source: str, fetched_at: dt.datetime) -> WriteResult:
+        """Upsert every session of a parsed table in one transaction, keeping revisions.
+
+        A stored number is never replaced by `-` (missing): a fund that shows `-` today on a day we
+        already hold keeps its value."""
+        seen = fetched_at.isoformat(timespec="seconds")
+        result = WriteResult()
+        with self._write_lock:
+            conn = self._writer()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                for pos, fund in enumerate(table.tickers):
+                    conn.execute(
+                        "INSERT INTO funds VALUES (?, ?, ?) ON CONFLICT(asset, fund) DO UPDATE SET position = excluded.position",
+                        (table.asset, fund, pos),
+                    )
+                for row in table.rows:
+                    day = row.date.isoformat()
+                    changed = self._upsert_value(conn, table.asset, day, TOTAL, row.total, seen, result)
+                    old = conn.execute(
+                        "SELECT provisional FROM sessions WHERE asset = ? AND date = ?", (table.asset, day)
+                    ).fetchone()
+                    for fund, value in row.funds.items():
+                        changed |= self._upsert_value(conn, table.asset, day, fund, value, seen, result)
+                    if old is None or changed or bool(old[0]) != row.provisional:
+                        result.sessions += 1
+                        conn.execute(
+                            "UPDATE sessions SET provisional = ?, source = ?, fetched_at = ? WHERE asset = ? AND date = ?",
+                            (int(row.provisional), source, seen, table.asset, day),
+                        )
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:  # after SQLITE_FULL/IOERR the transaction may already be gone
+                    conn.execute("ROLLBACK")
+                raise
+        return result
+
+    @staticmethod
+    def _upsert_value(conn, asset, day, fund, value, seen, result) -> bool:
+        if fund == TOTAL:
+            cur = conn.execute("SELECT total_usd_m FROM sessions WHERE asset = ? AND date = ?", (asset, day)).fetchone()
+            if cur is None:
+                conn.execute("INSERT INTO sessions VALUES (?, ?, ?, 0, '', ?)", (asset, day, value, seen))
+                return True
+            update = "UPDATE sessions SET total_usd_m = ? WHERE asset = ? AND date = ?"
+            params: tuple = (value, asset, day)
+        else:
+            cur = conn.execute("SELECT usd_m FROM flows WHERE asset = ? AND date = ? AND fund = ?", (asset, day, fund)).fetchone()
+            if cur is None:
+                conn.execute("INSERT INTO flows VALUES (?, ?, ?, ?)", (asset, day, fund, value))
+                return True
+            update = "UPDATE flows SET usd_m = ? WHERE asset = ? AND date = ? AND fund = ?"
+            params = (value, asset, day, fund)
+        old = cur[0]
+        if value is None or old == value:
+            return False
+        if old is not None:
+            result.revisions += 1
+            conn.execute("INSERT INTO revisions VALUES (?, ?, ?, ?, ?, ?)", (asset, day, fund, old, value, seen))
+        conn.execute(update, params)
+        return True
+
+    def set_status(self, source: str, **values: object) -> None:
+        unknown = set(values) - set(STATUS_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown status fields: {sorted(unknown)}")
+        current = self.status(source) or {"state": "starting", "failures": 0}
+        current.update(values)
+        with self._write_lock:
+            self._writer().execute(
+                f"INSERT OR REPLACE INTO source_status (source, {', '.join(STATUS_FIELDS)}) VALUES (?{', ?' * len(STATUS_FIELDS)})",
+                (source, *(current.get(f) for f in STATUS_FIELDS)),
+            )
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._write_lock:
+            self._writer().execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+
+def _health_problem(path: Path) -> str | None:
+    """None if `path` is absent, empty or a healthy SQLite database; else what is wrong with it."""
+    try:
+        if not path.exists() or path.stat().st_size == 0:
+            return None
+        with open(path, "rb") as fh:
+            if fh.read(16) != SQLITE_MAGIC:
+                return "not an SQLite database"
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5.0)
+        try:
+            result = conn.execute("PRAGMA quick_check").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        return f"unreadable ({exc})"
+    except OSError as exc:
+        raise StoreError(f"cannot read the store {path}: {exc.strerror}") from None
+    if not result or result[0] != "ok":
+        return f"corrupt (integrity check: {result[0] if result else 'no answer'})"
+    return None
