@@ -113,7 +113,10 @@ class Store:
             return
         problem = _health_problem(self.path)
         if problem:
-            raise StoreError(f"the store {self.path} is {problem}, and another process holds it; stop that process and retry")
+            raise StoreError(
+                f"the store {self.path} is {problem}; run flowtape without --offline, with no other flowtape "
+                "running, to move it aside and start a new one (nothing is deleted)"
+            )
 
     def _move_aside(self) -> Path:
         stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
