@@ -5,14 +5,28 @@ from pathlib import Path
 
 import pytest
 
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
-SAMPLES = SHARED / "samples"
+import os
+
+
+def _find_samples() -> Path | None:
+    """../shared/samples beside the checkout (as in CI), or $FLOWTAPE_SAMPLES."""
+    if os.environ.get("FLOWTAPE_SAMPLES"):
+        return Path(os.environ["FLOWTAPE_SAMPLES"])
+    for parent in Path(__file__).resolve().parents:
+        if (parent / "shared" / "samples").is_dir():
+            return parent / "shared" / "samples"
+    return None
+
+
+SAMPLES = _find_samples()
 
 
 def sample(name: str) -> str:
-    path = SAMPLES / name
-    if not path.exists():
-        pytest.skip(f"shared sample {name} not available")
+    path = SAMPLES / name if SAMPLES else None
+    if path is None or not path.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"shared sample {name} not found beside the checkout; CI must have ../shared")
+        pytest.skip(f"shared sample {name} not available (set FLOWTAPE_SAMPLES)")
     return path.read_text(encoding="utf-8")
 
 
