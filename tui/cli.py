@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import datetime as dt
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -78,6 +79,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StoreError as exc:
         print(f"flowtape: {exc}", file=sys.stderr)
         return EXIT_FAILURE
+    except BrokenPipeError:  # `flowtape snapshot --json | head`: the reader left; not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def snapshot(args: argparse.Namespace, config: Config) -> int:
