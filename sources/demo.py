@@ -19,7 +19,7 @@ from .farside_render import render_page
 DEMO_BASE_URL = "https://demo.flowtape.invalid"
 # The demo's clock: Monday 24 Nov 2025, 17:00 New York, with that day half reported.
 DEMO_NOW = dt.datetime(2025, 11, 24, 22, 0, tzinfo=dt.timezone.utc)
-DEMO_NOTICE = "DEMO: replayed sample data (partly illustrative), not live markets"
+DEMO_NOTICE = "replayed sample data, partly illustrative"
 RECENT_ROWS = 15
 
 

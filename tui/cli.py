@@ -13,6 +13,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import NoReturn, Sequence
 
@@ -48,9 +49,14 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--demo", action="store_true", help="replay the bundled demo dataset (no network, clearly labelled)")
 
 
+def _dashboard_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-mouse", action="store_true", help="do not capture the mouse (keyboard only)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="flowtape", description="Terminal monitor for the crypto ETF flow tape.")
     _common(parser)
+    _dashboard_flags(parser)
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     snap = sub.add_parser("snapshot", help="refresh once, print one JSON document, exit")
     _common(snap)
@@ -74,8 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "snapshot":
             return snapshot(args, config)
-        print("flowtape: the dashboard is not built yet; use `flowtape snapshot --json`", file=sys.stderr)
-        return EXIT_USAGE
+        return dashboard(args, config)
     except StoreError as exc:
         print(f"flowtape: {exc}", file=sys.stderr)
         return EXIT_FAILURE
@@ -84,38 +89,82 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
+class Session:
+    """What both commands need: mode, clock, transport and store path (demo: a temporary store)."""
+
+    def __init__(self, args: argparse.Namespace, config: Config) -> None:
+        self.config = config
+        self.transport = None
+        self.notice: str | None = None
+        self._tmp: tempfile.TemporaryDirectory | None = None
+        self.db = args.db
+        if args.demo:
+            from sources.demo import DEMO_BASE_URL, DEMO_NOTICE, DEMO_NOW, demo_transport
+
+            started, self.started_at = time.monotonic(), DEMO_NOW
+            # The demo's clock starts at its frozen "now" and then runs, so ages tick naturally.
+            self.clock = lambda: DEMO_NOW + dt.timedelta(seconds=time.monotonic() - started)
+            self.transport, self.notice, self.mode = demo_transport(), DEMO_NOTICE, "demo"
+            self.config = config.with_source("farside", base_url=DEMO_BASE_URL, enabled=True)
+            if self.db is None:
+                self._tmp = tempfile.TemporaryDirectory(prefix="flowtape-demo-")
+                self.db = Path(self._tmp.name) / "demo.db"
+        else:
+            self.clock = lambda: dt.datetime.now(dt.timezone.utc)
+            self.started_at = self.clock()
+            self.mode = "offline" if args.offline else "live"
+        self.db = self.db or default_db_path()
+
+    def open_store(self) -> Store:
+        return Store.open(self.db, readonly=self.mode == "offline")
+
+    def close(self) -> None:
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+
+def dashboard(args: argparse.Namespace, config: Config) -> int:
+    session = Session(args, config)
+    store = session.open_store()
+    try:
+        from .app import FlowtapeApp  # textual loads only for the dashboard
+
+        app = FlowtapeApp(
+            store=store, config=session.config, mode=session.mode, transport=session.transport,
+            clock=session.clock, notice=session.notice,
+        )
+        app.run(mouse=not args.no_mouse)
+    finally:
+        store.close()
+        session.close()
+    return 0
+
+
 def snapshot(args: argparse.Namespace, config: Config) -> int:
     from analytics.snapshot import build_snapshot  # polars loads only when needed
     from sources.refresh import refresh_once
 
-    now = dt.datetime.now(dt.timezone.utc)
-    transport, notice, tmp = None, None, None
-    if args.demo:
-        from sources.demo import DEMO_BASE_URL, DEMO_NOTICE, DEMO_NOW, demo_transport
-
-        now, transport, notice, mode = DEMO_NOW, demo_transport(), DEMO_NOTICE, "demo"
-        config = config.with_source("farside", base_url=DEMO_BASE_URL, enabled=True)
-        if args.db is None:
-            tmp = tempfile.TemporaryDirectory(prefix="flowtape-demo-")
-            args.db = Path(tmp.name) / "demo.db"
-    else:
-        mode = "offline" if args.offline else "live"
+    session = Session(args, config)
+    now = session.started_at
     today = new_york_today(now)
     as_of = args.as_of or today
     if as_of > today:
+        session.close()
         print(f"flowtape: --as-of {as_of.isoformat()} is in the future (today in New York is {today.isoformat()})", file=sys.stderr)
         return EXIT_USAGE
-    store = Store.open(args.db or default_db_path(), readonly=args.offline and not args.demo)
     try:
-        if (args.demo or not args.offline) and not store.readonly:
-            asyncio.run(refresh_once(store, config, transport=transport, now=now))
-        doc = build_snapshot(
-            store, as_of=as_of, mode=mode, assets=ASSETS, streak_size_usd_m=config.streak_size_usd_m, now=now, notice=notice
-        )
+        store = session.open_store()
+        try:
+            if session.mode != "offline" and not store.readonly:
+                asyncio.run(refresh_once(store, session.config, transport=session.transport, now=now))
+            doc = build_snapshot(
+                store, as_of=as_of, mode=session.mode, assets=ASSETS, streak_size_usd_m=session.config.streak_size_usd_m,
+                now=now, notice=f"DEMO: {session.notice}" if session.notice else None,
+            )
+        finally:
+            store.close()
     finally:
-        store.close()
-        if tmp is not None:
-            tmp.cleanup()
+        session.close()
     json.dump(doc, sys.stdout, indent=2, ensure_ascii=True)
     sys.stdout.write("\n")
     return 0

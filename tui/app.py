@@ -1,0 +1,279 @@
+"""The flowtape dashboard: one screen over the store, fed by one long-lived worker per source.
+
+Data path (memray's model): workers poll and write the store -> analytics runs in a thread and returns
+frozen views -> panes diff them and repaint only what changed. The screen shows what the store holds
+at once and never waits on the network.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import signal
+from functools import partial
+from pathlib import Path
+from typing import Callable, Iterable
+
+import httpx
+from textual.app import App, ComposeResult, SystemCommand
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from analytics.dashboard import AssetView, load_views
+from sources.calendar import from_iso, new_york_today
+from sources.config import Config
+from sources.farside import poll_farside, source_id
+from sources.http import make_client
+from sources.records import ASSETS
+from sources.runner import SourceLoop
+from sources.store import Store
+
+from . import format as fmt
+from .bars import StatusBar, TitleBar
+from .commands import COMMANDS, bindings
+from .help import HelpScreen
+from .panes import FlowTapePane, GaugePane, Pane, PlaceholderPane, RecordsPane, TapeTable
+
+AGE_TICK_S = 15.0
+
+
+def system_clock() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class FlowtapeApp(App[None]):
+    CSS_PATH = Path(__file__).parent / "flowtape.tcss"
+    BINDINGS = bindings()
+    TITLE = "flowtape"
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        config: Config,
+        mode: str,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Callable[[], dt.datetime] = system_clock,
+        notice: str | None = None,
+        start_sources: bool = True,
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.config = config
+        self.mode = mode
+        self.transport = transport
+        self.clock = clock
+        self.notice = notice
+        self.start_sources = start_sources and mode != "offline"
+        self.asset = "btc"
+        self.as_of_pinned: dt.date | None = None  # None: follow today
+        self.views: dict[str, AssetView] = {}
+        self.dates: tuple[dt.date, ...] = ()
+        self.statuses: dict[str, dict] = {}
+        self.paused = False
+        self.loops: list[SourceLoop] = []
+        self.computations = 0
+        self._client: httpx.AsyncClient | None = None
+
+    # ---- layout ----------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield TitleBar(id="title")
+        with VerticalScroll(id="main", can_focus=False):
+            yield FlowTapePane("1 Flow tape", id="pane-1")
+            with Horizontal(id="middle"):
+                yield GaugePane("2 Month to date vs record", id="pane-2")
+                yield RecordsPane("3 Records, streaks, weeks", id="pane-3")
+            with Horizontal(id="lower"):
+                yield PlaceholderPane(
+                    "4 Derivatives", "Basis, funding and open interest: not connected yet.", id="pane-4"
+                )
+                yield PlaceholderPane(
+                    "5 Scenarios", "Rebuild / caution / snapback status: not connected yet.", id="pane-5"
+                )
+        yield StatusBar(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(TapeTable).focus()
+        self._show_title()
+        self.refresh_status()
+        self.recompute()  # what the store holds, at once
+        self.set_interval(AGE_TICK_S, self.refresh_status, name="age ticker")
+        if not self.is_headless:
+            try:  # the terminal went away (SSH dropped): exit cleanly
+                asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass
+        if self.start_sources:
+            self._start_sources()
+
+    async def on_unmount(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+
+    # ---- sources ---------------------------------------------------------------------------
+    def _start_sources(self) -> None:
+        farside = self.config.source("farside")
+        if not farside.enabled or self.store.readonly:
+            return
+        self._client = make_client(self.transport)
+        for asset in ASSETS:
+            loop = SourceLoop(
+                source_id(asset), partial(self._poll_farside, asset), self.store, clock=self.clock, on_outcome=self._on_outcome
+            )
+            self.loops.append(loop)
+            self.run_worker(loop.run(), name=f"source {source_id(asset)}", group="sources", exit_on_error=False)
+
+    async def _poll_farside(self, asset: str, now: dt.datetime):
+        return await poll_farside(self._client, self.store, self.config.source("farside"), asset, now=now)
+
+    def _on_outcome(self, outcome) -> None:
+        self.refresh_status()
+        if outcome.sessions_written or outcome.revisions:
+            self.recompute()
+
+    def refresh_status(self) -> None:
+        try:
+            self.statuses = self.store.all_status()
+        except Exception as exc:  # a store read failing must not take the screen down
+            self.notify(fmt.safe(f"store: {exc}").plain, severity="error")
+        self.query_one(StatusBar).show(self.statuses, self.clock(), mode=self.mode, paused=self.paused)
+        self._mark_stale()
+
+    # ---- analytics (off the event loop) ---------------------------------------------------------
+    def effective_as_of(self) -> dt.date:
+        return self.as_of_pinned or new_york_today(self.clock())
+
+    def recompute(self) -> None:
+        self.run_worker(self._compute(), group="analytics", exclusive=True, exit_on_error=False)
+
+    async def _compute(self) -> None:
+        as_of = self.effective_as_of()
+        views, dates = await asyncio.to_thread(
+            load_views, self.store, ASSETS, as_of, streak_size_usd_m=self.config.streak_size_usd_m
+        )
+        self.views, self.dates = views, dates
+        self.computations += 1
+        self.render_views()
+
+    async def settle(self) -> None:
+        """Wait for pending analytics (tests and benchmarks await this instead of sleeping)."""
+        await self.workers.wait_for_complete([w for w in self.workers if w.group == "analytics"])
+
+    def render_views(self) -> None:
+        view = self.views.get(self.asset)
+        weeks = self._combined_weeks()
+        with self.batch_update():
+            self.query_one(FlowTapePane).show(view)
+            self.query_one(GaugePane).show(view)
+            self.query_one(RecordsPane).show(view, weeks)
+            self._show_title()
+            self._mark_stale()
+
+    def _combined_weeks(self) -> tuple[float | None, float | None] | None:
+        if not self.views:
+            return None
+
+        def total(values: Iterable[float | None]) -> float | None:
+            present = [v for v in values if v is not None]
+            return round(sum(present), 1) if present else None
+
+        reports = [v.report for v in self.views.values()]
+        return total(r.week_to_date.total_usd_m for r in reports), total(r.last_week.total_usd_m for r in reports)
+
+    def _show_title(self) -> None:
+        self.query_one(TitleBar).show(
+            asset=self.asset, as_of=self.effective_as_of(), following=self.as_of_pinned is None, mode=self.mode, notice=self.notice
+        )
+
+    def _mark_stale(self) -> None:
+        note = self._stale_note(self.asset)
+        for pane in self.query(Pane):
+            if not isinstance(pane, PlaceholderPane):
+                pane.mark_stale(note)
+
+    def _stale_note(self, asset: str) -> str | None:
+        st = self.statuses.get(source_id(asset))
+        if not st:
+            return None
+        state = st.get("state")
+        last = from_iso(st.get("last_success"))
+        ago = f"last good {fmt.age((self.clock() - last).total_seconds())} ago" if last else "no good fetch yet"
+        if self.mode == "offline":
+            return f"offline, {ago}"
+        if state in ("ok", "starting", None):
+            return None
+        return f"farside {asset} {state}, {ago}"
+
+    # ---- actions (declared once in commands.py) -----------------------------------------------
+    def action_focus_pane(self, n: int) -> None:
+        if n == 1:
+            self.query_one(TapeTable).focus()
+        else:
+            self.query_one(f"#pane-{n}", Pane).focus()
+
+    def action_toggle_maximize(self) -> None:
+        screen = self.screen
+        if screen.maximized is not None:
+            screen.minimize()
+            return
+        if self.focused is not None and screen.maximize(self.focused):
+            if isinstance(screen.maximized, GaugePane):
+                screen.maximized.show_charts(self.views.get(self.asset))
+
+    def action_asset(self, asset: str) -> None:
+        if asset != self.asset:
+            self.asset = asset
+            self.render_views()
+            gauge = self.query_one(GaugePane)
+            if gauge.has_class("-maximized"):
+                gauge.show_charts(self.views.get(self.asset))
+
+    def action_step_as_of(self, step: int) -> None:
+        current = self.effective_as_of()
+        if step < 0:
+            earlier = [d for d in self.dates if d < current]
+            if not earlier:
+                self.bell()
+                return
+            self.as_of_pinned = earlier[-1]
+        else:
+            if self.as_of_pinned is None:
+                self.bell()
+                return
+            later = [d for d in self.dates if d > current and d <= new_york_today(self.clock())]
+            self.as_of_pinned = later[0] if later else None
+        self._show_title()
+        self.recompute()
+
+    def action_to_today(self) -> None:
+        if self.as_of_pinned is not None:
+            self.as_of_pinned = None
+            self._show_title()
+            self.recompute()
+
+    def action_refresh_now(self) -> None:
+        for loop in self.loops:
+            loop.refresh_now()
+        self.notify("Refreshing every source now", timeout=2)
+
+    def action_toggle_pause(self) -> None:
+        self.paused = not self.paused
+        for loop in self.loops:
+            loop.set_paused(self.paused)
+        self.refresh_status()
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(store_path=str(self.store.path), mode=self.mode, notices=list(self.store.notices)))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("refresh_now", "toggle_pause") and not self.loops:
+            return None  # offline, read-only or disabled: shown greyed out
+        return True
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for c in COMMANDS:
+            yield SystemCommand(c.label, c.help, partial(self.run_action, c.action))

@@ -1,0 +1,89 @@
+"""The title line (asset, as-of date, mode) and the status bar (each source's state and data age).
+
+Ages tick here, in small widgets, never inside the table: a tick repaints one line, and only when the
+text changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from rich.text import Text
+from textual.widgets import Static
+
+from sources.calendar import from_iso
+
+from . import format as fmt
+
+MODE_BADGES = {"demo": "DEMO", "offline": "OFFLINE"}
+
+
+class TitleBar(Static):
+    def show(self, *, asset: str, as_of: dt.date, following: bool, mode: str, notice: str | None) -> None:
+        out = Text()
+        out.append(" flowtape ", style="bold reverse")
+        out.append("  ")
+        for a in ("btc", "eth", "sol"):
+            out.append(f" {a.upper()} ", style="bold reverse" if a == asset else "dim")
+        out.append("   as of ")
+        out.append(fmt.day(as_of), style="bold")
+        out.append(" (latest)" if following else " (time travel: ] forward, t today)", style="dim" if following else "bold yellow")
+        badge = MODE_BADGES.get(mode)
+        if badge:
+            out.append("   ")
+            out.append(f" {badge} ", style="bold reverse yellow")
+            if notice:
+                out.append(" " + notice, style="yellow")
+        _update(self, out)
+
+
+class StatusBar(Static):
+    def show(self, statuses: dict[str, dict], now: dt.datetime, *, mode: str, paused: bool) -> None:
+        out = Text()
+        for i, (sid, st) in enumerate(sorted(statuses.items())):
+            out.append(" · " if i else " ")
+            out.append_text(source_text(sid, st, now))
+        if not statuses:
+            out.append(" sources: not polled yet" if mode != "offline" else " sources: offline, showing the store", style="dim")
+        if paused:
+            out.append("  ")
+            out.append(" PAUSED ", style="bold reverse")
+        badge = MODE_BADGES.get(mode)
+        if badge:
+            out.append("  ")
+            out.append(f" {badge} ", style="bold reverse yellow")
+        _update(self, out)
+
+
+def source_text(sid: str, st: dict, now: dt.datetime) -> Text:
+    """'farside btc: ok, 12m' / 'farside eth: blocked, retry 4m (HTTP 403 bot challenge)'."""
+    name = sid.replace("_", " ")
+    state = str(st.get("state") or "starting")
+    out = Text()
+    style = {"ok": "green", "stale": "yellow", "starting": "dim"}.get(state, "bold red")
+    out.append_text(fmt.safe(name, max_len=30))
+    out.append(": ")
+    out.append(state, style=style)
+    last = from_iso(st.get("last_success"))
+    retry = from_iso(st.get("ban_until")) or from_iso(st.get("next_attempt"))
+    if state in ("ok", "stale"):
+        if last:
+            out.append(f", {fmt.age((now - last).total_seconds())}")
+    else:
+        if retry and retry > now:
+            out.append(f", retry {fmt.age((retry - now).total_seconds())}")
+        if st.get("last_error"):
+            out.append(" (")
+            out.append_text(fmt.safe(st["last_error"], max_len=60))
+            out.append(")")
+        if last:
+            out.append(f", data {fmt.age((now - last).total_seconds())} old", style="dim")
+    return out
+
+
+def _update(widget: Static, text: Text) -> None:
+    """Repaint only when the text changed (layout=False: a fixed one-line height)."""
+    if getattr(widget, "_last_text", None) == text:
+        return
+    widget._last_text = text
+    widget.update(text, layout=False)

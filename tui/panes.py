@@ -1,0 +1,268 @@
+"""The dashboard panes. Each takes a frozen view and repaints only when it differs from the last one.
+
+Textual re-sends a widget's whole region on refresh and has no character diff, so "compare before you
+write" is how flowtape stays cheap over SSH (STYLE.md).
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static
+
+from analytics.dashboard import AssetView
+
+from . import format as fmt
+
+ASSET_NAMES = {"btc": "bitcoin", "eth": "ether", "sol": "solana"}
+
+
+class Pane(Vertical, can_focus=True):
+    """A bordered, focusable, maximizable pane. `renders` counts real repaints (the repaint budget test reads it)."""
+
+    ALLOW_MAXIMIZE = True
+
+    def __init__(self, title: str, *, id: str) -> None:
+        super().__init__(id=id, classes="pane")
+        self.border_title = title
+        self.renders = 0
+        self._shown: object = None
+
+    def changed(self, key: object) -> bool:
+        if key == self._shown:
+            return False
+        self._shown = key
+        self.renders += 1
+        return True
+
+    def mark_stale(self, note: str | None) -> None:
+        subtitle = f"STALE: {note}" if note else ""
+        if self.border_subtitle != subtitle:
+            self.border_subtitle = subtitle
+            self.set_class(bool(note), "-stale")
+
+
+class TapeTable(DataTable):
+    """The flow tape grid. Enter maximizes; Left/Right scroll when the table is wider than the pane,
+    otherwise they step the as-of date like everywhere else."""
+
+    BINDINGS = [Binding("enter", "app.toggle_maximize", show=False)]
+
+    def action_cursor_left(self) -> None:
+        if self.scroll_x > 0:
+            self.scroll_relative(x=-8, animate=False)
+        else:
+            self.app.run_action("step_as_of(-1)")
+
+    def action_cursor_right(self) -> None:
+        if self.scroll_x < self.max_scroll_x:
+            self.scroll_relative(x=8, animate=False)
+        else:
+            self.app.run_action("step_as_of(1)")
+
+
+class FlowTapePane(Pane, can_focus=False):
+    """Its table takes the focus (so the pane needs none of its own)."""
+
+    def compose(self) -> ComposeResult:
+        table = TapeTable(cursor_type="none", zebra_stripes=False, show_cursor=False, id="tape-table")
+        yield table
+        yield Static("", id="tape-caption")
+
+    def show(self, view: AssetView | None) -> None:
+        if not self.changed(view):
+            return
+        table = self.query_one(TapeTable)
+        caption = self.query_one("#tape-caption", Static)
+        self.border_title = f"1 Flow tape · {view.asset.upper() if view else ''} spot ETFs, US$m"
+        with self.app.batch_update():
+            table.clear(columns=True)
+            if view is None or not view.tape:
+                caption.update(Text("No sessions stored yet for this asset.", style="dim"))
+                return
+            records = view.report.fund_records
+            table.add_column("Date", key="date")
+            for fund in view.funds:
+                table.add_column(fmt.safe(fund, max_len=8), key=f"f:{fund}")
+            table.add_column(Text("Total", style="bold"), key="total")
+            for row in view.tape:
+                label = fmt.short_day(row.date) + ("*" if row.provisional else " ")
+                cells: list[Text] = [Text(label, style="italic" if row.provisional else "")]
+                for fund, value in zip(view.funds, row.funds):
+                    rec = records.get(fund)
+                    is_record = bool(
+                        rec
+                        and value is not None
+                        and not row.provisional
+                        and ((rec.max_outflow and rec.max_outflow.date == row.date) or (rec.max_inflow and rec.max_inflow.date == row.date))
+                    )
+                    cells.append(fmt.flow_cell(value, record=is_record, missing_style="italic yellow" if fund in row.missing else "dim"))
+                cells.append(fmt.flow_cell(row.total, bold=True))
+                table.add_row(*cells, key=row.date.isoformat())
+            caption.update(self._caption(view), layout=False)
+
+    @staticmethod
+    def _caption(view: AssetView) -> Text:
+        last = view.tape[-1]
+        out = Text()
+        if last.provisional:
+            out.append(f"* {fmt.short_day(last.date)} is provisional: ", style="yellow")
+            out.append("awaiting " + ", ".join(fmt.safe(f, max_len=8).plain for f in last.missing), style="yellow")
+            out.append(" · ")
+        out.append(f"{fmt.OUT} outflow  {fmt.IN} inflow  {fmt.RECORD} fund's record day  - no data · Source: Farside Investors", style="dim")
+        return out
+
+
+class GaugePane(Pane):
+    """Month to date against the record month; maximized, it adds plotext charts (built lazily)."""
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="gauge-text")
+
+    def show(self, view: AssetView | None) -> None:
+        if not self.changed(view):
+            return
+        self.query_one("#gauge-text", Static).update(self._text(view))
+        if self.has_class("-maximized"):
+            self.show_charts(view)
+
+    def show_charts(self, view: AssetView | None) -> None:
+        from .charts import MonthCharts  # plotext loads only when someone expands the gauge
+
+        charts = self.query(MonthCharts)
+        if charts:
+            charts.first().show(view)
+        else:
+            self.mount(MonthCharts(view))
+
+    @staticmethod
+    def _text(view: AssetView | None) -> Text:
+        if view is None:
+            return Text("No data yet.", style="dim")
+        r = view.report
+        mtd = r.month_to_date
+        out = Text()
+        month = fmt.month_name(mtd.month)
+        out.append(f"{month} to date  ", style="bold")
+        if mtd.total_usd_m is None:
+            out.append("no complete session yet", style="dim")
+        else:
+            out.append_text(fmt.flow_cell(mtd.total_usd_m, bold=True))
+            out.append(f"  ({mtd.sessions} sessions, {mtd.sessions_left} left)")
+        out.append("\n")
+        outflow = mtd.total_usd_m is not None and mtd.total_usd_m < 0
+        record = r.record_outflow_month if outflow or mtd.total_usd_m is None else r.record_inflow_month
+        kind = "outflow" if record is r.record_outflow_month else "inflow"
+        passed = r.mtd_passed_record_outflow if kind == "outflow" else r.mtd_passed_record_inflow
+        if record is None:
+            out.append(f"Record {kind} month: none before {month}\n", style="dim")
+        else:
+            out.append(f"Record {kind} month: {fmt.month_name(record.month)} ")
+            out.append_text(fmt.flow_cell(record.total_usd_m))
+            out.append("\n")
+            if mtd.total_usd_m is not None:
+                share = mtd.total_usd_m / record.total_usd_m if record.total_usd_m else 0.0
+                width = 24
+                filled = max(0, min(width, int(width * share)))  # floor: 99% never looks full
+                bar_style = "bold red" if kind == "outflow" else "bold green"
+                out.append("█" * filled, style=bar_style)
+                out.append("░" * (width - filled), style="dim")
+                out.append(f" {share * 100:.0f}% of record\n")
+                if passed:
+                    beyond = abs(mtd.total_usd_m - record.total_usd_m)
+                    out.append(f"NEW RECORD {kind.upper()} MONTH", style="reverse bold")
+                    out.append(f" (beyond {fmt.month_name(record.month)} by {beyond:,.1f})\n")
+        if mtd.projected_usd_m is not None:
+            out.append("Projected month end at this pace: ", style="dim")
+            out.append_text(fmt.flow_cell(mtd.projected_usd_m))
+            out.append(" (not data)", style="dim")
+        return out
+
+
+class RecordsPane(Pane):
+    def compose(self) -> ComposeResult:
+        yield Static("", id="records-text")
+
+    def show(self, view: AssetView | None, weeks: tuple | None) -> None:
+        if not self.changed((view, weeks)):
+            return
+        self.query_one("#records-text", Static).update(self._text(view, weeks))
+
+    @staticmethod
+    def _text(view: AssetView | None, weeks) -> Text:
+        if view is None:
+            return Text("No data yet.", style="dim")
+        r = view.report
+        out = Text()
+        s = r.streak
+        out.append("Streak: ", style="bold")
+        if s.sessions == 0:
+            out.append("no complete session", style="dim")
+        else:
+            style = "red" if s.direction == "red" else "green" if s.direction == "green" else "dim"
+            mark = fmt.OUT if s.direction == "red" else fmt.IN if s.direction == "green" else "="
+            out.append(f"{mark} {s.direction} {s.sessions} session{'s' if s.sessions != 1 else ''}", style=style)
+            sized = s.red_at_size if s.direction == "red" else s.green_at_size
+            out.append(f"  ({sized} in a row of ${s.size_usd_m:,.0f}M+)", style="dim")
+        out.append("\n")
+        for label, rec, sets in (
+            ("Record outflow day", r.record_outflow_day, r.latest_sets_record_outflow_day),
+            ("Record inflow day ", r.record_inflow_day, r.latest_sets_record_inflow_day),
+        ):
+            out.append(f"{label}: ")
+            if rec is None:
+                out.append("none", style="dim")
+            else:
+                out.append_text(fmt.flow_cell(rec.usd_m))
+                out.append(f" {fmt.short_day(rec.date)}")
+                if sets:
+                    out.append(" ← latest session", style="reverse bold")
+            out.append("\n")
+        recent = {t.date for t in view.tape}
+        hits = []
+        for fund, rec in r.fund_records.items():
+            if rec is None:
+                continue
+            for kind, day_rec in (("outflow", rec.max_outflow), ("inflow", rec.max_inflow)):
+                if day_rec and day_rec.date in recent:
+                    hits.append((fund, kind, day_rec))
+        hits.sort(key=lambda h: (h[2].date, abs(h[2].usd_m)), reverse=True)  # newest, biggest first
+        out.append(f"Fund records {fmt.RECORD} in tape: ")
+        if not hits:
+            out.append("none", style="dim")
+        for i, (fund, kind, day_rec) in enumerate(hits[:2]):
+            out.append(", " if i else "")
+            out.append(f"{fmt.safe(fund, max_len=8).plain} ")
+            out.append_text(fmt.flow_cell(day_rec.usd_m))
+            out.append(f" {day_rec.date:%d %b}")
+        if len(hits) > 2:
+            out.append(f" +{len(hits) - 2}", style="dim")
+        out.append("\n")
+        shares = sorted(((f, p) for f, p in r.fund_share_mtd_pct.items() if p), key=lambda fp: -abs(fp[1]))[:4]
+        out.append(f"Share of {fmt.month_name(r.month_to_date.month)}: ")
+        out.append(", ".join(f"{fmt.safe(f, max_len=8).plain} {p:.0f}%" for f, p in shares) or "-", style="" if shares else "dim")
+        out.append("\n")
+        for label, week, combined in (("This week", r.week_to_date, weeks[0] if weeks else None),
+                                       ("Last week", r.last_week, weeks[1] if weeks else None)):
+            out.append(f"{label} {week.start:%d %b}: ")
+            out.append_text(fmt.flow_cell(week.total_usd_m))
+            out.append(f" ({week.sessions}d)", style="dim")
+            out.append(" · BTC+ETH+SOL ")
+            out.append_text(fmt.flow_cell(combined))
+            out.append("\n")
+        out.append("Cumulative since launch: ")
+        out.append_text(fmt.flow_cell(r.cumulative_usd_m))
+        return out
+
+
+class PlaceholderPane(Pane):
+    """A place in the layout for a later feature: says so plainly, shows no numbers."""
+
+    def __init__(self, title: str, message: str, *, id: str) -> None:
+        super().__init__(title, id=id)
+        self._message = message
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(self._message, style="dim"))
