@@ -19,6 +19,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer
+from textual.worker import WorkerCancelled, WorkerFailed
 
 from analytics.dashboard import AssetView, load_views
 from sources.calendar import from_iso, new_york_today
@@ -96,6 +97,8 @@ class FlowtapeApp(App[None]):
 
     def on_mount(self) -> None:
         self.query_one(TapeTable).focus()
+        for note in self.store.notices:  # read-only second instance, a corrupt file moved aside
+            self.notify(fmt.safe(note, max_len=300).plain, severity="warning", timeout=15)
         self._show_title()
         self.refresh_status()
         self.recompute()  # what the store holds, at once
@@ -159,7 +162,13 @@ class FlowtapeApp(App[None]):
 
     async def settle(self) -> None:
         """Wait for pending analytics (tests and benchmarks await this instead of sleeping)."""
-        await self.workers.wait_for_complete([w for w in self.workers if w.group == "analytics"])
+        while pending := [w for w in self.workers if w.group == "analytics" and not w.is_finished]:
+            # Never pass an empty list: Textual then waits for every worker, source loops included.
+            for worker in pending:
+                try:
+                    await worker.wait()
+                except (WorkerCancelled, WorkerFailed):
+                    pass  # superseded by a newer computation, or reported already
 
     def render_views(self) -> None:
         view = self.views.get(self.asset)
@@ -242,8 +251,9 @@ class FlowtapeApp(App[None]):
             if self.as_of_pinned is None:
                 self.bell()
                 return
-            later = [d for d in self.dates if d > current and d <= new_york_today(self.clock())]
-            self.as_of_pinned = later[0] if later else None
+            today = new_york_today(self.clock())
+            later = [d for d in self.dates if current < d < today]
+            self.as_of_pinned = later[0] if later else None  # reaching today: follow live data again
         self._show_title()
         self.recompute()
 

@@ -40,18 +40,16 @@ class TitleBar(Static):
 class StatusBar(Static):
     def show(self, statuses: dict[str, dict], now: dt.datetime, *, mode: str, paused: bool) -> None:
         out = Text()
+        badge = MODE_BADGES.get(mode)
+        if badge:  # first, so a narrow terminal can never cut it off
+            out.append(f" {badge} ", style="bold reverse yellow")
+        if paused:
+            out.append(" PAUSED ", style="bold reverse")
         for i, (sid, st) in enumerate(sorted(statuses.items())):
             out.append(" · " if i else " ")
             out.append_text(source_text(sid, st, now))
         if not statuses:
             out.append(" sources: not polled yet" if mode != "offline" else " sources: offline, showing the store", style="dim")
-        if paused:
-            out.append("  ")
-            out.append(" PAUSED ", style="bold reverse")
-        badge = MODE_BADGES.get(mode)
-        if badge:
-            out.append("  ")
-            out.append(f" {badge} ", style="bold reverse yellow")
         _update(self, out)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -26,12 +25,14 @@ class HelpScreen(ModalScreen[None]):
         self._notices = notices
 
     def compose(self) -> ComposeResult:
-        keys = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
-        keys.add_column("Key", no_wrap=True)
-        keys.add_column("Does")
+        width = max(len(c.display) for c in COMMANDS) + 2
+        keys = Text()
+        keys.append(f"{'Key':<{width}}Does\n", style="bold")
         for c in COMMANDS:
-            keys.add_row(c.display, c.help)
-        keys.add_row("Ctrl+P", "Command palette: every command above by name")
+            keys.append(f"{c.display:<{width}}", style="bold")
+            keys.append(f"{c.help}\n")
+        keys.append(f"{'Ctrl+P':<{width}}", style="bold")
+        keys.append("Command palette: every command above by name")
         about = Text()
         about.append("\nData: ", style="bold")
         about.append(f"{ATTRIBUTION} (daily US spot ETF flows, US$ millions).\n")

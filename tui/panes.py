@@ -50,17 +50,17 @@ class TapeTable(DataTable):
 
     BINDINGS = [Binding("enter", "app.toggle_maximize", show=False)]
 
-    def action_cursor_left(self) -> None:
+    async def action_cursor_left(self) -> None:
         if self.scroll_x > 0:
             self.scroll_relative(x=-8, animate=False)
         else:
-            self.app.run_action("step_as_of(-1)")
+            await self.run_action("app.step_as_of(-1)")
 
-    def action_cursor_right(self) -> None:
+    async def action_cursor_right(self) -> None:
         if self.scroll_x < self.max_scroll_x:
             self.scroll_relative(x=8, animate=False)
         else:
-            self.app.run_action("step_as_of(1)")
+            await self.run_action("app.step_as_of(1)")
 
 
 class FlowTapePane(Pane, can_focus=False):

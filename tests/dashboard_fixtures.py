@@ -1,0 +1,43 @@
+"""Build dashboard apps over a prepared store: injected data, frozen clock, no network."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from pathlib import Path
+
+from sources.config import load_config
+from sources.demo import DEMO_BASE_URL, DEMO_NOW, demo_transport
+from sources.refresh import refresh_once
+from sources.store import Store
+
+FROZEN = DEMO_NOW + dt.timedelta(minutes=5)
+
+
+def _defaults():
+    import os
+
+    os.environ.pop("FLOWTAPE_CONFIG", None)
+    cfg = load_config(None)
+    return cfg.with_source("farside", base_url=DEMO_BASE_URL)
+
+
+def demo_store(path: Path) -> Store:
+    """A store filled through the real fetch path from the demo pages, as of the demo's clock."""
+    store = Store.open(path)
+    asyncio.run(refresh_once(store, _defaults(), transport=demo_transport(), now=DEMO_NOW))
+    return store
+
+
+def make_app(store: Store, *, mode: str = "demo", start_sources: bool = False, transport=None, config=None, clock=None):
+    from tui.app import FlowtapeApp
+
+    return FlowtapeApp(
+        store=store,
+        config=config or _defaults(),
+        mode=mode,
+        transport=transport,
+        clock=clock or (lambda: FROZEN),
+        notice="replayed sample data, partly illustrative" if mode == "demo" else None,
+        start_sources=start_sources,
+    )
