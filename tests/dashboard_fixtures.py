@@ -6,7 +6,7 @@ import asyncio
 import datetime as dt
 from pathlib import Path
 
-from sources.config import load_config
+from sources.config import parse_config
 from sources.demo import DEMO_BASE_URL, DEMO_NOW, demo_transport
 from sources.refresh import refresh_once
 from sources.store import Store
@@ -15,11 +15,8 @@ FROZEN = DEMO_NOW + dt.timedelta(minutes=5)
 
 
 def _defaults():
-    import os
-
-    os.environ.pop("FLOWTAPE_CONFIG", None)
-    cfg = load_config(None)
-    return cfg.with_source("farside", base_url=DEMO_BASE_URL)
+    """Built-in defaults, whatever the developer's own config file says."""
+    return parse_config({}, Path("<defaults>")).with_source("farside", base_url=DEMO_BASE_URL)
 
 
 def demo_store(path: Path) -> Store:
