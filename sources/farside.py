@@ -11,18 +11,16 @@ import asyncio
 import datetime as dt
 import math
 import random
-import sqlite3
-from dataclasses import dataclass
 
 import httpx
 
-from .calendar import from_iso, new_york_today, previous_trading_day, is_trading_day, to_iso
+from .calendar import is_trading_day, new_york_today, previous_trading_day
 from .config import SourceConfig
-from .farside_parse import NoTableError, ParseError, parse_farside
-from .http import FetchError, RateLimitedError, fetch_text
+from .farside_parse import ParseError, parse_farside
+from .http import FetchError, fetch_text
+from .polling import BodyResult, PollOutcome, run_poll
 from .records import TOTAL, FlowTable
-from .schedule import next_attempt
-from .store import Store, StoreError
+from .store import Store
 
 RECENT_PATHS = {"btc": "/btc/", "eth": "/eth/", "sol": "/sol/"}
 HISTORY_PATHS = {
@@ -41,17 +39,6 @@ def history_key(asset: str) -> str:
     return f"farside_history:{asset}"
 
 
-@dataclass(frozen=True)
-class PollOutcome:
-    source: str
-    state: str
-    error: str | None = None
-    sessions_written: int = 0
-    revisions: int = 0
-    warning: str | None = None
-    skipped: bool = False
-
-
 async def poll_farside(
     client: httpx.AsyncClient,
     store: Store,
@@ -62,55 +49,8 @@ async def poll_farside(
     rng: random.Random | None = None,
 ) -> PollOutcome:
     """Poll one asset once and persist the outcome. Never raises for upstream or parse faults."""
-    sid = source_id(asset)
     now = now or dt.datetime.now(dt.timezone.utc)
-    status = store.status(sid)
-    ban_until = from_iso(status.get("ban_until"))
-    if ban_until and now < ban_until:
-        return PollOutcome(sid, str(status.get("state")), status.get("last_error"), skipped=True)  # type: ignore[arg-type]
-    store.set_status(sid, last_attempt=to_iso(now))
-    failures = int(status.get("failures") or 0)
-    try:
-        async with asyncio.timeout(cfg.deadline):
-            written, revisions, warning = await _poll(client, store, cfg, asset, now)
-    except (FetchError, ParseError, TimeoutError, StoreError, sqlite3.Error) as exc:
-        state, message, retry_at = _classify(exc, cfg)
-        failures += 1
-        store.set_status(
-            sid,
-            state=state,
-            failures=failures,
-            last_error=message,
-            ban_until=to_iso(retry_at) if retry_at else None,
-            next_attempt=to_iso(next_attempt(now, interval=cfg.interval, failures=failures, state=state, retry_at=retry_at, rng=rng)),
-        )
-        return PollOutcome(sid, state, message)
-    state = "stale" if warning and warning.startswith("newest row") else "ok"
-    store.set_status(
-        sid,
-        state=state,
-        failures=0,
-        last_success=to_iso(now),
-        last_error=None,
-        ban_until=None,
-        warning=warning,
-        next_attempt=to_iso(next_attempt(now, interval=cfg.interval, failures=0, state=state, rng=rng)),
-    )
-    return PollOutcome(sid, state, None, written, revisions, warning)
-
-
-def _classify(exc: BaseException, cfg: SourceConfig) -> tuple[str, str, dt.datetime | None]:
-    if isinstance(exc, RateLimitedError):
-        return exc.state, str(exc), exc.retry_at
-    if isinstance(exc, FetchError):
-        return exc.state, str(exc), None
-    if isinstance(exc, NoTableError):
-        return "blocked", "no flow table on the page (bot challenge?)", None
-    if isinstance(exc, ParseError):
-        return "error", f"parse error: {exc}", None
-    if isinstance(exc, TimeoutError):
-        return "error", f"no complete answer within {cfg.deadline:g}s", None
-    return "error", f"store: {exc}", None
+    return await run_poll(store, source_id(asset), cfg, lambda: _poll(client, store, cfg, asset, now), now=now, rng=rng)
 
 
 async def _fetch_table(client: httpx.AsyncClient, url: str, asset: str, cfg: SourceConfig, now: dt.datetime) -> FlowTable:
@@ -118,7 +58,7 @@ async def _fetch_table(client: httpx.AsyncClient, url: str, asset: str, cfg: Sou
     return await asyncio.to_thread(parse_farside, text, asset)
 
 
-async def _poll(client, store: Store, cfg: SourceConfig, asset: str, now: dt.datetime) -> tuple[int, int, str | None]:
+async def _poll(client, store: Store, cfg: SourceConfig, asset: str, now: dt.datetime) -> BodyResult:
     written = revisions = 0
     notes: list[str] = []
     if store.meta(history_key(asset)) is None:
@@ -141,7 +81,7 @@ async def _poll(client, store: Store, cfg: SourceConfig, asset: str, now: dt.dat
     stale = _staleness(table, now)
     if stale:
         notes.insert(0, stale)
-    return written, revisions, "; ".join(notes) or None
+    return BodyResult(written, revisions, "; ".join(notes) or None, stale=bool(stale))
 
 
 async def _store_table(store: Store, table: FlowTable, now: dt.datetime) -> tuple[int, int]:

@@ -14,16 +14,19 @@ import math
 import re
 from html.parser import HTMLParser
 
-from .records import FlowRow, FlowTable
+from .records import DataError, FlowRow, FlowTable
 from .sanitize import clean
 
 
-class ParseError(ValueError):
+class ParseError(DataError):
     """The page is not a usable Farside table. Nothing from it may be stored."""
 
 
 class NoTableError(ParseError):
     """No `table.etf` at all: usually a challenge page served with HTTP 200."""
+
+    state = "blocked"
+    prefix = "no flow table on the page (bot challenge?): "
 
 
 FOOTER_LABELS = frozenset({"total", "average", "maximum", "minimum", "seed", "fee"})

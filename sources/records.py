@@ -6,6 +6,15 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 ASSETS = ("btc", "eth", "sol")
+
+
+class DataError(ValueError):
+    """Upstream data that cannot be used (drifted schema, absurd values). Nothing from it is stored.
+
+    `state` is what the source status shows; `prefix` introduces the message there."""
+
+    state = "error"
+    prefix = "parse error: "
 TOTAL = "TOTAL"  # the pseudo-fund under which a day's published Total is stored
 
 

@@ -12,7 +12,7 @@ import datetime as dt
 from typing import Awaitable, Callable
 
 from .calendar import from_iso
-from .farside import PollOutcome
+from .polling import PollOutcome
 from .sanitize import clean
 from .store import Store
 

@@ -1,0 +1,99 @@
+"""One poll of one source, with the status bookkeeping every source shares.
+
+A poll body fetches, parses and writes; `run_poll` wraps it with the ban check, the overall deadline,
+the classification of failures into states, the persisted status and the next attempt. Nothing a
+failing body did is half-written: bodies write in one transaction after everything parsed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import random
+import sqlite3
+from dataclasses import dataclass
+from typing import Awaitable, Callable
+
+from .calendar import from_iso, to_iso
+from .config import SourceConfig
+from .http import FetchError, RateLimitedError
+from .records import DataError
+from .schedule import next_attempt
+from .store import Store, StoreError
+
+
+@dataclass(frozen=True)
+class PollOutcome:
+    source: str
+    state: str
+    error: str | None = None
+    sessions_written: int = 0  # rows new or changed (sessions for Farside, observations for venues)
+    revisions: int = 0
+    warning: str | None = None
+    skipped: bool = False
+
+
+@dataclass(frozen=True)
+class BodyResult:
+    written: int = 0
+    revisions: int = 0
+    warning: str | None = None
+    stale: bool = False  # fetched fine but the data is old: suspect, not ok
+
+
+async def run_poll(
+    store: Store,
+    source: str,
+    cfg: SourceConfig,
+    body: Callable[[], Awaitable[BodyResult]],
+    *,
+    now: dt.datetime,
+    rng: random.Random | None = None,
+) -> PollOutcome:
+    """Run `body` once for `source` and persist the outcome. Never raises for upstream faults."""
+    status = store.status(source)
+    ban_until = from_iso(status.get("ban_until"))
+    if ban_until and now < ban_until:
+        return PollOutcome(source, str(status.get("state")), status.get("last_error"), skipped=True)  # type: ignore[arg-type]
+    store.set_status(source, last_attempt=to_iso(now))
+    failures = int(status.get("failures") or 0)
+    try:
+        async with asyncio.timeout(cfg.deadline):
+            result = await body()
+    except (FetchError, DataError, TimeoutError, StoreError, sqlite3.Error) as exc:
+        state, message, retry_at = classify(exc, cfg)
+        failures += 1
+        store.set_status(
+            source,
+            state=state,
+            failures=failures,
+            last_error=message,
+            ban_until=to_iso(retry_at) if retry_at else None,
+            next_attempt=to_iso(next_attempt(now, interval=cfg.interval, failures=failures, state=state, retry_at=retry_at, rng=rng)),
+        )
+        return PollOutcome(source, state, message)
+    state = "stale" if result.stale else "ok"
+    store.set_status(
+        source,
+        state=state,
+        failures=0,
+        last_success=to_iso(now),
+        last_error=None,
+        ban_until=None,
+        warning=result.warning,
+        next_attempt=to_iso(next_attempt(now, interval=cfg.interval, failures=0, state=state, rng=rng)),
+    )
+    return PollOutcome(source, state, None, result.written, result.revisions, result.warning)
+
+
+def classify(exc: BaseException, cfg: SourceConfig) -> tuple[str, str, dt.datetime | None]:
+    """(state, short message, retry_at) for a failed poll."""
+    if isinstance(exc, RateLimitedError):
+        return exc.state, str(exc), exc.retry_at
+    if isinstance(exc, FetchError):
+        return exc.state, str(exc), None
+    if isinstance(exc, DataError):
+        return exc.state, f"{exc.prefix}{exc}", None
+    if isinstance(exc, TimeoutError):
+        return "error", f"no complete answer within {cfg.deadline:g}s", None
+    return "error", f"store: {exc}", None
