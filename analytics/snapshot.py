@@ -10,6 +10,7 @@ from sources.farside import ATTRIBUTION
 from sources.sanitize import clean
 from sources.store import Store
 
+from .derivatives import Derivatives, load_derivatives
 from .flows import AssetReport, DayRecord, MonthRecord, Week, asset_report
 from .frames import load_asset
 
@@ -83,6 +84,31 @@ def asset_document(r: AssetReport) -> dict[str, Any]:
     }
 
 
+def _ts(t: dt.datetime | None) -> str | None:
+    return None if t is None else t.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def derivatives_document(d: Derivatives) -> dict[str, Any]:
+    """Venue entries sit beside the aggregates, as the issue's schema has it; stale venues say so."""
+    basis: dict[str, Any] = {
+        v: {"annualized_pct": b.annualized_pct, "instrument": b.instrument, "days_to_expiry": b.days_to_expiry,
+            "as_of": _ts(b.as_of), "stale": b.stale, "constant_maturity_pct": b.constant_maturity_pct}
+        for v, b in d.basis.items()
+    }
+    basis.update(constant_maturity_pct=d.constant_maturity_pct, headline_pct=d.headline_basis_pct, band=d.band,
+                 term_structure=[{"venue": t.venue, "instrument": t.instrument, "days_to_expiry": t.days_to_expiry,
+                                  "pct": t.pct, "annualized": t.days_to_expiry is not None} for t in d.term_structure])
+    funding: dict[str, Any] = {
+        v: {"rate": f.rate, "interval_hours": f.interval_hours, "annualized_pct": f.annualized_pct, "as_of": _ts(f.as_of), "stale": f.stale}
+        for v, f in d.funding.items()
+    }
+    funding["oi_weighted_annualized_pct"] = d.oi_weighted_funding_pct
+    oi: dict[str, Any] = {v: {"usd": o.usd, "btc": o.btc, "as_of": _ts(o.as_of), "stale": o.stale} for v, o in d.open_interest.items()}
+    oi.update(offshore_usd=d.offshore_usd, cme_usd=d.cme_usd, cme_btc=d.cme_btc, change_24h_pct=d.change_24h_pct,
+              change_7d_pct=d.change_7d_pct, trend=d.trend)
+    return {"as_of": _ts(d.as_of), "basis_3m": basis, "funding": funding, "open_interest": oi}
+
+
 def combined_week(weeks: Iterable[Week]) -> Week | None:
     weeks = list(weeks)
     if not weeks:
@@ -100,6 +126,9 @@ def build_snapshot(
     streak_size_usd_m: float,
     now: dt.datetime,
     notice: str | None = None,
+    derivatives_as_of: dt.datetime | None = None,
+    band_edges: tuple[float, ...] = (0.0, 3.5, 7.0, 11.0),
+    oi_trend_pct: float = 5.0,
 ) -> dict[str, Any]:
     reports = {a: asset_report(load_asset(store, a), as_of, streak_size_usd_m=streak_size_usd_m) for a in assets}
     sources = {
@@ -125,5 +154,8 @@ def build_snapshot(
             "week_to_date": _week(wtd, with_end=False) if wtd else None,
             "last_week": _week(last, with_end=True) if last else None,
         },
+        derivatives=derivatives_document(
+            load_derivatives(store, derivatives_as_of or now, band_edges=band_edges, trend_pct=oi_trend_pct)
+        ),
     )
     return doc

@@ -38,6 +38,9 @@ class Config:
     path: Path | None
     sources: Mapping[str, SourceConfig]
     streak_size_usd_m: float = 200.0  # the "green sessions of >= $200M" size used by streak counts
+    # Upper edges (annualized %) of the basis bands backwardation | compressed | deleveraged | rebuild | snapback.
+    basis_band_edges: tuple[float, float, float, float] = (0.0, 3.5, 7.0, 11.0)
+    oi_trend_pct: float = 5.0  # 7-day OI change beyond +/- this: rebuilding / bleeding
 
     def source(self, name: str) -> SourceConfig:
         return self.sources[name]
@@ -50,10 +53,18 @@ class Config:
 
 DEFAULT_SOURCES = {
     "farside": SourceConfig("farside", "https://farside.co.uk", interval=900.0),
+    # Derivatives venues (sources/venues): one worker each, every minute by default.
+    "deribit": SourceConfig("deribit", "https://www.deribit.com/api/v2", interval=60.0, deadline=20.0),
+    "binance": SourceConfig("binance", "https://fapi.binance.com", interval=60.0, deadline=20.0),
+    "binance_coinm": SourceConfig("binance_coinm", "https://dapi.binance.com", interval=60.0, deadline=20.0),
+    "bybit": SourceConfig("bybit", "https://api.bybit.com", interval=60.0, deadline=20.0),
+    "okx": SourceConfig("okx", "https://www.okx.com", interval=60.0, deadline=20.0),
+    "cme": SourceConfig("cme", "https://www.cmegroup.com", interval=3600.0, deadline=20.0),
+    "cftc": SourceConfig("cftc", "https://publicreporting.cftc.gov", interval=21600.0, deadline=30.0),
 }
 
 _SOURCE_KEYS = {"base_url", "interval", "enabled", "deadline"}
-_ANALYTICS_KEYS = {"streak_size_usd_m"}
+_ANALYTICS_KEYS = {"streak_size_usd_m", "basis_band_edges", "oi_trend_pct"}
 
 
 def default_config_path() -> Path:
@@ -104,7 +115,15 @@ def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
     analytics = _table(raw, "analytics", path, "")
     _only(analytics, _ANALYTICS_KEYS, path, "analytics.")
     size = _number(analytics.get("streak_size_usd_m", 200.0), path, "analytics.streak_size_usd_m", "US$ millions", minimum=0)
-    return Config(path=path, sources=MappingProxyType(sources), streak_size_usd_m=size)
+    edges = analytics.get("basis_band_edges", [0.0, 3.5, 7.0, 11.0])
+    key = "analytics.basis_band_edges"
+    if not isinstance(edges, list) or len(edges) != 4:
+        raise ConfigError(f"{path}: {key}: expected a list of 4 increasing percentages, got {edges!r}")
+    edges = tuple(_number(e, path, key, "percent", minimum=-100) for e in edges)
+    if list(edges) != sorted(set(edges)):
+        raise ConfigError(f"{path}: {key}: expected 4 strictly increasing percentages, got {list(edges)!r}")
+    trend = _number(analytics.get("oi_trend_pct", 5.0), path, "analytics.oi_trend_pct", "percent", minimum=0)
+    return Config(path=path, sources=MappingProxyType(sources), streak_size_usd_m=size, basis_band_edges=edges, oi_trend_pct=trend)
 
 
 def _table(raw: Mapping[str, Any], key: str, path: Path, prefix: str) -> Mapping[str, Any]:

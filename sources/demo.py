@@ -10,11 +10,16 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from importlib import resources
+from typing import Callable
 
 import httpx
 
+from . import demo_venues
+from .config import Config
 from .farside import HISTORY_PATHS, RECENT_PATHS
 from .farside_render import render_page
+from .store import Store
+from .venues import VENUES
 
 DEMO_BASE_URL = "https://demo.flowtape.invalid"
 # The demo's clock: Monday 24 Nov 2025, 17:00 New York, with that day half reported.
@@ -50,13 +55,45 @@ def _pages() -> dict[str, str]:
     return pages
 
 
-def demo_transport() -> httpx.MockTransport:
+def venue_base_url(venue: str) -> str:
+    return f"{DEMO_BASE_URL}/{venue}"
+
+
+def demo_transport(clock: Callable[[], dt.datetime] = lambda: DEMO_NOW) -> httpx.MockTransport:
+    """Farside pages at their usual paths; venue `X` under `/X/...`, answering as of `clock()`."""
     pages = _pages()
 
     def handler(request: httpx.Request) -> httpx.Response:
-        page = pages.get(request.url.path)
-        if page is None:
+        path = request.url.path
+        page = pages.get(path)
+        if page is not None:
+            return httpx.Response(200, text=page, headers={"Content-Type": "text/html; charset=utf-8"})
+        venue, _, rest = path.lstrip("/").partition("/")
+        if venue == "cme":  # the real CME site refuses bots: replay that, so the demo shows "blocked"
+            return httpx.Response(403, text="<html><title>Just a moment...</title><div id='cf-chl'></div></html>")
+        text = demo_venues.body(venue, "/" + rest + ("?" + request.url.query.decode() if request.url.query else ""), clock())
+        if text is None:
             return httpx.Response(404, text="not found")
-        return httpx.Response(200, text=page, headers={"Content-Type": "text/html; charset=utf-8"})
+        return httpx.Response(200, text=text, headers={"Content-Type": "application/json"})
 
     return httpx.MockTransport(handler)
+
+
+def demo_config(config: Config) -> Config:
+    """Every source pointed at the demo transport's addresses."""
+    config = config.with_source("farside", base_url=DEMO_BASE_URL, enabled=True)
+    for venue in VENUES:
+        config = config.with_source(venue, base_url=venue_base_url(venue), enabled=True)
+    return config
+
+
+async def replay_history(store: Store, config: Config, clock_box: list[dt.datetime], *, hours: int = 192, step: int = 6,
+                         rng=None) -> None:
+    """Poll the demo venues at past times so charts, sparklines and 24 h / 7 d changes have data."""
+    from .refresh import refresh_venues
+
+    start = DEMO_NOW - dt.timedelta(hours=hours)
+    for n in range(hours // step):
+        clock_box[0] = start + dt.timedelta(hours=n * step)
+        await refresh_venues(store, config, transport=demo_transport(lambda: clock_box[0]), now=clock_box[0], rng=rng)
+    clock_box[0] = DEMO_NOW

@@ -37,7 +37,17 @@ CREATE TABLE IF NOT EXISTS source_status (
     next_attempt TEXT, failures INTEGER NOT NULL DEFAULT 0, last_error TEXT, ban_until TEXT,
     warning TEXT);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS observations (
+    venue TEXT NOT NULL, instrument TEXT NOT NULL, metric TEXT NOT NULL, ts TEXT NOT NULL, value REAL NOT NULL,
+    PRIMARY KEY (venue, instrument, metric, ts));
+CREATE INDEX IF NOT EXISTS observations_ts ON observations (ts);
 """
+
+QUOTE_METRICS = ("mark", "index", "funding_rate", "funding_interval_h", "oi_usd", "oi_btc")
+# Bounded growth: full resolution for 48 h, then the first observation of each hour up to 30 days,
+# then the first of each day. (prefix length of the ISO timestamp = the bucket)
+RETENTION = ((dt.timedelta(hours=48), 13), (dt.timedelta(days=30), 10))
+PRUNE_EVERY = dt.timedelta(hours=1)
 
 STATUS_FIELDS = ("state", "last_success", "last_attempt", "next_attempt", "failures", "last_error", "ban_until", "warning")
 
@@ -60,6 +70,7 @@ class Store:
     _conn: sqlite3.Connection | None = None
     _lock_fd: int | None = None
     _write_lock: threading.Lock = field(default_factory=threading.Lock)
+    _last_prune: dt.datetime | None = None
 
     # ---- opening -------------------------------------------------------------------------
     @classmethod
@@ -258,6 +269,58 @@ class Store:
             conn.execute("INSERT INTO revisions VALUES (?, ?, ?, ?, ?, ?)", (asset, day, fund, old, value, seen))
         conn.execute(update, params)
         return True
+
+    def write_quotes(self, quotes, *, fetched_at: dt.datetime) -> int:
+        """Store venue quotes as observations (one row per metric) in one transaction; thin old
+        history at most once an hour (see RETENTION)."""
+        rows = []
+        for q in quotes:
+            ts = q.ts.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+            for metric in QUOTE_METRICS:
+                value = getattr(q, metric)
+                if value is not None:
+                    rows.append((q.venue, q.instrument, metric, ts, float(value)))
+            if q.expiry is not None:
+                rows.append((q.venue, q.instrument, "expiry", ts, q.expiry.timestamp()))
+        with self._write_lock:
+            conn = self._writer()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                before = conn.total_changes
+                conn.executemany("INSERT OR REPLACE INTO observations VALUES (?, ?, ?, ?, ?)", rows)
+                written = conn.total_changes - before
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        if self._last_prune is None or fetched_at - self._last_prune >= PRUNE_EVERY:
+            self.prune_observations(fetched_at)
+        return written
+
+    def prune_observations(self, now: dt.datetime) -> int:
+        """Thin history per RETENTION; returns the rows removed."""
+        removed = 0
+        with self._write_lock:
+            conn = self._writer()
+            for age, bucket in RETENTION:
+                cutoff = (now - age).astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+                cur = conn.execute(
+                    f"""DELETE FROM observations WHERE ts < ? AND rowid NOT IN (
+                            SELECT MIN(rowid) FROM observations WHERE ts < ?
+                            GROUP BY venue, instrument, metric, substr(ts, 1, {bucket}))""",
+                    (cutoff, cutoff),
+                )
+                removed += cur.rowcount
+        self._last_prune = now
+        return removed
+
+    def observations(self, since: str | None = None, until: str | None = None) -> list[tuple[str, str, str, str, float]]:
+        """(venue, instrument, metric, ISO ts, value) with since <= ts <= until, oldest first."""
+        return self._query(
+            "SELECT venue, instrument, metric, ts, value FROM observations WHERE ts >= ? AND ts <= ? ORDER BY ts",
+            (since or "", until or "9999"),
+        )
 
     def set_status(self, source: str, **values: object) -> None:
         unknown = set(values) - set(STATUS_FIELDS)

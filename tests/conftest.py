@@ -38,3 +38,19 @@ def farside_btc_html() -> str:
 @pytest.fixture
 def now() -> dt.datetime:
     return dt.datetime(2026, 7, 23, 22, 0, tzinfo=dt.timezone.utc)
+
+
+@pytest.fixture(autouse=True)
+def loopback_only(monkeypatch):
+    """No test touches the internet: resolving any host but loopback fails the test loudly."""
+    import socket
+
+    real = socket.getaddrinfo
+
+    def guarded(host, *args, **kwargs):
+        name = host.decode() if isinstance(host, bytes) else host
+        if name not in ("127.0.0.1", "localhost", "::1", None):
+            raise OSError(f"test tried to reach {name!r}: tests stay on loopback")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", guarded)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import datetime as dt
 from pathlib import Path
 
 from sources.config import parse_config
-from sources.demo import DEMO_BASE_URL, DEMO_NOW, demo_transport
+from sources.demo import DEMO_NOW, demo_config, demo_transport, replay_history
 from sources.refresh import refresh_once
 from sources.store import Store
 
@@ -15,14 +16,15 @@ FROZEN = DEMO_NOW + dt.timedelta(minutes=5)
 
 
 def _defaults():
-    """Built-in defaults, whatever the developer's own config file says."""
-    return parse_config({}, Path("<defaults>")).with_source("farside", base_url=DEMO_BASE_URL)
+    """Built-in defaults (whatever the developer's own config says) with every source on the demo transport."""
+    return demo_config(parse_config({}, Path("<defaults>")))
 
 
 def demo_store(path: Path) -> Store:
-    """A store filled through the real fetch path from the demo pages, as of the demo's clock."""
+    """A store filled through the real fetch path from the demo recordings, as of the demo's clock."""
     store = Store.open(path)
-    asyncio.run(refresh_once(store, _defaults(), transport=demo_transport(), now=DEMO_NOW))
+    asyncio.run(replay_history(store, _defaults(), [DEMO_NOW], rng=random.Random(0)))
+    asyncio.run(refresh_once(store, _defaults(), transport=demo_transport(), now=DEMO_NOW, rng=random.Random(0)))
     return store
 
 

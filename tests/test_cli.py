@@ -13,9 +13,13 @@ import pytest
 from sources.demo import load_dataset
 from sources.farside import HISTORY_PATHS, RECENT_PATHS
 from sources.farside_render import render_page
+from sources.venues import VENUES
 from tui.cli import main
 
 D = dt.date
+# Derivatives venues default to real hosts: tests turn them off or point them at 127.0.0.1.
+NO_VENUES = "".join(f"\n[sources.{v}]\nenabled = false\n" for v in VENUES)
+DEAD_VENUES = "".join(f'\n[sources.{v}]\nbase_url = "http://127.0.0.1:9"\ndeadline = 2\n' for v in VENUES)
 
 
 @contextlib.contextmanager
@@ -68,7 +72,7 @@ def test_live_snapshot_equals_published_figures(tmp_path, capsys, config):
     history = [r for r in rows if r[0] < D(2025, 11, 24)]  # complete days only
     pages = {HISTORY_PATHS["btc"]: render_page(tickers, history), RECENT_PATHS["btc"]: render_page(tickers, history[-10:], footer_over=history)}
     with farside_server(pages) as base:
-        config(f'[sources.farside]\nbase_url = "{base}"\ndeadline = 5\n')
+        config(f'[sources.farside]\nbase_url = "{base}"\ndeadline = 5\n' + NO_VENUES)
         code, out, err = run(capsys, "snapshot", "--json", "--db", str(tmp_path / "s.db"), "--as-of", "2025-11-18")
     assert code == 0, err
     doc = json.loads(out)
@@ -96,7 +100,17 @@ def test_schema_keys_in_demo(capsys):
     assert code == 0
     doc = json.loads(out)
     assert doc["mode"] == "demo" and "DEMO" in doc["notice"]
-    assert set(doc["sources"]) == {"farside_btc", "farside_eth", "farside_sol"}
+    assert set(doc["sources"]) == {"farside_btc", "farside_eth", "farside_sol", *VENUES}
+    assert doc["sources"]["cme"]["state"] == "blocked"  # the demo replays CME's bot wall
+    deriv = doc["derivatives"]
+    assert deriv["basis_3m"]["band"] == "deleveraged" and 3 < deriv["basis_3m"]["constant_maturity_pct"] < 6
+    assert deriv["basis_3m"]["deribit"]["instrument"] == "BTC-27MAR26"
+    assert set(deriv["basis_3m"]["deribit"]) >= {"annualized_pct", "instrument", "days_to_expiry", "as_of"}
+    assert set(deriv["funding"]["okx"]) >= {"rate", "interval_hours", "annualized_pct", "as_of"}
+    assert deriv["funding"]["oi_weighted_annualized_pct"] is not None
+    oi = deriv["open_interest"]
+    assert oi["trend"] == "bleeding" and oi["change_7d_pct"] < -5 and oi["cme_btc"] > 0
+    assert set(oi["binance"]) >= {"usd", "btc", "as_of"}
     for src in doc["sources"].values():
         assert {"state", "last_success", "last_error"} <= set(src)
     for asset in ("btc", "eth", "sol"):
@@ -115,7 +129,7 @@ def test_schema_keys_in_demo(capsys):
 
 
 def test_offline_reads_store_without_fetching(tmp_path, capsys, config):
-    config('[sources.farside]\nbase_url = "http://127.0.0.1:9"\n')
+    config('[sources.farside]\nbase_url = "http://127.0.0.1:9"\n' + DEAD_VENUES)
     db = str(tmp_path / "s.db")
     code, _, _ = run(capsys, "snapshot", "--json", "--demo", "--db", db)
     assert code == 0
@@ -127,7 +141,7 @@ def test_offline_reads_store_without_fetching(tmp_path, capsys, config):
 
 
 def test_dead_source_costs_its_deadline(tmp_path, capsys, config):
-    config('[sources.farside]\nbase_url = "http://127.0.0.1:9"\ndeadline = 2\n')
+    config('[sources.farside]\nbase_url = "http://127.0.0.1:9"\ndeadline = 2\n' + DEAD_VENUES)
     code, out, _ = run(capsys, "snapshot", "--json", "--db", str(tmp_path / "s.db"))
     assert code == 0
     doc = json.loads(out)

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import NoReturn, Sequence
 
-from sources.calendar import new_york_today
+from sources.calendar import NEW_YORK, new_york_today
 from sources.config import Config, ConfigError, default_db_path, load_config
 from sources.records import ASSETS
 from sources.store import Store, StoreError
@@ -99,13 +99,13 @@ class Session:
         self._tmp: tempfile.TemporaryDirectory | None = None
         self.db = args.db
         if args.demo:
-            from sources.demo import DEMO_BASE_URL, DEMO_NOTICE, DEMO_NOW, demo_transport
+            from sources.demo import DEMO_NOTICE, DEMO_NOW, demo_config, demo_transport
 
             started, self.started_at = time.monotonic(), DEMO_NOW
             # The demo's clock starts at its frozen "now" and then runs, so ages tick naturally.
             self.clock = lambda: DEMO_NOW + dt.timedelta(seconds=time.monotonic() - started)
-            self.transport, self.notice, self.mode = demo_transport(), DEMO_NOTICE, "demo"
-            self.config = config.with_source("farside", base_url=DEMO_BASE_URL, enabled=True)
+            self.transport, self.notice, self.mode = demo_transport(self.clock), DEMO_NOTICE, "demo"
+            self.config = demo_config(config)
             if self.db is None:
                 self._tmp = tempfile.TemporaryDirectory(prefix="flowtape-demo-")
                 self.db = Path(self._tmp.name) / "demo.db"
@@ -116,7 +116,12 @@ class Session:
         self.db = self.db or default_db_path()
 
     def open_store(self) -> Store:
-        return Store.open(self.db, readonly=self.mode == "offline")
+        store = Store.open(self.db, readonly=self.mode == "offline")
+        if self.mode == "demo" and not store.readonly and not store.observations():
+            from sources.demo import replay_history
+
+            asyncio.run(replay_history(store, self.config, [self.started_at]))  # derivatives history for charts
+        return store
 
     def close(self) -> None:
         if self._tmp is not None:
@@ -157,9 +162,13 @@ def snapshot(args: argparse.Namespace, config: Config) -> int:
         try:
             if session.mode != "offline" and not store.readonly:
                 asyncio.run(refresh_once(store, session.config, transport=session.transport, now=now))
+            # Derivatives as of the end of the as-of day (New York), or now when that is today.
+            end_of_day = dt.datetime.combine(as_of, dt.time(23, 59, 59), tzinfo=NEW_YORK)
             doc = build_snapshot(
                 store, as_of=as_of, mode=session.mode, assets=ASSETS, streak_size_usd_m=session.config.streak_size_usd_m,
                 now=now, notice=f"DEMO: {session.notice}" if session.notice else None,
+                derivatives_as_of=min(now, end_of_day), band_edges=session.config.basis_band_edges,
+                oi_trend_pct=session.config.oi_trend_pct,
             )
         finally:
             store.close()

@@ -1,0 +1,289 @@
+"""Derivatives analytics from stored venue observations, as of a time: basis, funding, open interest.
+
+- 3-month annualized basis per venue: the dated future nearest 90 days out (at least MIN_DAYS away:
+  annualizing a few days explodes), (future / index - 1) x 365 / days; a constant-maturity 90-day
+  figure interpolated between the two futures that bracket 90 days; the band it falls in.
+- Funding per venue: the rate per interval and annualized (x 24/interval x 365); OI-weighted average.
+- Open interest per venue (USD, BTC), offshore total, CME separately (priced with the median index),
+  24 h and 7 d change of the offshore total, and a trend verdict.
+A venue whose newest data is older than its limit is stale: shown with its age, never aggregated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from dataclasses import dataclass
+
+import polars as pl
+
+from sources.store import Store
+from sources.venues import VENUES
+
+MIN_DAYS = 7.0
+TARGET_DAYS = 90.0
+BANDS = ("backwardation", "compressed", "deleveraged", "rebuild", "snapback")
+HISTORY_DAYS = 8
+CME = "cme"
+
+
+@dataclass(frozen=True)
+class BasisVenue:
+    venue: str
+    annualized_pct: float
+    instrument: str
+    days_to_expiry: float
+    as_of: dt.datetime
+    stale: bool
+    constant_maturity_pct: float | None
+
+
+@dataclass(frozen=True)
+class FundingVenue:
+    venue: str
+    rate: float
+    interval_hours: float
+    annualized_pct: float
+    as_of: dt.datetime
+    stale: bool
+
+
+@dataclass(frozen=True)
+class OIVenue:
+    venue: str
+    usd: float | None
+    btc: float | None
+    as_of: dt.datetime
+    stale: bool
+
+
+@dataclass(frozen=True)
+class TermPoint:
+    venue: str
+    instrument: str
+    days_to_expiry: float | None  # None: perpetual (premium, not annualized)
+    pct: float
+
+
+@dataclass(frozen=True)
+class Derivatives:
+    as_of: dt.datetime
+    basis: dict[str, BasisVenue]
+    constant_maturity_pct: float | None
+    headline_basis_pct: float | None  # constant maturity if available, else the mean 3-month basis
+    band: str | None
+    term_structure: tuple[TermPoint, ...]
+    funding: dict[str, FundingVenue]
+    oi_weighted_funding_pct: float | None
+    open_interest: dict[str, OIVenue]
+    offshore_usd: float | None
+    cme_usd: float | None
+    cme_btc: float | None
+    change_24h_pct: float | None
+    change_7d_pct: float | None
+    trend: str  # rebuilding | bleeding | flat | unknown
+    basis_history: tuple[float, ...]  # hourly, oldest first (sparklines)
+    funding_history: tuple[float, ...]
+    oi_history: tuple[float, ...]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.basis or self.funding or self.open_interest)
+
+
+def band_of(pct: float | None, edges: tuple[float, ...]) -> str | None:
+    if pct is None:
+        return None
+    for name, edge in zip(BANDS, edges):
+        if pct < edge:
+            return name
+    return BANDS[-1]
+
+
+def annualized_pct(mark: float, index: float, days: float) -> float:
+    return (mark / index - 1.0) * 365.0 / days * 100.0
+
+
+def funding_annualized_pct(rate: float, interval_hours: float) -> float:
+    return rate * (24.0 / interval_hours) * 365.0 * 100.0
+
+
+_SCHEMA = {"venue": pl.Utf8, "instrument": pl.Utf8, "metric": pl.Utf8, "ts": pl.Utf8, "value": pl.Float64}
+_METRICS = ("mark", "index", "expiry", "funding_rate", "funding_interval_h", "oi_usd", "oi_btc")
+
+
+def wide_quotes(rows: list[tuple]) -> pl.DataFrame:
+    """Observations -> one row per (venue, instrument, ts) with a column per metric."""
+    long = pl.DataFrame(rows, schema=_SCHEMA, orient="row")
+    if not long.height:
+        return pl.DataFrame(schema={"venue": pl.Utf8, "instrument": pl.Utf8, "ts": pl.Datetime("us", "UTC"),
+                                    **{m: pl.Float64 for m in _METRICS}})
+    wide = long.pivot(on="metric", index=["venue", "instrument", "ts"], values="value", aggregate_function="last")
+    for m in _METRICS:
+        if m not in wide.columns:
+            wide = wide.with_columns(pl.lit(None, dtype=pl.Float64).alias(m))
+    return wide.with_columns(pl.col("ts").str.to_datetime(time_zone="UTC")).sort("ts")
+
+
+def compute(rows: list[tuple], as_of: dt.datetime, *, band_edges=(0.0, 3.5, 7.0, 11.0), trend_pct: float = 5.0) -> Derivatives:
+    as_of = as_of.astimezone(dt.timezone.utc)
+    q = wide_quotes(rows).filter(pl.col("ts") <= as_of)
+    latest = q.group_by(["venue", "instrument"]).agg(pl.all().sort_by("ts").last())
+    venue_ts = dict(latest.group_by("venue").agg(pl.col("ts").max()).iter_rows())
+    stale = {v: (as_of - ts).total_seconds() > VENUES[v].stale_after_s if v in VENUES else False for v, ts in venue_ts.items()}
+
+    basis, terms = _basis(latest, stale)
+    fresh_cm = [b.constant_maturity_pct for b in basis.values() if not b.stale and b.constant_maturity_pct is not None]
+    cm = round(statistics.fmean(fresh_cm), 2) if fresh_cm else None
+    fresh_3m = [b.annualized_pct for b in basis.values() if not b.stale]
+    headline = cm if cm is not None else (round(statistics.fmean(fresh_3m), 2) if fresh_3m else None)
+
+    funding = _funding(latest, stale)
+    weights = {v: o for v, o in _oi_by_venue(latest, stale, None).items() if o.usd}
+    weighted = [(f.annualized_pct, weights[v].usd) for v, f in funding.items() if not f.stale and v in weights]
+    oi_weighted = round(sum(p * w for p, w in weighted) / sum(w for _, w in weighted), 2) if weighted else None
+
+    indexes = [i for i in latest.filter(pl.col("venue") != CME)["index"].to_list() if i]
+    ref_index = statistics.median(indexes) if indexes else None
+    oi = _oi_by_venue(latest, stale, ref_index)
+    offshore = [o.usd for v, o in oi.items() if v != CME and not o.stale and o.usd is not None]
+    cme = oi.get(CME)
+    history = q.filter(pl.col("ts") >= as_of - dt.timedelta(days=HISTORY_DAYS))
+    oi_hist = _oi_history(history, [v for v, s in stale.items() if not s and v != CME])
+    change_24h = _change(oi_hist, as_of, 24)
+    change_7d = _change(oi_hist, as_of, 24 * 7)
+    trend = "unknown" if change_7d is None else "rebuilding" if change_7d >= trend_pct else "bleeding" if change_7d <= -trend_pct else "flat"
+    return Derivatives(
+        as_of=as_of,
+        basis=basis,
+        constant_maturity_pct=cm,
+        headline_basis_pct=headline,
+        band=band_of(headline, band_edges),
+        term_structure=terms,
+        funding=funding,
+        oi_weighted_funding_pct=oi_weighted,
+        open_interest=oi,
+        offshore_usd=round(sum(offshore), 0) if offshore else None,
+        cme_usd=cme.usd if cme and not cme.stale else None,
+        cme_btc=cme.btc if cme and not cme.stale else None,
+        change_24h_pct=change_24h,
+        change_7d_pct=change_7d,
+        trend=trend,
+        basis_history=_basis_history(history, [v for v, s in stale.items() if not s]),
+        funding_history=tuple(round(v, 2) for _, v in _funding_history(history)),
+        oi_history=tuple(v for _, v in oi_hist),
+    )
+
+
+def _futures(frame: pl.DataFrame) -> pl.DataFrame:
+    return (
+        frame.filter(pl.col("expiry").is_not_null() & pl.col("mark").is_not_null() & pl.col("index").is_not_null())
+        .with_columns(days=(pl.col("expiry") - pl.col("ts").dt.epoch("s")) / 86400.0)
+        .with_columns(pct=(pl.col("mark") / pl.col("index") - 1.0) * 365.0 / pl.col("days") * 100.0)
+    )
+
+
+def _basis(latest: pl.DataFrame, stale: dict[str, bool]) -> tuple[dict[str, BasisVenue], tuple[TermPoint, ...]]:
+    futures = _futures(latest).sort("days")
+    perps = latest.filter(pl.col("expiry").is_null() & pl.col("mark").is_not_null() & pl.col("index").is_not_null())
+    terms = [TermPoint(v, i, None, round((m / x - 1.0) * 100.0, 4)) for v, i, m, x in perps.select("venue", "instrument", "mark", "index").iter_rows()]
+    out: dict[str, BasisVenue] = {}
+    for venue in sorted(set(futures["venue"].to_list())):
+        f = futures.filter(pl.col("venue") == venue)
+        terms.extend(TermPoint(venue, i, round(d, 1), round(p, 2)) for i, d, p in f.select("instrument", "days", "pct").iter_rows())
+        usable = f.filter(pl.col("days") >= MIN_DAYS)
+        if not usable.height:
+            continue
+        best = usable.with_columns(gap=(pl.col("days") - TARGET_DAYS).abs()).sort("gap").row(0, named=True)
+        cm = None
+        below = usable.filter(pl.col("days") < TARGET_DAYS).tail(1)
+        above = usable.filter(pl.col("days") >= TARGET_DAYS).head(1)
+        if below.height and above.height:
+            d1, p1 = below["days"][0], below["pct"][0]
+            d2, p2 = above["days"][0], above["pct"][0]
+            cm = round(p1 + (p2 - p1) * (TARGET_DAYS - d1) / (d2 - d1), 2)
+        out[venue] = BasisVenue(venue, round(best["pct"], 2), best["instrument"], round(best["days"], 1), best["ts"],
+                                stale.get(venue, False), cm)
+    return out, tuple(terms)
+
+
+def _funding(latest: pl.DataFrame, stale: dict[str, bool]) -> dict[str, FundingVenue]:
+    perps = latest.filter(pl.col("funding_rate").is_not_null() & pl.col("funding_interval_h").is_not_null())
+    out = {}
+    for venue, rate, hours, ts in perps.select("venue", "funding_rate", "funding_interval_h", "ts").iter_rows():
+        out[venue] = FundingVenue(venue, rate, hours, round(funding_annualized_pct(rate, hours), 2), ts, stale.get(venue, False))
+    return out
+
+
+def _oi_by_venue(latest: pl.DataFrame, stale: dict[str, bool], ref_index: float | None) -> dict[str, OIVenue]:
+    out = {}
+    for venue in sorted(set(latest["venue"].to_list())):
+        rows = latest.filter(pl.col("venue") == venue)
+        if venue == CME:
+            rows = rows.sort("ts").tail(1)  # settlements (daily) or CFTC (weekly): the newest
+        usd = rows["oi_usd"].drop_nulls()
+        btc = rows["oi_btc"].drop_nulls()
+        if not usd.len() and not btc.len():
+            continue
+        usd_total = float(usd.sum()) if usd.len() else (float(btc.sum()) * ref_index if ref_index else None)
+        out[venue] = OIVenue(venue, round(usd_total, 0) if usd_total is not None else None,
+                             round(float(btc.sum()), 2) if btc.len() else None, rows["ts"].max(), stale.get(venue, False))
+    return out
+
+
+def _hourly_last(frame: pl.DataFrame) -> pl.DataFrame:
+    return (
+        frame.with_columns(hour=pl.col("ts").dt.truncate("1h"))
+        .group_by(["venue", "instrument", "hour"])
+        .agg(pl.all().sort_by("ts").last())
+    )
+
+
+def _oi_history(history: pl.DataFrame, venues: list[str]) -> list[tuple[dt.datetime, float]]:
+    h = _hourly_last(history.filter(pl.col("venue").is_in(venues) & pl.col("oi_usd").is_not_null()))
+    if not h.height:
+        return []
+    per_venue = h.group_by(["hour", "venue"]).agg(pl.col("oi_usd").sum()).pivot(on="venue", index="hour", values="oi_usd").sort("hour")
+    cols = [c for c in per_venue.columns if c != "hour"]
+    filled = per_venue.with_columns([pl.col(c).forward_fill(limit=6) for c in cols])
+    complete = filled.drop_nulls()  # an hour missing a venue would show a false drop
+    return [(h, round(float(sum(vals)), 0)) for h, *vals in complete.iter_rows()]
+
+
+def _change(series: list[tuple[dt.datetime, float]], as_of: dt.datetime, hours: int) -> float | None:
+    if len(series) < 2:
+        return None
+    last_hour, last = series[-1]
+    target = last_hour - dt.timedelta(hours=hours)
+    earlier = [v for h, v in series if h <= target]
+    if not earlier or not earlier[-1]:
+        return None
+    return round((last / earlier[-1] - 1.0) * 100.0, 2)
+
+
+def _basis_history(history: pl.DataFrame, venues: list[str]) -> tuple[float, ...]:
+    f = _futures(_hourly_last(history.filter(pl.col("venue").is_in(venues)))).filter(pl.col("days") >= MIN_DAYS)
+    if not f.height:
+        return ()
+    best = (
+        f.with_columns(gap=(pl.col("days") - TARGET_DAYS).abs())
+        .group_by(["hour", "venue"]).agg(pl.col("pct").sort_by("gap").first())
+        .group_by("hour").agg(pl.col("pct").mean()).sort("hour")
+    )
+    return tuple(round(v, 2) for v in best["pct"].to_list())
+
+
+def _funding_history(history: pl.DataFrame) -> list[tuple[dt.datetime, float]]:
+    h = _hourly_last(history.filter(pl.col("funding_rate").is_not_null() & pl.col("funding_interval_h").is_not_null()))
+    if not h.height:
+        return []
+    h = h.with_columns(ann=pl.col("funding_rate") * 24.0 / pl.col("funding_interval_h") * 365.0 * 100.0,
+                       w=pl.col("oi_usd").fill_null(1.0))
+    out = h.group_by("hour").agg(((pl.col("ann") * pl.col("w")).sum() / pl.col("w").sum()).alias("v")).sort("hour")
+    return list(out.iter_rows())
+
+
+def load_derivatives(store: Store, as_of: dt.datetime, *, band_edges, trend_pct: float) -> Derivatives:
+    since = (as_of - dt.timedelta(days=HISTORY_DAYS + 14)).astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+    until = as_of.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+    return compute(store.observations(since, until), as_of, band_edges=band_edges, trend_pct=trend_pct)

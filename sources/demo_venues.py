@@ -1,0 +1,145 @@
+"""Illustrative derivatives recordings for the demo, in each venue's own response format.
+
+Values are made up to match the seed's description of late Nov 2025 (3-month basis near 4-6%,
+funding subdued, open interest receding), as smooth functions of the demo clock so that the replayed
+history has shape. They are not market data: the demo says so on every screen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from typing import Any
+
+from .venues.common import UTC
+
+START = dt.datetime(2025, 11, 16, 0, tzinfo=UTC)
+EXPIRIES = {  # quarterlies and the nearest monthly, 08:00 UTC
+    "28NOV25": dt.datetime(2025, 11, 28, 8, tzinfo=UTC),
+    "26DEC25": dt.datetime(2025, 12, 26, 8, tzinfo=UTC),
+    "27MAR26": dt.datetime(2026, 3, 27, 8, tzinfo=UTC),
+    "26JUN26": dt.datetime(2026, 6, 26, 8, tzinfo=UTC),
+}
+
+
+def _ms(t: dt.datetime) -> int:
+    return int(t.timestamp() * 1000)
+
+
+def _hours(t: dt.datetime) -> float:
+    return (t - START).total_seconds() / 3600.0
+
+
+def index_price(t: dt.datetime) -> float:
+    """A slide from ~94k to ~84k over the week to 21 Nov, then a partial recovery."""
+    h = _hours(t)
+    return round(94000 - 10000 * min(h, 132) / 132 + 3500 * max(0.0, h - 132) / 72 + 600 * math.sin(h / 5), 2)
+
+
+def basis_pct(t: dt.datetime, venue_offset: float = 0.0) -> float:
+    return 5.0 - 0.8 * min(_hours(t), 192) / 192 + 0.3 * math.sin(_hours(t) / 9) + venue_offset
+
+
+def funding_8h(t: dt.datetime, venue_offset: float = 0.0) -> float:
+    return round(0.00006 - 0.00004 * min(_hours(t), 192) / 192 + venue_offset, 8)
+
+
+def oi_scale(t: dt.datetime) -> float:
+    """Open interest receding about 9% over the replayed week."""
+    return 1.0 - 0.09 * min(_hours(t), 216) / 216
+
+
+def future_price(t: dt.datetime, expiry: dt.datetime, offset: float = 0.0) -> float:
+    days = max((expiry - t).total_seconds() / 86400.0, 0.01)
+    return round(index_price(t) * (1 + basis_pct(t, offset) / 100.0 * days / 365.0), 2)
+
+
+def responses(venue: str, path: str, t: dt.datetime) -> Any | None:
+    """The JSON body a venue would return for `path` at time `t`, or None (404)."""
+    idx = index_price(t)
+    if venue == "deribit":
+        if path.startswith("/public/ticker"):
+            oi = round(1.05e9 * oi_scale(t))
+            return {"jsonrpc": "2.0", "result": {"instrument_name": "BTC-PERPETUAL", "timestamp": _ms(t), "index_price": idx,
+                    "mark_price": round(idx * 1.0002, 2), "open_interest": oi, "funding_8h": funding_8h(t), "current_funding": 0.0}}
+        if path.startswith("/public/get_book_summary_by_currency"):
+            book = [{"instrument_name": "BTC-PERPETUAL", "mark_price": round(idx * 1.0002, 2), "estimated_delivery_price": idx,
+                     "open_interest": round(1.05e9 * oi_scale(t)), "creation_timestamp": _ms(t)}]
+            for code, exp in EXPIRIES.items():
+                if exp > t:
+                    book.append({"instrument_name": f"BTC-{code}", "mark_price": future_price(t, exp, 0.2),
+                                 "estimated_delivery_price": idx, "open_interest": round(2.1e8 * oi_scale(t)), "creation_timestamp": _ms(t)})
+            return {"jsonrpc": "2.0", "result": book}
+        if path.startswith("/public/get_instruments"):
+            return {"jsonrpc": "2.0", "result": [{"instrument_name": f"BTC-{c}", "expiration_timestamp": _ms(e),
+                                                  "settlement_period": "month", "contract_size": 10.0} for c, e in EXPIRIES.items()]}
+    if venue == "binance":
+        if path.startswith("/fapi/v1/premiumIndex"):
+            return {"symbol": "BTCUSDT", "markPrice": f"{idx * 1.0001:.2f}", "indexPrice": f"{idx:.2f}", "estimatedSettlePrice": f"{idx:.2f}",
+                    "lastFundingRate": f"{funding_8h(t, 0.00001):.8f}", "interestRate": "0.00010000",
+                    "nextFundingTime": _ms(t + dt.timedelta(hours=3)), "time": _ms(t)}
+        if path.startswith("/fapi/v1/openInterest"):
+            return {"openInterest": f"{86000 * oi_scale(t):.3f}", "symbol": "BTCUSDT", "time": _ms(t)}
+        if path.startswith("/fapi/v1/fundingInfo"):
+            return [{"symbol": "ETHUSDT", "adjustedFundingRateCap": "0.02", "adjustedFundingRateFloor": "-0.02", "fundingIntervalHours": 8}]
+        if path.startswith("/futures/data/basis"):
+            exp = EXPIRIES["26DEC25"] if "CURRENT_QUARTER" in path else EXPIRIES["27MAR26"]
+            fut = future_price(t, exp, -0.1)
+            return [{"indexPrice": f"{idx:.2f}", "contractType": "CURRENT_QUARTER" if "CURRENT" in path else "NEXT_QUARTER",
+                     "basisRate": f"{fut / idx - 1:.4f}", "futuresPrice": f"{fut:.1f}", "annualizedBasisRate": "",
+                     "basis": f"{fut - idx:.2f}", "pair": "BTCUSDT", "timestamp": _ms(t)}]
+    if venue == "binance_coinm":
+        if path.startswith("/dapi/v1/premiumIndex"):
+            out = [{"symbol": "BTCUSD_PERP", "pair": "BTCUSD", "markPrice": f"{idx * 1.0001:.2f}", "indexPrice": f"{idx:.2f}",
+                    "estimatedSettlePrice": f"{idx:.2f}", "lastFundingRate": f"{funding_8h(t, -0.00001):.8f}", "interestRate": "0.0001",
+                    "nextFundingTime": _ms(t + dt.timedelta(hours=3)), "time": _ms(t)}]
+            for code in ("251226", "260327"):
+                exp = EXPIRIES["26DEC25" if code == "251226" else "27MAR26"]
+                out.append({"symbol": f"BTCUSD_{code}", "pair": "BTCUSD", "markPrice": f"{future_price(t, exp, -0.3):.2f}",
+                            "indexPrice": f"{idx:.2f}", "estimatedSettlePrice": f"{idx:.2f}", "lastFundingRate": "",
+                            "interestRate": "", "nextFundingTime": 0, "time": _ms(t)})
+            return out
+        if path.startswith("/dapi/v1/openInterest"):
+            return {"symbol": "BTCUSD_PERP", "pair": "BTCUSD", "openInterest": f"{int(4.6e6 * oi_scale(t))}",
+                    "contractType": "PERPETUAL", "time": _ms(t)}
+    if venue == "bybit" and path.startswith("/v5/market/tickers"):
+        rows = [{"symbol": "BTCUSDT", "markPrice": f"{idx * 1.0001:.2f}", "indexPrice": f"{idx:.2f}",
+                 "openInterest": f"{52000 * oi_scale(t):.3f}", "openInterestValue": f"{52000 * oi_scale(t) * idx:.2f}",
+                 "fundingRate": f"{funding_8h(t):.8f}", "nextFundingTime": str(_ms(t + dt.timedelta(hours=3))),
+                 "deliveryTime": "0", "basisRate": "", "basis": ""},
+                {"symbol": "ETHUSDT", "markPrice": "3000", "indexPrice": "3000", "openInterest": "1", "openInterestValue": "3000",
+                 "fundingRate": "0.0001", "deliveryTime": "0"}]
+        for code in ("26DEC25", "27MAR26"):
+            exp = EXPIRIES[code]
+            rows.append({"symbol": f"BTC-{code}", "markPrice": f"{future_price(t, exp, 0.1):.2f}", "indexPrice": f"{idx:.2f}",
+                         "openInterest": f"{900 * oi_scale(t):.3f}", "openInterestValue": f"{900 * oi_scale(t) * idx:.2f}",
+                         "fundingRate": "", "deliveryTime": str(_ms(exp))})
+        return {"retCode": 0, "retMsg": "OK", "result": {"category": "linear", "list": rows}, "retExtInfo": {}, "time": _ms(t)}
+    if venue == "okx":
+        if path.startswith("/api/v5/public/funding-rate"):
+            last = t.replace(minute=0, second=0, microsecond=0) - dt.timedelta(hours=t.hour % 8)
+            return {"code": "0", "msg": "", "data": [{"instType": "SWAP", "instId": "BTC-USDT-SWAP", "fundingRate": f"{funding_8h(t, 0.000005):.10f}",
+                                                      "fundingTime": str(_ms(last)), "nextFundingTime": str(_ms(last + dt.timedelta(hours=8)))}]}
+        if path.startswith("/api/v5/public/open-interest"):
+            oi_btc = 27000 * oi_scale(t)
+            return {"code": "0", "msg": "", "data": [{"instType": "SWAP", "instId": "BTC-USDT-SWAP", "oi": f"{oi_btc * 100:.0f}",
+                                                      "oiCcy": f"{oi_btc:.2f}", "oiUsd": f"{oi_btc * idx:.0f}", "ts": str(_ms(t))}]}
+        if path.startswith("/api/v5/market/index-tickers"):
+            return {"code": "0", "msg": "", "data": [{"instId": "BTC-USD", "idxPx": f"{idx:.1f}", "ts": str(_ms(t))}]}
+        if path.startswith("/api/v5/public/mark-price"):
+            return {"code": "0", "msg": "", "data": [
+                {"instType": "FUTURES", "instId": f"BTC-USD-{c}", "markPx": f"{future_price(t, EXPIRIES[k], 0.0):.1f}", "ts": str(_ms(t))}
+                for c, k in (("251226", "26DEC25"), ("260327", "27MAR26"))]}
+    if venue == "cftc" and path.startswith("/resource/"):
+        weeks = [dt.date(2025, 11, 18) - dt.timedelta(days=7 * n) for n in range(4)]
+        return [{"report_date_as_yyyy_mm_dd": f"{d.isoformat()}T00:00:00.000", "open_interest_all": str(27500 - 400 * (3 - n))}
+                for n, d in enumerate(weeks) if dt.datetime(d.year, d.month, d.day, 21, tzinfo=UTC) + dt.timedelta(days=3) <= t]
+    if venue == "cme":
+        return None  # bot-protected upstream: the demo shows it blocked, as live usually is
+    return None
+
+
+def body(venue: str, path: str, t: dt.datetime) -> str | None:
+    obj = responses(venue, path, t)
+    return None if obj is None else json.dumps(obj)
