@@ -85,6 +85,8 @@ class Derivatives:
     basis_history: tuple[float, ...]  # hourly, oldest first (sparklines)
     funding_history: tuple[float, ...]
     oi_history: tuple[float, ...]
+    basis_change_24h_pt: float | None = None  # percentage points
+    funding_change_24h_pt: float | None = None
 
     @property
     def empty(self) -> bool:
@@ -152,6 +154,8 @@ def compute(rows: list[tuple], as_of: dt.datetime, *, band_edges=(0.0, 3.5, 7.0,
     oi_hist = _oi_history(history, [v for v, s in stale.items() if not s and v != CME])
     change_24h = _change(oi_hist, as_of, 24)
     change_7d = _change(oi_hist, as_of, 24 * 7)
+    basis_hist = _basis_history(history, [v for v, s in stale.items() if not s])
+    funding_hist = _funding_history(history)
     trend = "unknown" if change_7d is None else "rebuilding" if change_7d >= trend_pct else "bleeding" if change_7d <= -trend_pct else "flat"
     return Derivatives(
         as_of=as_of,
@@ -169,9 +173,11 @@ def compute(rows: list[tuple], as_of: dt.datetime, *, band_edges=(0.0, 3.5, 7.0,
         change_24h_pct=change_24h,
         change_7d_pct=change_7d,
         trend=trend,
-        basis_history=_basis_history(history, [v for v, s in stale.items() if not s]),
-        funding_history=tuple(round(v, 2) for _, v in _funding_history(history)),
+        basis_history=tuple(v for _, v in basis_hist),
+        funding_history=tuple(round(v, 2) for _, v in funding_hist),
         oi_history=tuple(v for _, v in oi_hist),
+        basis_change_24h_pt=_points_change(basis_hist, 24),
+        funding_change_24h_pt=_points_change(funding_hist, 24),
     )
 
 
@@ -261,16 +267,24 @@ def _change(series: list[tuple[dt.datetime, float]], as_of: dt.datetime, hours: 
     return round((last / earlier[-1] - 1.0) * 100.0, 2)
 
 
-def _basis_history(history: pl.DataFrame, venues: list[str]) -> tuple[float, ...]:
+def _points_change(series: list[tuple[dt.datetime, float]], hours: int) -> float | None:
+    if len(series) < 2:
+        return None
+    last_hour, last = series[-1]
+    earlier = [v for h, v in series if h <= last_hour - dt.timedelta(hours=hours)]
+    return round(last - earlier[-1], 2) if earlier else None
+
+
+def _basis_history(history: pl.DataFrame, venues: list[str]) -> list[tuple[dt.datetime, float]]:
     f = _futures(_hourly_last(history.filter(pl.col("venue").is_in(venues)))).filter(pl.col("days") >= MIN_DAYS)
     if not f.height:
-        return ()
+        return []
     best = (
         f.with_columns(gap=(pl.col("days") - TARGET_DAYS).abs())
         .group_by(["hour", "venue"]).agg(pl.col("pct").sort_by("gap").first())
         .group_by("hour").agg(pl.col("pct").mean()).sort("hour")
     )
-    return tuple(round(v, 2) for v in best["pct"].to_list())
+    return [(h, round(v, 2)) for h, v in best.iter_rows()]
 
 
 def _funding_history(history: pl.DataFrame) -> list[tuple[dt.datetime, float]]:

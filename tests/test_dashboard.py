@@ -186,7 +186,7 @@ async def test_refresh_and_pause_drive_the_source_loops(tmp_path):
             if all(loop.polls for loop in app.loops) and app.views.get("btc") and app.views["btc"].tape:
                 break
         await app.settle()
-        assert len(app.loops) == 3 and all(loop.polls == 1 for loop in app.loops)
+        assert len(app.loops) == 3 + 7 and all(loop.polls == 1 for loop in app.loops)  # Farside x3, venues x7
         assert app.query_one(TapeTable).row_count == 10
         await pilot.press("r")
         for _ in range(50):
@@ -286,7 +286,7 @@ async def test_hanging_source_leaves_keys_responsive(tmp_path):
     app = make_app(store, start_sources=True, transport=httpx.MockTransport(hang))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause(0.2)
-        assert all(loop.polls == 1 for loop in app.loops)  # all three polls in flight, hanging
+        assert all(loop.polls == 1 for loop in app.loops)  # every poll in flight, hanging
         latencies = []
         for key in ("e", "s", "b", "2", "1"):
             t0 = time.perf_counter()
@@ -347,3 +347,33 @@ async def test_gauge_new_record_state_when_the_month_passes_the_record(store):
         text = gauge_text(app)
         assert "NEW RECORD OUTFLOW MONTH" in text and "beyond Feb 2025 by 214.6" in text
         assert "100% of record" not in text and "106% of record" in text
+
+
+async def test_derivatives_tiles_show_venue_data_and_repaint_only_on_change(store):
+    from tui.derivatives_pane import DerivativesPane
+
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        pane = app.query_one(DerivativesPane)
+        basis = str(app.query_one("#tile-basis .tile-text").render())
+        assert "deleveraged" in basis and "%" in basis
+        assert "bleeding" in str(app.query_one("#tile-oi .tile-text").render())
+        renders = pane.renders
+        app.render_views()  # identical values, same minute: nothing repaints
+        assert pane.renders == renders
+        await pilot.press("4", "m")
+        await pilot.pause()
+        chart = app.query_one("#deriv-chart")
+        assert chart.replots == 1
+        breakdown = str(app.query_one("#deriv-breakdown").render())
+        assert "Deribit" in breakdown and "BTC-27MAR26" in breakdown and "CME" in breakdown
+        app.render_views()
+        assert chart.replots == 1
+
+
+async def test_stale_venue_is_marked_in_its_tile(store):
+    app = make_app(store, clock=lambda: FROZEN + dt.timedelta(minutes=30))  # venue data older than 15 min
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        assert "STALE: binance_coinm, bybit, deribit, okx" in str(app.query_one("#tile-basis .tile-text").render())

@@ -22,17 +22,21 @@ from textual.widgets import Footer
 from textual.worker import WorkerCancelled, WorkerFailed
 
 from analytics.dashboard import AssetView, load_views
-from sources.calendar import from_iso, new_york_today
+from analytics.derivatives import Derivatives, load_derivatives
+from sources.calendar import NEW_YORK, from_iso, new_york_today
 from sources.config import Config
 from sources.farside import poll_farside, source_id
 from sources.http import make_client
 from sources.records import ASSETS
 from sources.runner import SourceLoop
+from sources.venues import VENUES
+from sources.venues.poll import poll_venue
 from sources.store import Store
 
 from . import format as fmt
 from .bars import StatusBar, TitleBar
 from .commands import COMMANDS, bindings
+from .derivatives_pane import DerivativesPane
 from .help import HelpScreen
 from .panes import FlowTapePane, GaugePane, Pane, PlaceholderPane, RecordsPane, TapeTable
 
@@ -70,6 +74,7 @@ class FlowtapeApp(App[None]):
         self.asset = "btc"
         self.as_of_pinned: dt.date | None = None  # None: follow today
         self.views: dict[str, AssetView] = {}
+        self.derivatives: Derivatives | None = None
         self.dates: tuple[dt.date, ...] = ()
         self.statuses: dict[str, dict] = {}
         self.paused = False
@@ -86,9 +91,7 @@ class FlowtapeApp(App[None]):
                 yield GaugePane("2 Month to date vs record", id="pane-2")
                 yield RecordsPane("3 Records, streaks, weeks", id="pane-3")
             with Horizontal(id="lower"):
-                yield PlaceholderPane(
-                    "4 Derivatives", "Basis, funding and open interest: not connected yet.", id="pane-4"
-                )
+                yield DerivativesPane("4 Derivatives · BTC futures", id="pane-4")
                 yield PlaceholderPane(
                     "5 Scenarios", "Rebuild / caution / snapback status: not connected yet.", id="pane-5"
                 )
@@ -117,19 +120,23 @@ class FlowtapeApp(App[None]):
 
     # ---- sources ---------------------------------------------------------------------------
     def _start_sources(self) -> None:
-        farside = self.config.source("farside")
-        if not farside.enabled or self.store.readonly:
+        if self.store.readonly:
             return
         self._client = make_client(self.transport)
-        for asset in ASSETS:
-            loop = SourceLoop(
-                source_id(asset), partial(self._poll_farside, asset), self.store, clock=self.clock, on_outcome=self._on_outcome
-            )
+        polls = []
+        if self.config.source("farside").enabled:
+            polls += [(source_id(asset), partial(self._poll_farside, asset)) for asset in ASSETS]
+        polls += [(name, partial(self._poll_venue, name)) for name in VENUES if self.config.source(name).enabled]
+        for sid, poll in polls:
+            loop = SourceLoop(sid, poll, self.store, clock=self.clock, on_outcome=self._on_outcome)
             self.loops.append(loop)
-            self.run_worker(loop.run(), name=f"source {source_id(asset)}", group="sources", exit_on_error=False)
+            self.run_worker(loop.run(), name=f"source {sid}", group="sources", exit_on_error=False)
 
     async def _poll_farside(self, asset: str, now: dt.datetime):
         return await poll_farside(self._client, self.store, self.config.source("farside"), asset, now=now)
+
+    async def _poll_venue(self, name: str, now: dt.datetime):
+        return await poll_venue(self._client, self.store, self.config.source(name), VENUES[name], now=now)
 
     def _on_outcome(self, outcome) -> None:
         self.refresh_status()
@@ -141,7 +148,9 @@ class FlowtapeApp(App[None]):
             self.statuses = self.store.all_status()
         except Exception as exc:  # a store read failing must not take the screen down
             self.notify(fmt.safe(f"store: {exc}").plain, severity="error")
-        self.query_one(StatusBar).show(self.statuses, self.clock(), mode=self.mode, paused=self.paused)
+        now = self.clock()
+        self.query_one(StatusBar).show(self.statuses, now, mode=self.mode, paused=self.paused)
+        self.query_one(DerivativesPane).show(self.derivatives, now)  # ages move by the minute
         self._mark_stale()
 
     # ---- analytics (off the event loop) ---------------------------------------------------------
@@ -151,10 +160,21 @@ class FlowtapeApp(App[None]):
     def recompute(self) -> None:
         self.run_worker(self._compute(), group="analytics", exclusive=True, exit_on_error=False)
 
+    def derivatives_as_of(self) -> dt.datetime:
+        """Now, or the end of the pinned New York day when travelling back."""
+        now = self.clock()
+        if self.as_of_pinned is None:
+            return now
+        return min(now, dt.datetime.combine(self.as_of_pinned, dt.time(23, 59, 59), tzinfo=NEW_YORK))
+
     async def _compute(self) -> None:
         as_of = self.effective_as_of()
         views, dates = await asyncio.to_thread(
             load_views, self.store, ASSETS, as_of, streak_size_usd_m=self.config.streak_size_usd_m
+        )
+        self.derivatives = await asyncio.to_thread(
+            load_derivatives, self.store, self.derivatives_as_of(),
+            band_edges=self.config.basis_band_edges, trend_pct=self.config.oi_trend_pct,
         )
         self.views, self.dates = views, dates
         self.computations += 1
@@ -177,6 +197,7 @@ class FlowtapeApp(App[None]):
             self.query_one(FlowTapePane).show(view)
             self.query_one(GaugePane).show(view)
             self.query_one(RecordsPane).show(view, weeks)
+            self.query_one(DerivativesPane).show(self.derivatives, self.clock())
             self._show_title()
             self._mark_stale()
 
@@ -199,7 +220,7 @@ class FlowtapeApp(App[None]):
     def _mark_stale(self) -> None:
         note = self._stale_note(self.asset)
         for pane in self.query(Pane):
-            if not isinstance(pane, PlaceholderPane):
+            if not isinstance(pane, (PlaceholderPane, DerivativesPane)):  # tiles mark their own stale venues
                 pane.mark_stale(note)
 
     def _stale_note(self, asset: str) -> str | None:
@@ -230,6 +251,8 @@ class FlowtapeApp(App[None]):
         if self.focused is not None and screen.maximize(self.focused):
             if isinstance(screen.maximized, GaugePane):
                 screen.maximized.show_charts(self.views.get(self.asset))
+            elif isinstance(screen.maximized, DerivativesPane):
+                screen.maximized.show_chart(self.derivatives)
 
     def action_asset(self, asset: str) -> None:
         if asset != self.asset:

@@ -45,15 +45,25 @@ class StatusBar(Static):
             out.append(f" {badge} ", style="bold reverse yellow")
         if paused:
             out.append(" PAUSED ", style="bold reverse")
-        for i, (sid, st) in enumerate(sorted(statuses.items())):
+        flows = {sid: st for sid, st in statuses.items() if sid.startswith("farside_")}
+        venues = {sid: st for sid, st in statuses.items() if sid not in flows}
+        for i, (sid, st) in enumerate(sorted(flows.items())):
             out.append(" · " if i else " ")
             out.append_text(source_text(sid, st, now))
+        if venues:
+            ok = sum(1 for st in venues.values() if st.get("state") == "ok")
+            out.append(" · venues: ")
+            out.append(f"{ok}/{len(venues)} ok", style="green" if ok == len(venues) else "yellow")
+            for sid, st in sorted(venues.items()):
+                if st.get("state") != "ok":
+                    out.append(" · ")
+                    out.append_text(source_text(sid, st, now, brief=True))
         if not statuses:
             out.append(" sources: not polled yet" if mode != "offline" else " sources: offline, showing the store", style="dim")
         _update(self, out)
 
 
-def source_text(sid: str, st: dict, now: dt.datetime) -> Text:
+def source_text(sid: str, st: dict, now: dt.datetime, *, brief: bool = False) -> Text:
     """'farside btc: ok, 12m' / 'farside eth: blocked, retry 4m (HTTP 403 bot challenge)'."""
     name = sid.replace("_", " ")
     state = str(st.get("state") or "starting")
@@ -70,11 +80,11 @@ def source_text(sid: str, st: dict, now: dt.datetime) -> Text:
     else:
         if retry and retry > now:
             out.append(f", retry {fmt.age((retry - now).total_seconds())}")
-        if st.get("last_error"):
+        if st.get("last_error") and not brief:
             out.append(" (")
             out.append_text(fmt.safe(st["last_error"], max_len=60))
             out.append(")")
-        if last:
+        if last and not brief:
             out.append(f", data {fmt.age((now - last).total_seconds())} old", style="dim")
     return out
 

@@ -78,3 +78,41 @@ def _signed_bars(plt, values: list[float]) -> None:
         xs = [i for i, v in enumerate(values) if keep(v)]
         if xs:
             plt.bar(xs, [values[i] for i in xs], color=color, width=0.6)
+
+
+class DerivativesChart(Horizontal):
+    """Hourly history: the 3-month basis and offshore open interest (replotted only on change)."""
+
+    def __init__(self, d) -> None:
+        super().__init__(id="deriv-chart")
+        self._pending = d
+        self._ready = False
+        self._series: object = None
+        self.replots = 0
+
+    def compose(self) -> ComposeResult:
+        yield PlotextPlot(id="basis-plot")
+        yield PlotextPlot(id="oi-plot")
+
+    def on_mount(self) -> None:
+        self._ready = True
+        self.show(self._pending)
+
+    def show(self, d) -> None:
+        if not self._ready:
+            self._pending = d
+            return
+        series = None if d is None else (d.basis_history[-MAX_POINTS * 4:], d.oi_history[-MAX_POINTS * 4:])
+        if series == self._series:
+            return
+        self._series = series
+        self.replots += 1
+        for plot_id, values, title in (("#basis-plot", series[0] if series else (), "3m basis, % annualized (hourly)"),
+                                       ("#oi-plot", [v / 1e9 for v in series[1]] if series else (), "Offshore OI, US$bn (hourly)")):
+            plot = self.query_one(plot_id, PlotextPlot)
+            plot.plt.clear_figure()
+            if values:
+                plot.plt.plot(list(range(len(values))), list(values), marker="braille")
+                plot.plt.xticks([0, len(values) - 1], ["oldest", "now"])
+            plot.plt.title(title if values else f"{title}: no history yet")
+            plot.refresh()

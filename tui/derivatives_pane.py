@@ -1,0 +1,157 @@
+"""The derivatives pane: Basis, Funding and Open interest tiles; maximized, the per-venue breakdown
+and a plotext history chart. Stale venues are marked and never averaged in (analytics does that).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Sparkline, Static
+
+from analytics.derivatives import Derivatives
+
+from . import format as fmt
+from .panes import Pane
+
+VENUE_NAMES = {"deribit": "Deribit", "binance": "Binance USD-M", "binance_coinm": "Binance COIN-M", "bybit": "Bybit",
+               "okx": "OKX", "cme": "CME"}
+SPARK_POINTS = 48
+
+
+def usd_bn(value: float | None) -> str:
+    return "-" if value is None else f"${value / 1e9:,.1f}B"
+
+
+def pct(value: float | None, *, signed: bool = False, unit: str = "%") -> str:
+    if value is None:
+        return "-"
+    return f"{value:+.2f}{unit}" if signed else f"{value:.2f}{unit}"
+
+
+def change_text(value: float | None, label: str, unit: str) -> Text:
+    if value is None:
+        return Text(f"{label} -", style="dim")
+    style = "red" if value < 0 else "green" if value > 0 else "dim"
+    return Text(f"{label} {fmt.arrow(value)}{abs(value):.2f}{unit}", style=style)
+
+
+class Tile(Vertical):
+    """One headline number with its qualifier, change, sparkline and data age."""
+
+    def __init__(self, title: str, *, id: str) -> None:
+        super().__init__(id=id, classes="tile")
+        self.border_title = title
+        self._shown: object = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("", classes="tile-text")
+        yield Sparkline([], summary_function=max, classes="tile-spark")
+
+    def show(self, text: Text, series: tuple[float, ...]) -> bool:
+        key = (text, series)
+        if key == self._shown:
+            return False
+        self._shown = key
+        self.query_one(".tile-text", Static).update(text)
+        spark = self.query_one(Sparkline)
+        spark.data = list(series[-SPARK_POINTS:])
+        spark.display = len(series) > 1
+        return True
+
+
+class DerivativesPane(Pane):
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="tiles"):
+            yield Tile("Basis 3m", id="tile-basis")
+            yield Tile("Funding", id="tile-funding")
+            yield Tile("Open interest, offshore", id="tile-oi")
+        yield Static("", id="deriv-breakdown")
+
+    def show(self, d: Derivatives | None, now: dt.datetime) -> None:
+        key = (d, int(now.timestamp() // 60))  # ages move by the minute, not faster
+        if not self.changed(key):
+            return
+        if d is None or d.empty:
+            for tile in self.query(Tile):
+                tile.show(Text("no venue data yet", style="dim"), ())
+            self.query_one("#deriv-breakdown", Static).update("")
+            return
+        self.query_one("#tile-basis", Tile).show(self._basis(d, now), d.basis_history)
+        self.query_one("#tile-funding", Tile).show(self._funding(d, now), d.funding_history)
+        self.query_one("#tile-oi", Tile).show(self._oi(d, now), d.oi_history)
+        self.query_one("#deriv-breakdown", Static).update(self._breakdown(d, now))
+        if self.has_class("-maximized"):
+            self.show_chart(d)
+
+    def show_chart(self, d: Derivatives | None) -> None:
+        from .charts import DerivativesChart  # plotext loads only on expand
+
+        charts = self.query(DerivativesChart)
+        if charts:
+            charts.first().show(d)
+        else:
+            self.mount(DerivativesChart(d))
+
+    @staticmethod
+    def _age(ts: list[dt.datetime], now: dt.datetime) -> str:
+        return fmt.age((now - max(ts)).total_seconds()) if ts else "-"
+
+    def _basis(self, d: Derivatives, now: dt.datetime) -> Text:
+        out = Text()
+        out.append(pct(d.headline_basis_pct), style="bold")
+        out.append(f" {d.band or '-'}\n", style="bold yellow" if d.band in ("compressed", "snapback", "backwardation") else "")
+        out.append_text(change_text(d.basis_change_24h_pt, "24h", "pt"))
+        fresh = [b for b in d.basis.values() if not b.stale]
+        out.append(f" {len(fresh)}v {self._age([b.as_of for b in fresh], now)}", style="dim")
+        stale = [b.venue for b in d.basis.values() if b.stale]
+        if stale:
+            out.append(f"\nSTALE: {', '.join(stale)}", style="yellow")
+        return out
+
+    def _funding(self, d: Derivatives, now: dt.datetime) -> Text:
+        out = Text()
+        out.append(pct(d.oi_weighted_funding_pct), style="bold")
+        out.append(" ann. OI-wtd\n")
+        out.append_text(change_text(d.funding_change_24h_pt, "24h", "pt"))
+        fresh = [f for f in d.funding.values() if not f.stale]
+        out.append(f" {len(fresh)}v {self._age([f.as_of for f in fresh], now)}", style="dim")
+        stale = [f.venue for f in d.funding.values() if f.stale]
+        if stale:
+            out.append(f"\nSTALE: {', '.join(stale)}", style="yellow")
+        return out
+
+    def _oi(self, d: Derivatives, now: dt.datetime) -> Text:
+        out = Text()
+        out.append(usd_bn(d.offshore_usd), style="bold")
+        out.append(f" {d.trend}\n", style="red" if d.trend == "bleeding" else "green" if d.trend == "rebuilding" else "dim")
+        out.append_text(change_text(d.change_24h_pct, "24h", "%"))
+        out.append(" ")
+        out.append_text(change_text(d.change_7d_pct, "7d", "%"))
+        cme = d.open_interest.get("cme")
+        out.append(f"\nCME {usd_bn(d.cme_usd)}")
+        if cme and cme.btc:
+            out.append(f" {cme.btc / 1000:,.0f}k BTC {fmt.age((now - cme.as_of).total_seconds())}", style="dim")
+        return out
+
+    @staticmethod
+    def _breakdown(d: Derivatives, now: dt.datetime) -> Text:
+        out = Text()
+        out.append(f"{'venue':<15}{'3m basis':>10}{'future':>17}{'days':>7}{'funding/ann.':>22}{'OI USD':>10}{'OI BTC':>11}  age\n", style="bold")
+        for venue in sorted(set(d.basis) | set(d.funding) | set(d.open_interest)):
+            b, f, o = d.basis.get(venue), d.funding.get(venue), d.open_interest.get(venue)
+            stale = any(x.stale for x in (b, f, o) if x)
+            times = [x.as_of for x in (b, f, o) if x]
+            out.append(f"{VENUE_NAMES.get(venue, venue):<15}", style="yellow" if stale else "")
+            out.append(f"{pct(b.annualized_pct) if b else '-':>10}{(b.instrument if b else '-'):>17}{(f'{b.days_to_expiry:.0f}' if b else '-'):>7}")
+            fund = f"{f.rate * 100:.4f}%/{f.interval_hours:g}h {f.annualized_pct:.1f}%" if f else "-"
+            out.append(f"{fund:>22}{usd_bn(o.usd) if o else '-':>10}{(f'{o.btc:,.0f}' if o and o.btc else '-'):>11}")
+            out.append(f"  {fmt.age((now - max(times)).total_seconds()) if times else '-'}")
+            out.append(" STALE" if stale else "", style="bold yellow")
+            out.append("\n")
+        out.append("Constant-maturity 90d basis: ", style="dim")
+        out.append(pct(d.constant_maturity_pct))
+        out.append("  · derivatives figures are venue data, not Farside's", style="dim")
+        return out
