@@ -74,6 +74,10 @@ def responses(venue: str, path: str, t: dt.datetime) -> Any | None:
         if path.startswith("/public/get_instruments"):
             return {"jsonrpc": "2.0", "result": [{"instrument_name": f"BTC-{c}", "expiration_timestamp": _ms(e),
                                                   "settlement_period": "month", "contract_size": 10.0} for c, e in EXPIRIES.items()]}
+    if venue in ("binance", "binance_coinm") and "/v1/exchangeInfo" in path:
+        return {"timezone": "UTC", "serverTime": _ms(t), "rateLimits": [
+            {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 2400},
+            {"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1, "limit": 1200}], "symbols": []}
     if venue == "binance":
         if path.startswith("/fapi/v1/premiumIndex"):
             return {"symbol": "BTCUSDT", "markPrice": f"{idx * 1.0001:.2f}", "indexPrice": f"{idx:.2f}", "estimatedSettlePrice": f"{idx:.2f}",

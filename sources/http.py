@@ -97,11 +97,13 @@ async def fetch_text(
     deadline: float,
     now: dt.datetime,
     max_bytes: int = MAX_BODY_BYTES,
+    headers_out: dict[str, str] | None = None,
 ) -> str:
-    """GET `url` and return its decoded text, or raise FetchError. Never takes longer than `deadline` s."""
+    """GET `url` and return its decoded text, or raise FetchError. Never takes longer than `deadline` s.
+    `headers_out`, if given, receives the response headers (lower-case names) of a successful fetch."""
     try:
         async with asyncio.timeout(deadline):
-            return await _fetch(client, url, max_bytes, now)
+            return await _fetch(client, url, max_bytes, now, headers_out)
     except TimeoutError:
         raise FetchError(f"no complete answer within {deadline:g}s") from None
     except httpx.TimeoutException:
@@ -116,7 +118,7 @@ def _reason(exc: Exception) -> str:
     return str(exc) or type(exc).__name__
 
 
-async def _fetch(client: httpx.AsyncClient, url: str, max_bytes: int, now: dt.datetime) -> str:
+async def _fetch(client: httpx.AsyncClient, url: str, max_bytes: int, now: dt.datetime, headers_out: dict | None) -> str:
     async with client.stream("GET", url) as resp:
         status = resp.status_code
         if status in (429, 418):
@@ -137,6 +139,8 @@ async def _fetch(client: httpx.AsyncClient, url: str, max_bytes: int, now: dt.da
             raise FetchError(f"HTTP {status}")
         if status != 200:
             raise FetchError(f"unexpected HTTP {status}")
+        if headers_out is not None:
+            headers_out.update((k.lower(), v) for k, v in resp.headers.items())
         return text
 
 

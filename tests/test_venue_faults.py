@@ -81,3 +81,26 @@ async def test_cme_bot_wall_is_blocked_and_cftc_still_serves_cme_oi(store):
     out = await poll(store, "cftc", lambda path: cot)
     assert out.state == "ok"
     assert ("cme", "BTC futures (CFTC COT)", "oi_btc", "2025-11-18T21:00:00+00:00", 137560.0) in store.observations()
+
+
+EXCHANGE_INFO = {"rateLimits": [{"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 2400},
+                                {"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1, "limit": 1200}]}
+
+
+async def test_binance_weight_limit_is_read_and_honoured(store):
+    from sources.venues import binance
+
+    assert binance.weight_limit(EXCHANGE_INFO) == 2400
+    seen = []
+
+    def respond(path):
+        seen.append(path)
+        if "exchangeInfo" in path:
+            return js(EXCHANGE_INFO)
+        return js({"symbol": "BTCUSDT"}, headers={"X-MBX-USED-WEIGHT-1M": "2100"})  # 87% of 2400
+
+    out = await poll(store, "binance", respond)
+    assert out.state == "rate-limited" and "2100 of 2400" in out.error
+    assert from_iso(store.status("binance")["ban_until"]) == NOW + dt.timedelta(minutes=1)
+    assert len(seen) == 2  # exchangeInfo, then one request: no more this minute
+    assert store.meta("weight_limit:binance").startswith("2400@")

@@ -19,6 +19,7 @@ class Venue:
     check: Callable[[str, Any, dt.datetime], None]
     parse: Callable[[dict[str, Any], dt.datetime], list[Quote]]
     stale_after_s: float  # venue time older than this is suspect
+    limits_path: str | None = None  # where the venue publishes its request-weight limit (Binance)
 
     @property
     def source_id(self) -> str:
@@ -29,8 +30,10 @@ VENUES: dict[str, Venue] = {
     v.name: v
     for v in (
         Venue(deribit.NAME, deribit.DEFAULT_BASE_URL, 60.0, deribit.requests, deribit.check, deribit.parse, 900),
-        Venue(binance.USDM, binance.USDM_BASE_URL, 60.0, binance.usdm_requests, binance.check, binance.parse_usdm, 7200),
-        Venue(binance.COINM, binance.COINM_BASE_URL, 60.0, binance.coinm_requests, binance.check, binance.parse_coinm, 900),
+        Venue(binance.USDM, binance.USDM_BASE_URL, 60.0, binance.usdm_requests, binance.check, binance.parse_usdm, 7200,
+              binance.USDM_LIMITS_PATH),
+        Venue(binance.COINM, binance.COINM_BASE_URL, 60.0, binance.coinm_requests, binance.check, binance.parse_coinm, 900,
+              binance.COINM_LIMITS_PATH),
         Venue(bybit.NAME, bybit.DEFAULT_BASE_URL, 60.0, bybit.requests, bybit.check, bybit.parse, 900),
         Venue(okx.NAME, okx.DEFAULT_BASE_URL, 60.0, okx.requests, okx.check, okx.parse, 900),
         # CME's JSON is bot-protected: polled hourly, best effort. CFTC publishes weekly (Tuesday's

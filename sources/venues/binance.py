@@ -95,3 +95,28 @@ def parse_coinm(responses: dict[str, Any], now: dt.datetime) -> list[Quote]:
     if not any(q.perpetual for q in quotes):
         raise VenueDataError("premiumIndex BTCUSD: no BTCUSD_PERP")
     return quotes
+
+
+# ---- request weights -------------------------------------------------------------------------
+WEIGHT_HEADER = "x-mbx-used-weight-1m"
+WEIGHT_SHARE = 0.8  # stop for the rest of the minute beyond this share of the limit
+USDM_LIMITS_PATH, COINM_LIMITS_PATH = "/fapi/v1/exchangeInfo", "/dapi/v1/exchangeInfo"
+
+
+def weight_limit(exchange_info: Any) -> float:
+    """The REQUEST_WEIGHT per-minute limit from exchangeInfo's `rateLimits` (never hard-coded)."""
+    for entry in field(exchange_info, "rateLimits", "exchangeInfo"):
+        if isinstance(entry, dict) and entry.get("rateLimitType") == "REQUEST_WEIGHT" and entry.get("interval") == "MINUTE":
+            per = entry.get("intervalNum") or 1
+            limit = amount(entry, "limit", "exchangeInfo rateLimits")
+            if limit and isinstance(per, (int, float)) and per > 0:
+                return limit / per
+    raise VenueDataError("exchangeInfo: no REQUEST_WEIGHT per-minute limit")
+
+
+def used_weight(headers: dict[str, str]) -> float | None:
+    raw = headers.get(WEIGHT_HEADER)
+    try:
+        return float(raw) if raw is not None else None
+    except ValueError:
+        return None

@@ -9,10 +9,11 @@ import random
 import httpx
 
 from ..config import SourceConfig
-from ..http import BlockedError, fetch_text, looks_like_challenge
+from ..calendar import from_iso, to_iso
+from ..http import BlockedError, RateLimitedError, fetch_text, looks_like_challenge
 from ..polling import BodyResult, PollOutcome, run_poll
 from ..store import Store
-from . import Venue
+from . import Venue, binance
 from .common import VenueDataError, loads
 
 MAX_JSON_BYTES = 4 * 1024 * 1024
@@ -22,15 +23,26 @@ async def poll_venue(
     client: httpx.AsyncClient, store: Store, cfg: SourceConfig, venue: Venue, *, now: dt.datetime,
     rng: random.Random | None = None,
 ) -> PollOutcome:
+    async def get(key: str, path: str, headers: dict[str, str] | None = None):
+        text = await fetch_text(client, cfg.base_url + path, deadline=cfg.deadline, now=now, max_bytes=MAX_JSON_BYTES,
+                                headers_out=headers)
+        if looks_like_challenge(text):
+            raise BlockedError(f"{key}: bot challenge instead of data")
+        obj = await asyncio.to_thread(loads, text)
+        venue.check(key, obj, now)
+        return obj
+
     async def body() -> BodyResult:
+        limit = await _weight_limit(store, venue, get, now) if venue.limits_path else None
         responses = {}
         for key, path in venue.requests(now):
-            text = await fetch_text(client, cfg.base_url + path, deadline=cfg.deadline, now=now, max_bytes=MAX_JSON_BYTES)
-            if looks_like_challenge(text):
-                raise BlockedError(f"{key}: bot challenge instead of data")
-            obj = await asyncio.to_thread(loads, text)
-            venue.check(key, obj, now)
-            responses[key] = obj
+            headers: dict[str, str] = {}
+            responses[key] = await get(key, path, headers)
+            used = binance.used_weight(headers)
+            if limit and used is not None and used >= binance.WEIGHT_SHARE * limit:
+                # Near the per-minute weight limit: stop before Binance answers 429 (and then 418).
+                next_minute = now.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
+                raise RateLimitedError(f"request weight {used:.0f} of {limit:.0f} used this minute", next_minute)
         quotes = await asyncio.to_thread(venue.parse, responses, now)
         if not quotes:
             raise VenueDataError("empty result")
@@ -41,3 +53,17 @@ async def poll_venue(
         return BodyResult(written, 0, warning, stale=stale)
 
     return await run_poll(store, venue.source_id, cfg, body, now=now, rng=rng)
+
+
+async def _weight_limit(store: Store, venue: Venue, get, now: dt.datetime) -> float:
+    """The venue's per-minute request-weight limit: read from its exchangeInfo at most once a day."""
+    key = f"weight_limit:{venue.name}"
+    cached = store.meta(key)
+    if cached:
+        value, _, when = cached.partition("@")
+        seen = from_iso(when)
+        if seen and now - seen < dt.timedelta(days=1):
+            return float(value)
+    limit = binance.weight_limit(await get("exchange_info", venue.limits_path))
+    store.set_meta(key, f"{limit:g}@{to_iso(now)}")
+    return limit
