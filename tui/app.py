@@ -130,7 +130,7 @@ class FlowtapeApp(App[None]):
         for sid, poll in polls:
             loop = SourceLoop(sid, poll, self.store, clock=self.clock, on_outcome=self._on_outcome)
             self.loops.append(loop)
-            self.run_worker(loop.run(), name=f"source {sid}", group="sources", exit_on_error=False)
+            self.run_worker(loop.run, name=f"source {sid}", group="sources", exit_on_error=False)
 
     async def _poll_farside(self, asset: str, now: dt.datetime):
         return await poll_farside(self._client, self.store, self.config.source("farside"), asset, now=now)
@@ -158,7 +158,7 @@ class FlowtapeApp(App[None]):
         return self.as_of_pinned or new_york_today(self.clock())
 
     def recompute(self) -> None:
-        self.run_worker(self._compute(), group="analytics", exclusive=True, exit_on_error=False)
+        self.run_worker(self._compute, group="analytics", exclusive=True, exit_on_error=False)
 
     def derivatives_as_of(self) -> dt.datetime:
         """Now, or the end of the pinned New York day when travelling back."""
