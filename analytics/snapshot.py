@@ -11,6 +11,7 @@ from sources.sanitize import clean
 from sources.store import Store
 
 from .derivatives import Derivatives, load_derivatives
+from .scenarios import Scenario, ScenarioResult, evaluate, load_inputs, weekly_ledger
 from .flows import AssetReport, DayRecord, MonthRecord, Week, asset_report
 from .frames import load_asset
 
@@ -129,8 +130,12 @@ def build_snapshot(
     derivatives_as_of: dt.datetime | None = None,
     band_edges: tuple[float, ...] = (0.0, 3.5, 7.0, 11.0),
     oi_trend_pct: float = 5.0,
+    scenarios: tuple[Scenario, ...] = (),
 ) -> dict[str, Any]:
-    reports = {a: asset_report(load_asset(store, a), as_of, streak_size_usd_m=streak_size_usd_m) for a in assets}
+    frames = {a: load_asset(store, a) for a in assets}
+    reports = {a: asset_report(frames[a], as_of, streak_size_usd_m=streak_size_usd_m) for a in assets}
+    derivatives = load_derivatives(store, derivatives_as_of or now, band_edges=band_edges, trend_pct=oi_trend_pct)
+    inputs = load_inputs(store, frames, as_of, now, derivatives)
     sources = {
         sid: {k: (clean(v) if isinstance(v, str) else v) for k, v in status.items()} for sid, status in store.all_status().items()
     }
@@ -154,8 +159,27 @@ def build_snapshot(
             "week_to_date": _week(wtd, with_end=False) if wtd else None,
             "last_week": _week(last, with_end=True) if last else None,
         },
-        derivatives=derivatives_document(
-            load_derivatives(store, derivatives_as_of or now, band_edges=band_edges, trend_pct=oi_trend_pct)
-        ),
+        derivatives=derivatives_document(derivatives),
+        scenarios=[scenario_document(r) for r in evaluate(scenarios, inputs)],
+        context={
+            "weekly_ledger": weekly_ledger(inputs),
+            "trend": None,  # Coinbase candles / death cross: not connected yet
+            "fed": None,  # Polymarket / Kalshi FOMC odds: not connected yet
+        },
     )
     return doc
+
+
+def scenario_document(r: ScenarioResult) -> dict[str, Any]:
+    return {
+        "id": r.scenario.id, "name": r.scenario.name, "state": r.state, "label": r.label,
+        "met": r.met, "total": r.total, "unknown": r.unknown,
+        "conditions": [
+            {"metric": c.condition.metric, "label": c.condition.label, "op": c.condition.op,
+             "threshold": c.condition.threshold, "value": c.value,
+             "met": c.met, "status": "unknown" if c.met is None else "met" if c.met else "not met",
+             "as_of": c.as_of.isoformat() if c.as_of else None,
+             "age_s": round(c.age_s) if c.age_s is not None else None, "source": c.source, "stale": c.stale}
+            for c in r.conditions
+        ],
+    }

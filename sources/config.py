@@ -41,6 +41,8 @@ class Config:
     # Upper edges (annualized %) of the basis bands backwardation | compressed | deleveraged | rebuild | snapback.
     basis_band_edges: tuple[float, float, float, float] = (0.0, 3.5, 7.0, 11.0)
     oi_trend_pct: float = 5.0  # 7-day OI change beyond +/- this: rebuilding / bleeding
+    # [[scenarios]] tables as written; analytics.scenarios validates them against its metrics.
+    scenarios: tuple[Mapping[str, Any], ...] = ()
 
     def source(self, name: str) -> SourceConfig:
         return self.sources[name]
@@ -96,7 +98,10 @@ def load_config(path: Path | None = None) -> Config:
 
 
 def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
-    _only(raw, {"sources", "analytics"}, path, "")
+    _only(raw, {"sources", "analytics", "scenarios"}, path, "")
+    scenarios = raw.get("scenarios", [])
+    if not isinstance(scenarios, list) or not all(isinstance(x, Mapping) for x in scenarios):
+        raise ConfigError(f"{path}: scenarios: expected [[scenarios]] tables")
     sources = dict(DEFAULT_SOURCES)
     for name, table in _table(raw, "sources", path, "").items():
         if name not in DEFAULT_SOURCES:
@@ -123,7 +128,8 @@ def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
     if list(edges) != sorted(set(edges)):
         raise ConfigError(f"{path}: {key}: expected 4 strictly increasing percentages, got {list(edges)!r}")
     trend = _number(analytics.get("oi_trend_pct", 5.0), path, "analytics.oi_trend_pct", "percent", minimum=0)
-    return Config(path=path, sources=MappingProxyType(sources), streak_size_usd_m=size, basis_band_edges=edges, oi_trend_pct=trend)
+    return Config(path=path, sources=MappingProxyType(sources), streak_size_usd_m=size, basis_band_edges=edges,
+                  oi_trend_pct=trend, scenarios=tuple(scenarios))
 
 
 def _table(raw: Mapping[str, Any], key: str, path: Path, prefix: str) -> Mapping[str, Any]:

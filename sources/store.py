@@ -41,6 +41,8 @@ CREATE TABLE IF NOT EXISTS observations (
     venue TEXT NOT NULL, instrument TEXT NOT NULL, metric TEXT NOT NULL, ts TEXT NOT NULL, value REAL NOT NULL,
     PRIMARY KEY (venue, instrument, metric, ts));
 CREATE INDEX IF NOT EXISTS observations_ts ON observations (ts);
+CREATE TABLE IF NOT EXISTS coinshares (
+    week_ending TEXT PRIMARY KEY, total_usd_m REAL NOT NULL, btc_usd_m REAL, entered_at TEXT NOT NULL);
 """
 
 QUOTE_METRICS = ("mark", "index", "funding_rate", "funding_interval_h", "oi_usd", "oi_btc")
@@ -321,6 +323,18 @@ class Store:
             "SELECT venue, instrument, metric, ts, value FROM observations WHERE ts >= ? AND ts <= ? ORDER BY ts",
             (since or "", until or "9999"),
         )
+
+    def add_coinshares(self, week_ending: dt.date, total_usd_m: float, btc_usd_m: float | None, *, entered_at: dt.datetime) -> bool:
+        """Record CoinShares' weekly print (entered by hand); returns True if it replaced an earlier entry."""
+        with self._write_lock:
+            conn = self._writer()
+            old = conn.execute("SELECT 1 FROM coinshares WHERE week_ending = ?", (week_ending.isoformat(),)).fetchone()
+            conn.execute("INSERT OR REPLACE INTO coinshares VALUES (?, ?, ?, ?)",
+                         (week_ending.isoformat(), total_usd_m, btc_usd_m, entered_at.isoformat(timespec="seconds")))
+        return old is not None
+
+    def coinshares(self) -> list[tuple[str, float, float | None, str]]:
+        return self._query("SELECT week_ending, total_usd_m, btc_usd_m, entered_at FROM coinshares ORDER BY week_ending")
 
     def set_status(self, source: str, **values: object) -> None:
         unknown = set(values) - set(STATUS_FIELDS)

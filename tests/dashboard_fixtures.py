@@ -31,7 +31,10 @@ def demo_store(path: Path) -> Store:
 def make_app(store: Store, *, mode: str = "demo", start_sources: bool = False, transport=None, config=None, clock=None):
     from tui.app import FlowtapeApp
 
+    from analytics.scenarios import load_rules
+
     return FlowtapeApp(
+        scenarios=load_rules((), None),
         store=store,
         config=config or _defaults(),
         mode=mode,

@@ -377,3 +377,21 @@ async def test_stale_venue_is_marked_in_its_tile(store):
     async with app.run_test(size=(120, 40)) as pilot:
         await started(app, pilot)
         assert "STALE: binance_coinm, bybit, deribit, okx" in str(app.query_one("#tile-basis .tile-text").render())
+
+
+async def test_scenario_pane_follows_time_travel(store):
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        text = str(app.query_one("#scenarios-text").render())
+        assert "Caution case: building" in text and "Reflexive snapback: inactive" in text
+        app.as_of_pinned = D(2025, 11, 7)
+        app.recompute()
+        await app.settle()
+        caution = next(r for r in app.scenario_results if r.scenario.id == "caution")
+        red = next(c for c in caution.conditions if c.condition.metric == "btc_red_sessions")
+        assert red.value == 1  # as of 7 Nov: one red session after 6 Nov's inflow
+        await pilot.press("5", "m")
+        await pilot.pause()
+        full = str(app.query_one("#scenarios-text").render())
+        assert "BTC ETF red sessions in a row >= 4: 1" in full and "Last changes" in full

@@ -23,6 +23,8 @@ from textual.worker import WorkerCancelled, WorkerFailed
 
 from analytics.dashboard import AssetView, load_views
 from analytics.derivatives import Derivatives, load_derivatives
+from analytics.frames import load_asset
+from analytics.scenarios import coinshares_prints, evaluate, history, load_inputs
 from sources.calendar import NEW_YORK, from_iso, new_york_today
 from sources.config import Config
 from sources.farside import poll_farside, source_id
@@ -38,7 +40,8 @@ from .bars import StatusBar, TitleBar
 from .commands import COMMANDS, bindings
 from .derivatives_pane import DerivativesPane
 from .help import HelpScreen
-from .panes import FlowTapePane, GaugePane, Pane, PlaceholderPane, RecordsPane, TapeTable
+from .panes import FlowTapePane, GaugePane, Pane, RecordsPane, TapeTable
+from .scenarios_pane import ScenariosPane
 
 AGE_TICK_S = 15.0
 
@@ -62,8 +65,10 @@ class FlowtapeApp(App[None]):
         clock: Callable[[], dt.datetime] = system_clock,
         notice: str | None = None,
         start_sources: bool = True,
+        scenarios: tuple = (),
     ) -> None:
         super().__init__()
+        self.scenarios = scenarios
         self.store = store
         self.config = config
         self.mode = mode
@@ -75,6 +80,10 @@ class FlowtapeApp(App[None]):
         self.as_of_pinned: dt.date | None = None  # None: follow today
         self.views: dict[str, AssetView] = {}
         self.derivatives: Derivatives | None = None
+        self.scenario_results: tuple = ()
+        self.transitions: tuple = ()
+        self._history: tuple = ()
+        self._history_key: tuple | None = None
         self.dates: tuple[dt.date, ...] = ()
         self.statuses: dict[str, dict] = {}
         self.paused = False
@@ -92,9 +101,7 @@ class FlowtapeApp(App[None]):
                 yield RecordsPane("3 Records, streaks, weeks", id="pane-3")
             with Horizontal(id="lower"):
                 yield DerivativesPane("4 Derivatives · BTC futures", id="pane-4")
-                yield PlaceholderPane(
-                    "5 Scenarios", "Rebuild / caution / snapback status: not connected yet.", id="pane-5"
-                )
+                yield ScenariosPane("5 Scenarios", id="pane-5")
         yield StatusBar(id="status")
         yield Footer()
 
@@ -176,9 +183,33 @@ class FlowtapeApp(App[None]):
             load_derivatives, self.store, self.derivatives_as_of(),
             band_edges=self.config.basis_band_edges, trend_pct=self.config.oi_trend_pct,
         )
+        self.scenario_results, self.transitions = await asyncio.to_thread(self._evaluate_scenarios, as_of)
         self.views, self.dates = views, dates
         self.computations += 1
         self.render_views()
+
+    def _evaluate_scenarios(self, as_of: dt.date):
+        """Scenario states as of the date (following time travel) and the state changes up to it."""
+        frames = {a: load_asset(self.store, a) for a in ASSETS}
+        derivs = self.derivatives if self.derivatives is not None and not self.derivatives.empty else None
+        results = evaluate(self.scenarios, load_inputs(self.store, frames, as_of, self.clock(), derivs))
+        cfg = self.config
+
+        def derivatives_at(day: dt.date):
+            end = min(self.clock(), dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=NEW_YORK))
+            d = load_derivatives(self.store, end, band_edges=cfg.basis_band_edges, trend_pct=cfg.oi_trend_pct)
+            return None if d.empty else d
+
+        if self._history_key != (as_of, self.computations_key()):
+            self._history = history(self.scenarios, frames, derivatives_at, coinshares_prints(self.store), until=as_of)
+            self._history_key = (as_of, self.computations_key())
+        return results, self._history
+
+    def computations_key(self) -> tuple:
+        """What the history depends on: stored sessions and CoinShares prints, and (for the derivatives
+        conditions) the hour: replaying the whole history every minute would cost more than it tells."""
+        return (tuple(len(self.store.sessions(a)) for a in ASSETS), len(self.store.coinshares()),
+                self.clock().strftime("%Y%m%d%H"))
 
     async def settle(self) -> None:
         """Wait for pending analytics (tests and benchmarks await this instead of sleeping)."""
@@ -198,6 +229,7 @@ class FlowtapeApp(App[None]):
             self.query_one(GaugePane).show(view)
             self.query_one(RecordsPane).show(view, weeks)
             self.query_one(DerivativesPane).show(self.derivatives, self.clock())
+            self.query_one(ScenariosPane).show(self.scenario_results, self.transitions)
             self._show_title()
             self._mark_stale()
 
@@ -220,7 +252,7 @@ class FlowtapeApp(App[None]):
     def _mark_stale(self) -> None:
         note = self._stale_note(self.asset)
         for pane in self.query(Pane):
-            if not isinstance(pane, (PlaceholderPane, DerivativesPane)):  # tiles mark their own stale venues
+            if not isinstance(pane, (DerivativesPane, ScenariosPane)):  # these mark their own stale inputs
                 pane.mark_stale(note)
 
     def _stale_note(self, asset: str) -> str | None:
@@ -246,9 +278,14 @@ class FlowtapeApp(App[None]):
     def action_toggle_maximize(self) -> None:
         screen = self.screen
         if screen.maximized is not None:
+            was = screen.maximized
             screen.minimize()
+            if isinstance(was, ScenariosPane):
+                was.redraw()  # back to the compact form
             return
         if self.focused is not None and screen.maximize(self.focused):
+            if isinstance(screen.maximized, ScenariosPane):
+                screen.maximized.redraw()  # the full checklist
             if isinstance(screen.maximized, GaugePane):
                 screen.maximized.show_charts(self.views.get(self.asset))
             elif isinstance(screen.maximized, DerivativesPane):

@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import datetime as dt
 import json
+import math
 import os
 import sys
 import tempfile
@@ -62,7 +63,29 @@ def build_parser() -> argparse.ArgumentParser:
     _common(snap)
     snap.add_argument("--json", action="store_true", help="print JSON (the only format)")
     snap.add_argument("--as-of", type=_date, help="compute as of this New York date (default: today)")
+    scen = sub.add_parser("scenarios", help="print the scenarios' states and their history of changes")
+    _common(scen)
+    scen.add_argument("--history", action="store_true", help="list every state change over the stored history")
+    scen.add_argument("--json", action="store_true", help="print JSON instead of text")
+    scen.add_argument("--as-of", type=_date, help="evaluate as of this New York date (default: today)")
+    cs = sub.add_parser("coinshares", help="record CoinShares' weekly fund-flows print by hand")
+    cs_sub = cs.add_subparsers(dest="cs_command", parser_class=_Parser, required=True)
+    add = cs_sub.add_parser("add", help="add (or correct) one week's print")
+    _common(add)
+    add.add_argument("--week-ending", type=_date, required=True, help="the Friday the report's week ends on")
+    add.add_argument("--total-usd-m", type=_number, required=True, help="total net flow, US$ millions (outflow negative)")
+    add.add_argument("--btc", type=_number, help="bitcoin products' net flow, US$ millions")
     return parser
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text.replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of US$ millions") from None
+    if not math.isfinite(value) or abs(value) > 1e6:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a plausible weekly flow in US$ millions")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -71,6 +94,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "snapshot" and not args.json:
             raise UsageError("snapshot needs --json (the only output format so far)")
         config = load_config(args.config)
+        from analytics.scenarios import load_rules  # rules are checked at start-up, before anything runs
+
+        args.rules = load_rules(config.scenarios, config.path, streak_size_usd_m=config.streak_size_usd_m)
     except UsageError as exc:
         print(f"flowtape: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -80,6 +106,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "snapshot":
             return snapshot(args, config)
+        if args.command == "scenarios":
+            return scenarios_command(args, config)
+        if args.command == "coinshares":
+            return coinshares_add(args, config)
         return dashboard(args, config)
     except StoreError as exc:
         print(f"flowtape: {exc}", file=sys.stderr)
@@ -136,7 +166,7 @@ def dashboard(args: argparse.Namespace, config: Config) -> int:
 
         app = FlowtapeApp(
             store=store, config=session.config, mode=session.mode, transport=session.transport,
-            clock=session.clock, notice=session.notice,
+            clock=session.clock, notice=session.notice, scenarios=args.rules,
         )
         app.run(mouse=not args.no_mouse)
     finally:
@@ -168,7 +198,7 @@ def snapshot(args: argparse.Namespace, config: Config) -> int:
                 store, as_of=as_of, mode=session.mode, assets=ASSETS, streak_size_usd_m=session.config.streak_size_usd_m,
                 now=now, notice=f"DEMO: {session.notice}" if session.notice else None,
                 derivatives_as_of=min(now, end_of_day), band_edges=session.config.basis_band_edges,
-                oi_trend_pct=session.config.oi_trend_pct,
+                oi_trend_pct=session.config.oi_trend_pct, scenarios=args.rules,
             )
         finally:
             store.close()
@@ -176,4 +206,81 @@ def snapshot(args: argparse.Namespace, config: Config) -> int:
         session.close()
     json.dump(doc, sys.stdout, indent=2, ensure_ascii=True)
     sys.stdout.write("\n")
+    return 0
+
+
+def scenarios_command(args: argparse.Namespace, config: Config) -> int:
+    """Current states (with each condition) and, with --history, every state change in the store."""
+    from analytics.derivatives import load_derivatives
+    from analytics.frames import load_asset
+    from analytics.scenarios import coinshares_prints, evaluate, history, load_inputs
+    from analytics.snapshot import scenario_document
+    from sources.refresh import refresh_once
+
+    session = Session(args, config)
+    now = session.started_at
+    today = new_york_today(now)
+    as_of = args.as_of or today
+    if as_of > today:
+        session.close()
+        print(f"flowtape: --as-of {as_of.isoformat()} is in the future (today in New York is {today.isoformat()})", file=sys.stderr)
+        return EXIT_USAGE
+    cfg = session.config
+    try:
+        store = session.open_store()
+        try:
+            if session.mode != "offline" and not store.readonly:
+                asyncio.run(refresh_once(store, cfg, transport=session.transport, now=now))
+            frames = {a: load_asset(store, a) for a in ASSETS}
+
+            def derivatives_at(day: dt.date):
+                end = min(now, dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=NEW_YORK))
+                d = load_derivatives(store, end, band_edges=cfg.basis_band_edges, trend_pct=cfg.oi_trend_pct)
+                return None if d.empty else d
+
+            results = evaluate(args.rules, load_inputs(store, frames, as_of, now, derivatives_at(as_of)))
+            timeline = history(args.rules, frames, derivatives_at, coinshares_prints(store), until=as_of) if args.history else ()
+        finally:
+            store.close()
+    finally:
+        session.close()
+    if args.json:
+        doc = {"as_of": as_of.isoformat(), "mode": session.mode, "scenarios": [scenario_document(r) for r in results]}
+        if args.history:
+            doc["history"] = [{"date": t.date.isoformat(), "scenario": t.scenario, "from": t.before, "to": t.after} for t in timeline]
+        json.dump(doc, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    out = [f"flowtape scenarios as of {as_of.isoformat()} ({session.mode})" + (" - DEMO, partly illustrative data" if session.mode == "demo" else "")]
+    for r in results:
+        out.append(f"\n{r.scenario.name} [{r.scenario.id}]: {r.label}")
+        for c in r.conditions:
+            mark = "?" if c.met is None else "x" if c.met else " "
+            value = "missing" if c.value is None else (f"{c.value:g}" if isinstance(c.value, float) else str(c.value))
+            out.append(f"  [{mark}] {c.condition.label}: {value}" + (" (stale)" if c.stale else "") + f"  ({c.source})")
+    if args.history:
+        out.append("\nHistory of state changes:")
+        out.extend(f"  {t.date.isoformat()}  {t.name}: {t.before} -> {t.after}" for t in timeline)
+        if not timeline:
+            out.append("  none in the stored history")
+    print("\n".join(out))
+    return 0
+
+
+def coinshares_add(args: argparse.Namespace, config: Config) -> int:
+    if args.week_ending.weekday() != 4:
+        print(f"flowtape: --week-ending {args.week_ending.isoformat()} is a {args.week_ending:%A}; CoinShares weeks end on a Friday", file=sys.stderr)
+        return EXIT_USAGE
+    if args.demo or args.offline:
+        print("flowtape: coinshares add writes to your store; run it without --demo or --offline", file=sys.stderr)
+        return EXIT_USAGE
+    store = Store.open(args.db or default_db_path())
+    try:
+        if store.readonly:
+            print(f"flowtape: {store.notices[0]}; try again when it has stopped", file=sys.stderr)
+            return EXIT_FAILURE
+        replaced = store.add_coinshares(args.week_ending, args.total_usd_m, args.btc, entered_at=dt.datetime.now(dt.timezone.utc))
+    finally:
+        store.close()
+    print(f"{'replaced' if replaced else 'recorded'} CoinShares week ending {args.week_ending.isoformat()}: {args.total_usd_m:+,.1f} US$m")
     return 0

@@ -31,11 +31,11 @@ def pct(value: float | None, *, signed: bool = False, unit: str = "%") -> str:
     return f"{value:+.2f}{unit}" if signed else f"{value:.2f}{unit}"
 
 
-def change_text(value: float | None, label: str, unit: str) -> Text:
+def change_text(value: float | None, label: str, unit: str, decimals: int = 2) -> Text:
     if value is None:
         return Text(f"{label} -", style="dim")
     style = "red" if value < 0 else "green" if value > 0 else "dim"
-    return Text(f"{label} {fmt.arrow(value)}{abs(value):.2f}{unit}", style=style)
+    return Text(f"{label} {fmt.arrow(value)}{abs(value):.{decimals}f}{unit}", style=style)
 
 
 class Tile(Vertical):
@@ -67,7 +67,7 @@ class DerivativesPane(Pane):
         with Horizontal(id="tiles"):
             yield Tile("Basis 3m", id="tile-basis")
             yield Tile("Funding", id="tile-funding")
-            yield Tile("Open interest, offshore", id="tile-oi")
+            yield Tile("OI offshore", id="tile-oi")
         yield Static("", id="deriv-breakdown")
 
     def show(self, d: Derivatives | None, now: dt.datetime) -> None:
@@ -127,13 +127,13 @@ class DerivativesPane(Pane):
         out = Text()
         out.append(usd_bn(d.offshore_usd), style="bold")
         out.append(f" {d.trend}\n", style="red" if d.trend == "bleeding" else "green" if d.trend == "rebuilding" else "dim")
-        out.append_text(change_text(d.change_24h_pct, "24h", "%"))
+        out.append_text(change_text(d.change_24h_pct, "24h", "%", 1))
         out.append(" ")
-        out.append_text(change_text(d.change_7d_pct, "7d", "%"))
+        out.append_text(change_text(d.change_7d_pct, "7d", "%", 1))
         cme = d.open_interest.get("cme")
         out.append(f"\nCME {usd_bn(d.cme_usd)}")
         if cme and cme.btc:
-            out.append(f" {cme.btc / 1000:,.0f}k BTC {fmt.age((now - cme.as_of).total_seconds())}", style="dim")
+            out.append(f" {fmt.age((now - cme.as_of).total_seconds())}", style="dim")
         return out
 
     @staticmethod

@@ -255,14 +255,3 @@ class RecordsPane(Pane):
         out.append("Cumulative since launch: ")
         out.append_text(fmt.flow_cell(r.cumulative_usd_m))
         return out
-
-
-class PlaceholderPane(Pane):
-    """A place in the layout for a later feature: says so plainly, shows no numbers."""
-
-    def __init__(self, title: str, message: str, *, id: str) -> None:
-        super().__init__(title, id=id)
-        self._message = message
-
-    def compose(self) -> ComposeResult:
-        yield Static(Text(self._message, style="dim"))

@@ -1,0 +1,384 @@
+"""The scenario engine: the seed's rebuild / caution / snapback paths as rules over named metrics.
+
+Rules are data (defaults below, overridable in the config's [[scenarios]] tables). Each condition reads
+one metric as of a date and compares it with a threshold. A metric whose data is missing or stale makes
+its condition `unknown`, never met. A scenario is `active` when every condition is met, `building
+(k of n)` when some are, `inactive` when none are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import operator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import polars as pl
+
+from sources.calendar import is_trading_day, previous_trading_day
+from sources.config import ConfigError
+from sources.records import ASSETS
+
+from .derivatives import Derivatives
+from .flows import week_bounds
+from .frames import AssetFrames
+
+OPS: dict[str, Callable[[Any, Any], bool]] = {
+    ">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt, "==": operator.eq, "!=": operator.ne,
+}
+
+
+@dataclass(frozen=True)
+class Reading:
+    value: float | str | None  # None: missing
+    as_of: dt.datetime | dt.date | None
+    stale: bool = False
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything metrics read, as of one date (built once per evaluation)."""
+
+    as_of: dt.date
+    now: dt.datetime
+    totals: dict[str, list[tuple[dt.date, float]]]  # per asset: complete sessions <= as_of, oldest first
+    derivatives: Derivatives | None
+    coinshares: dict[dt.date, float] = field(default_factory=dict)  # week ending (Friday) -> US$m, entered by hand
+
+
+def _flow_stale(last: dt.date | None, as_of: dt.date) -> bool:
+    """More than one session behind the as-of date's expected latest session."""
+    if last is None:
+        return True
+    expected = as_of if is_trading_day(as_of) else previous_trading_day(as_of)
+    return last < previous_trading_day(expected)
+
+
+def _run(totals: list[tuple[dt.date, float]], pred) -> int:
+    n = 0
+    for _, t in reversed(totals):
+        if not pred(t):
+            break
+        n += 1
+    return n
+
+
+def _btc(inputs: Inputs, value) -> Reading:
+    totals = inputs.totals.get("btc", [])
+    last = totals[-1][0] if totals else None
+    return Reading(value(totals) if totals else None, last, _flow_stale(last, inputs.as_of), "farside btc")
+
+
+def _week_total(inputs: Inputs, start: dt.date) -> tuple[float | None, str]:
+    friday = start + dt.timedelta(days=4)
+    if friday in inputs.coinshares:
+        return inputs.coinshares[friday], "coinshares (entered by hand)"
+    values = [t for a in ASSETS for d, t in inputs.totals.get(a, []) if start <= d <= friday]
+    if not any(start <= d <= friday for d, _ in inputs.totals.get("btc", [])):
+        return None, "us spot etf weekly sum"
+    return round(sum(values), 1), "us spot etf weekly sum (btc+eth+sol)"
+
+
+def _last_week_start(as_of: dt.date) -> dt.date:
+    return week_bounds(as_of)[0] - dt.timedelta(days=7)
+
+
+def _ledger(inputs: Inputs) -> Reading:
+    start = _last_week_start(inputs.as_of)
+    value, source = _week_total(inputs, start)
+    return Reading(value, start + dt.timedelta(days=4), False, source)
+
+
+def _flip(inputs: Inputs) -> Reading:
+    start = _last_week_start(inputs.as_of)
+    last, source = _week_total(inputs, start)
+    before, _ = _week_total(inputs, start - dt.timedelta(days=7))
+    if last is None or before is None:
+        return Reading(None, start + dt.timedelta(days=4), False, source)
+    word = "inflow" if last > 0 >= before else "outflow" if last < 0 <= before else "none"
+    return Reading(word, start + dt.timedelta(days=4), False, source)
+
+
+def _deriv(pick) -> Callable[[Inputs, Mapping[str, Any]], Reading]:
+    def read(inputs: Inputs, params: Mapping[str, Any]) -> Reading:
+        d = inputs.derivatives
+        if d is None:
+            return Reading(None, None, False, "derivatives")
+        value = pick(d)
+        return Reading(None if value == "unknown" else value, d.as_of, False, "derivatives venues")
+
+    return read
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    label: str
+    kind: str  # number | word
+    read: Callable[[Inputs, Mapping[str, Any]], Reading]
+    params: Mapping[str, float] = field(default_factory=dict)  # allowed parameters and their defaults
+    words: tuple[str, ...] = ()
+    unit: str = ""
+
+
+METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in (
+        Metric("btc_green_sessions_at_size", "BTC ETF green sessions of at least {size_usd_m:g} $M in a row", "number",
+               lambda i, p: _btc(i, lambda t: _run(t, lambda x: x >= p["size_usd_m"])), {"size_usd_m": 200.0}),
+        Metric("btc_red_sessions", "BTC ETF red sessions in a row", "number",
+               lambda i, p: _btc(i, lambda t: _run(t, lambda x: x < 0))),
+        Metric("btc_green_sessions", "BTC ETF green sessions in a row", "number",
+               lambda i, p: _btc(i, lambda t: _run(t, lambda x: x > 0))),
+        Metric("btc_max_day_usd_m", "largest BTC ETF day of the last {sessions:g} sessions", "number",
+               lambda i, p: _btc(i, lambda t: max(x for _, x in t[-int(p["sessions"]):])), {"sessions": 5.0}, unit="$M"),
+        Metric("btc_latest_day_usd_m", "latest BTC ETF day", "number", lambda i, p: _btc(i, lambda t: t[-1][1]), unit="$M"),
+        Metric("weekly_ledger_usd_m", "last week's ETF ledger (CoinShares print if entered)", "number",
+               lambda i, p: _ledger(i), unit="$M"),
+        Metric("weekly_ledger_flip", "weekly ledger flipped to", "word", lambda i, p: _flip(i), words=("inflow", "outflow", "none")),
+        Metric("basis_3m_pct", "3-month annualized basis", "number", _deriv(lambda d: d.headline_basis_pct), unit="%"),
+        Metric("funding_annualized_pct", "OI-weighted funding, annualized", "number", _deriv(lambda d: d.oi_weighted_funding_pct), unit="%"),
+        Metric("oi_trend", "open interest (offshore)", "word", _deriv(lambda d: d.trend), words=("rebuilding", "bleeding", "flat")),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Condition:
+    metric: str
+    op: str
+    threshold: float | str
+    params: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def label(self) -> str:
+        m = METRICS[self.metric]
+        text = m.label.format(**{**m.params, **dict(self.params)})
+        threshold = f"{self.threshold:g}{m.unit}" if isinstance(self.threshold, float) else self.threshold
+        return f"{text} {self.op} {threshold}"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    id: str
+    name: str
+    conditions: tuple[Condition, ...]
+
+
+DEFAULT_RULES: tuple[dict[str, Any], ...] = (
+    {"id": "rebuild", "name": "Reset, then rebuild", "conditions": [
+        {"metric": "btc_green_sessions_at_size", "size_usd_m": 200, "op": ">=", "threshold": 3},
+        {"metric": "basis_3m_pct", "op": ">=", "threshold": 8},
+        {"metric": "oi_trend", "op": "==", "threshold": "rebuilding"}]},
+    {"id": "caution", "name": "Caution case", "conditions": [
+        {"metric": "weekly_ledger_usd_m", "op": "<=", "threshold": -1000},
+        {"metric": "btc_red_sessions", "op": ">=", "threshold": 4},
+        {"metric": "basis_3m_pct", "op": "<=", "threshold": 3},
+        {"metric": "oi_trend", "op": "==", "threshold": "bleeding"}]},
+    {"id": "snapback", "name": "Reflexive snapback", "conditions": [
+        {"metric": "btc_max_day_usd_m", "sessions": 5, "op": ">=", "threshold": 750},
+        {"metric": "weekly_ledger_flip", "op": "==", "threshold": "inflow"},
+        {"metric": "basis_3m_pct", "op": ">=", "threshold": 12}]},
+)
+
+
+def _condition(raw: Any, where: str) -> Condition:
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{where}: expected a table like {{ metric = \"basis_3m_pct\", op = \">=\", threshold = 8 }}")
+    name = raw.get("metric")
+    if name not in METRICS:
+        raise ConfigError(f"{where}: unknown metric {name!r} (known: {', '.join(METRICS)})")
+    metric = METRICS[name]
+    op = raw.get("op")
+    if op not in OPS:
+        raise ConfigError(f"{where}: op must be one of {' '.join(OPS)}, got {op!r}")
+    threshold = raw.get("threshold")
+    if metric.kind == "number":
+        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
+            raise ConfigError(f"{where}: threshold for {name} must be a number, got {threshold!r}")
+        threshold = float(threshold)
+    else:
+        if threshold not in metric.words:
+            raise ConfigError(f"{where}: threshold for {name} must be one of {', '.join(metric.words)}, got {threshold!r}")
+        if op not in ("==", "!="):
+            raise ConfigError(f"{where}: {name} is a word: use == or !=")
+    params = []
+    for key, value in raw.items():
+        if key in ("metric", "op", "threshold"):
+            continue
+        if key not in metric.params:
+            raise ConfigError(f"{where}: {name} takes no parameter {key!r}"
+                              + (f" (it takes: {', '.join(metric.params)})" if metric.params else ""))
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise ConfigError(f"{where}: {key} must be a positive number, got {value!r}")
+        params.append((key, float(value)))
+    return Condition(name, op, threshold, tuple(sorted(params)))
+
+
+def load_rules(raw_rules: tuple[Mapping[str, Any], ...], path: Path | None, *, streak_size_usd_m: float = 200.0) -> tuple[Scenario, ...]:
+    """Defaults overlaid with the config's [[scenarios]]: a table with `conditions` replaces (or adds)
+    the scenario with its id; `thresholds = { metric = value }` changes a default's thresholds;
+    `enabled = false` drops one. Any error names the file, the rule and the reason (ConfigError)."""
+    where_file = str(path) if path else "<config>"
+    rules: dict[str, dict[str, Any]] = {}
+    for rule in DEFAULT_RULES:
+        conditions = []
+        for c in rule["conditions"]:
+            c = dict(c)
+            if c["metric"] == "btc_green_sessions_at_size":
+                c["size_usd_m"] = streak_size_usd_m  # the configured "$200M" size
+            conditions.append(c)
+        rules[rule["id"]] = {**rule, "conditions": conditions}
+    for i, raw in enumerate(raw_rules):
+        rid = raw.get("id")
+        where = f"{where_file}: scenarios[{i}]" + (f" ({rid})" if isinstance(rid, str) else "")
+        if not isinstance(rid, str) or not rid.strip():
+            raise ConfigError(f"{where}: every [[scenarios]] needs an id")
+        unknown = set(raw) - {"id", "name", "conditions", "thresholds", "enabled"}
+        if unknown:
+            raise ConfigError(f"{where}: unknown key {sorted(unknown)[0]!r} (expected id, name, conditions, thresholds, enabled)")
+        if raw.get("enabled", True) is False:
+            rules.pop(rid, None)
+            continue
+        if "conditions" in raw:
+            if not isinstance(raw["conditions"], list) or not raw["conditions"]:
+                raise ConfigError(f"{where}: conditions must be a non-empty list")
+            rules[rid] = {"id": rid, "name": str(raw.get("name", rid)), "conditions": list(raw["conditions"]), "where": where}
+        elif "thresholds" in raw:
+            if rid not in rules:
+                raise ConfigError(f"{where}: thresholds given for unknown scenario {rid!r} (define its conditions)")
+            if not isinstance(raw["thresholds"], Mapping):
+                raise ConfigError(f"{where}: thresholds must be a table like {{ basis_3m_pct = 10 }}")
+            conditions = [dict(c) for c in rules[rid]["conditions"]]
+            for metric, value in raw["thresholds"].items():
+                hits = [c for c in conditions if c["metric"] == metric]
+                if not hits:
+                    raise ConfigError(f"{where}: scenario {rid!r} has no condition on {metric!r}")
+                for c in hits:
+                    c["threshold"] = value
+            rules[rid] = {**rules[rid], "conditions": conditions, "name": str(raw.get("name", rules[rid]["name"])), "where": where}
+        else:
+            raise ConfigError(f"{where}: give conditions (a full rule), thresholds (overrides) or enabled = false")
+    out = []
+    for rid, rule in rules.items():
+        where = rule.get("where") or f"{where_file}: default scenario {rid!r}"
+        out.append(Scenario(rid, str(rule["name"]),
+                            tuple(_condition(c, f"{where} condition {j + 1}") for j, c in enumerate(rule["conditions"]))))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class ConditionResult:
+    condition: Condition
+    value: float | str | None
+    met: bool | None  # None: unknown (missing or stale data)
+    as_of: dt.datetime | dt.date | None
+    age_s: float | None
+    source: str
+    stale: bool
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    scenario: Scenario
+    state: str  # inactive | building | active
+    met: int
+    total: int
+    unknown: int
+    conditions: tuple[ConditionResult, ...]
+
+    @property
+    def label(self) -> str:
+        return f"building ({self.met} of {self.total})" if self.state == "building" else self.state
+
+
+def _age(as_of: dt.datetime | dt.date | None, now: dt.datetime) -> float | None:
+    if as_of is None:
+        return None
+    if not isinstance(as_of, dt.datetime):  # a session date: its data is final at the New York close
+        from sources.calendar import NEW_YORK
+
+        as_of = dt.datetime.combine(as_of, dt.time(16), tzinfo=NEW_YORK)
+    return max(0.0, (now - as_of).total_seconds())
+
+
+def evaluate(scenarios: tuple[Scenario, ...], inputs: Inputs) -> tuple[ScenarioResult, ...]:
+    results = []
+    for s in scenarios:
+        rows = []
+        for c in s.conditions:
+            metric = METRICS[c.metric]
+            reading = metric.read(inputs, {**metric.params, **dict(c.params)})
+            unknown = reading.value is None or reading.stale
+            met = None if unknown else bool(OPS[c.op](reading.value, c.threshold))
+            value = round(reading.value, 2) if isinstance(reading.value, float) else reading.value
+            rows.append(ConditionResult(c, value, met, reading.as_of, _age(reading.as_of, inputs.now), reading.source, reading.stale))
+        met = sum(1 for r in rows if r.met)
+        state = "active" if met == len(rows) else "building" if met else "inactive"
+        results.append(ScenarioResult(s, state, met, len(rows), sum(1 for r in rows if r.met is None), tuple(rows)))
+    return tuple(results)
+
+
+def complete_totals(frames: AssetFrames, as_of: dt.date) -> list[tuple[dt.date, float]]:
+    s = frames.sessions.filter((pl.col("date") <= as_of) & ~pl.col("provisional") & pl.col("total").is_not_null())
+    return list(s.select("date", "total").iter_rows())
+
+
+@dataclass(frozen=True)
+class Transition:
+    date: dt.date
+    scenario: str
+    name: str
+    before: str
+    after: str
+
+
+def history(
+    scenarios: tuple[Scenario, ...],
+    frames: dict[str, AssetFrames],
+    derivatives_at: Callable[[dt.date], Derivatives | None],
+    coinshares: dict[dt.date, float],
+    *,
+    until: dt.date,
+) -> tuple[Transition, ...]:
+    """Evaluate at every stored BTC session up to `until` and list the state changes."""
+    dates = [d for d in frames["btc"].sessions["date"].to_list() if d <= until]
+    out: list[Transition] = []
+    previous: dict[str, str] = {}
+    for day in dates:
+        inputs = Inputs(day, dt.datetime.combine(day, dt.time(23, 59), tzinfo=dt.timezone.utc),
+                        {a: complete_totals(f, day) for a, f in frames.items()}, derivatives_at(day), coinshares)
+        for r in evaluate(scenarios, inputs):
+            label = r.label
+            before = previous.get(r.scenario.id)
+            if before is not None and before != label:
+                out.append(Transition(day, r.scenario.id, r.scenario.name, before, label))
+            previous[r.scenario.id] = label
+    return tuple(out)
+
+
+def coinshares_prints(store) -> dict[dt.date, float]:
+    return {dt.date.fromisoformat(w): t for w, t, _, _ in store.coinshares()}
+
+
+def load_inputs(store, frames: dict[str, AssetFrames], as_of: dt.date, now: dt.datetime, derivatives: Derivatives | None) -> Inputs:
+    return Inputs(as_of, now, {a: complete_totals(f, as_of) for a, f in frames.items()}, derivatives, coinshares_prints(store))
+
+
+def weekly_ledger(inputs: Inputs) -> dict[str, Any]:
+    """The context tile's weekly ledger: last full week per asset and together, and the CoinShares print."""
+    start = _last_week_start(inputs.as_of)
+    friday = start + dt.timedelta(days=4)
+    per_asset = {}
+    for asset in ASSETS:
+        values = [t for d, t in inputs.totals.get(asset, []) if start <= d <= friday]
+        per_asset[asset] = round(sum(values), 1) if values else None
+    present = [v for v in per_asset.values() if v is not None]
+    return {
+        "week_start": start.isoformat(), "week_ending": friday.isoformat(),
+        "us_spot_etf_usd_m": {**per_asset, "all": round(sum(present), 1) if present else None},
+        "coinshares_print_usd_m": inputs.coinshares.get(friday),
+        "used_for_caution": "coinshares (entered by hand)" if friday in inputs.coinshares else "us spot etf weekly sum (btc+eth+sol)",
+    }
