@@ -34,6 +34,15 @@ class SourceConfig:
 
 
 @dataclass(frozen=True)
+class AlertsConfig:
+    bell: bool = True
+    toast: bool = True
+    command: tuple[str, ...] = ()  # run without a shell, the alert as JSON on stdin
+    red_streak: int = 4  # alert when a red streak reaches this many sessions
+    green_streak_at_size: int = 3  # ... or this many green sessions at the streak size
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path | None
     sources: Mapping[str, SourceConfig]
@@ -43,6 +52,7 @@ class Config:
     oi_trend_pct: float = 5.0  # 7-day OI change beyond +/- this: rebuilding / bleeding
     # [[scenarios]] tables as written; analytics.scenarios validates them against its metrics.
     scenarios: tuple[Mapping[str, Any], ...] = ()
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
 
     def source(self, name: str) -> SourceConfig:
         return self.sources[name]
@@ -98,7 +108,19 @@ def load_config(path: Path | None = None) -> Config:
 
 
 def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
-    _only(raw, {"sources", "analytics", "scenarios"}, path, "")
+    _only(raw, {"sources", "analytics", "scenarios", "alerts"}, path, "")
+    alerts_raw = _table(raw, "alerts", path, "")
+    _only(alerts_raw, {"bell", "toast", "command", "red_streak", "green_streak_at_size"}, path, "alerts.")
+    command = alerts_raw.get("command", [])
+    if not isinstance(command, list) or not all(isinstance(x, str) and x for x in command):
+        raise ConfigError(f"{path}: alerts.command: expected a list of strings like [\"notify-send\", \"flowtape\"], got {command!r}")
+    alerts = AlertsConfig(
+        bell=_bool(alerts_raw.get("bell", True), path, "alerts.bell"),
+        toast=_bool(alerts_raw.get("toast", True), path, "alerts.toast"),
+        command=tuple(command),
+        red_streak=int(_number(alerts_raw.get("red_streak", 4), path, "alerts.red_streak", "sessions", minimum=1)),
+        green_streak_at_size=int(_number(alerts_raw.get("green_streak_at_size", 3), path, "alerts.green_streak_at_size", "sessions", minimum=1)),
+    )
     scenarios = raw.get("scenarios", [])
     if not isinstance(scenarios, list) or not all(isinstance(x, Mapping) for x in scenarios):
         raise ConfigError(f"{path}: scenarios: expected [[scenarios]] tables")
@@ -129,7 +151,7 @@ def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
         raise ConfigError(f"{path}: {key}: expected 4 strictly increasing percentages, got {list(edges)!r}")
     trend = _number(analytics.get("oi_trend_pct", 5.0), path, "analytics.oi_trend_pct", "percent", minimum=0)
     return Config(path=path, sources=MappingProxyType(sources), streak_size_usd_m=size, basis_band_edges=edges,
-                  oi_trend_pct=trend, scenarios=tuple(scenarios))
+                  oi_trend_pct=trend, scenarios=tuple(scenarios), alerts=alerts)
 
 
 def _table(raw: Mapping[str, Any], key: str, path: Path, prefix: str) -> Mapping[str, Any]:

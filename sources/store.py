@@ -41,6 +41,8 @@ CREATE TABLE IF NOT EXISTS observations (
     venue TEXT NOT NULL, instrument TEXT NOT NULL, metric TEXT NOT NULL, ts TEXT NOT NULL, value REAL NOT NULL,
     PRIMARY KEY (venue, instrument, metric, ts));
 CREATE INDEX IF NOT EXISTS observations_ts ON observations (ts);
+CREATE TABLE IF NOT EXISTS alerts (
+    key TEXT PRIMARY KEY, kind TEXT NOT NULL, created_at TEXT NOT NULL, payload TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS coinshares (
     week_ending TEXT PRIMARY KEY, total_usd_m REAL NOT NULL, btc_usd_m REAL, entered_at TEXT NOT NULL);
 """
@@ -332,6 +334,17 @@ class Store:
             conn.execute("INSERT OR REPLACE INTO coinshares VALUES (?, ?, ?, ?)",
                          (week_ending.isoformat(), total_usd_m, btc_usd_m, entered_at.isoformat(timespec="seconds")))
         return old is not None
+
+    def log_alert(self, key: str, kind: str, payload: str, *, created_at: dt.datetime) -> bool:
+        """Record an alert once: True if it is new (so it should fire), False if it already fired."""
+        with self._write_lock:
+            cur = self._writer().execute(
+                "INSERT OR IGNORE INTO alerts VALUES (?, ?, ?, ?)", (key, kind, created_at.isoformat(timespec="seconds"), payload)
+            )
+        return cur.rowcount == 1
+
+    def alerts(self) -> list[tuple[str, str, str, str]]:
+        return self._query("SELECT key, kind, created_at, payload FROM alerts ORDER BY created_at, key")
 
     def coinshares(self) -> list[tuple[str, float, float | None, str]]:
         return self._query("SELECT week_ending, total_usd_m, btc_usd_m, entered_at FROM coinshares ORDER BY week_ending")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import signal
 from functools import partial
 from pathlib import Path
@@ -24,6 +25,7 @@ from textual.worker import WorkerCancelled, WorkerFailed
 from analytics.dashboard import AssetView, load_views
 from analytics.derivatives import Derivatives, load_derivatives
 from analytics.frames import load_asset
+from analytics.alerts import flow_alerts, scenario_alerts
 from analytics.scenarios import coinshares_prints, evaluate, history, load_inputs
 from sources.calendar import NEW_YORK, from_iso, new_york_today
 from sources.config import Config
@@ -36,6 +38,7 @@ from sources.venues.poll import poll_venue
 from sources.store import Store
 
 from . import format as fmt
+from .alerts import run_alert_command
 from .bars import StatusBar, TitleBar
 from .commands import COMMANDS, bindings
 from .derivatives_pane import DerivativesPane
@@ -84,6 +87,7 @@ class FlowtapeApp(App[None]):
         self.transitions: tuple = ()
         self._history: tuple = ()
         self._history_key: tuple | None = None
+        self.alerts_fired: list = []
         self.dates: tuple[dt.date, ...] = ()
         self.statuses: dict[str, dict] = {}
         self.paused = False
@@ -187,6 +191,8 @@ class FlowtapeApp(App[None]):
         self.views, self.dates = views, dates
         self.computations += 1
         self.render_views()
+        if self.as_of_pinned is None and not self.store.readonly:
+            await self._raise_alerts(as_of)
 
     def _evaluate_scenarios(self, as_of: dt.date):
         """Scenario states as of the date (following time travel) and the state changes up to it."""
@@ -210,6 +216,30 @@ class FlowtapeApp(App[None]):
         conditions) the hour: replaying the whole history every minute would cost more than it tells."""
         return (tuple(len(self.store.sessions(a)) for a in ASSETS), len(self.store.coinshares()),
                 self.clock().strftime("%Y%m%d%H"))
+
+    async def _raise_alerts(self, as_of: dt.date) -> None:
+        """Alerts for what changed, each once (the store's alert log), delivered as configured."""
+        cfg = self.config.alerts
+        previous = {r.scenario.id: self.store.meta(f"scenario_label:{r.scenario.id}") for r in self.scenario_results}
+        alerts = scenario_alerts(self.scenario_results, {k: v for k, v in previous.items() if v}, as_of.isoformat())
+        for r in self.scenario_results:
+            if previous.get(r.scenario.id) != r.label:
+                self.store.set_meta(f"scenario_label:{r.scenario.id}", r.label)
+        for view in self.views.values():
+            alerts += flow_alerts(view.report, red_streak=cfg.red_streak, green_streak_at_size=cfg.green_streak_at_size)
+        for alert in alerts:
+            payload = {**alert.payload(), "mode": self.mode, "as_of": as_of.isoformat()}
+            if not self.store.log_alert(alert.key, alert.kind, json.dumps(payload), created_at=self.clock()):
+                continue  # fired before (maybe in an earlier run)
+            self.alerts_fired.append(alert)
+            if cfg.toast:
+                self.notify(fmt.safe(alert.message, max_len=300).plain, title=fmt.safe(alert.title).plain, severity="warning", timeout=20)
+            if cfg.bell:
+                self.bell()
+            if cfg.command:
+                problem = await run_alert_command(cfg.command, payload)
+                if problem:
+                    self.notify(problem, severity="error", timeout=20)
 
     async def settle(self) -> None:
         """Wait for pending analytics (tests and benchmarks await this instead of sleeping)."""
