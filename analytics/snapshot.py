@@ -11,6 +11,7 @@ from sources.sanitize import clean
 from sources.store import Store
 
 from .derivatives import Derivatives, load_derivatives
+from .trend import Trend, compute_trend
 from .scenarios import Scenario, ScenarioResult, evaluate, load_inputs, weekly_ledger
 from .flows import AssetReport, DayRecord, MonthRecord, Week, asset_report
 from .frames import load_asset
@@ -131,6 +132,7 @@ def build_snapshot(
     band_edges: tuple[float, ...] = (0.0, 3.5, 7.0, 11.0),
     oi_trend_pct: float = 5.0,
     scenarios: tuple[Scenario, ...] = (),
+    cycle_start: dt.date = dt.date(2022, 11, 21),
 ) -> dict[str, Any]:
     frames = {a: load_asset(store, a) for a in assets}
     reports = {a: asset_report(frames[a], as_of, streak_size_usd_m=streak_size_usd_m) for a in assets}
@@ -163,11 +165,22 @@ def build_snapshot(
         scenarios=[scenario_document(r) for r in evaluate(scenarios, inputs)],
         context={
             "weekly_ledger": weekly_ledger(inputs),
-            "trend": None,  # Coinbase candles / death cross: not connected yet
+            "trend": trend_document(compute_trend(store.candles(), as_of, cycle_start)),
             "fed": None,  # Polymarket / Kalshi FOMC odds: not connected yet
         },
     )
     return doc
+
+
+def trend_document(t: Trend | None) -> dict[str, Any] | None:
+    if t is None:
+        return None  # fewer than 200 daily closes stored
+    return {
+        "as_of": t.as_of.isoformat(), "close_usd": t.close, "sma50_usd": t.sma50, "sma200_usd": t.sma200, "regime": t.regime,
+        "latest_cross": None if t.latest_cross is None else {"kind": t.latest_cross, "date": t.latest_cross_date.isoformat()},
+        "cycle_start": t.cycle_start.isoformat(), "death_crosses_since_cycle_start": t.death_crosses,
+        "golden_crosses_since_cycle_start": t.golden_crosses, "source": "Coinbase Exchange BTC-USD daily candles",
+    }
 
 
 def scenario_document(r: ScenarioResult) -> dict[str, Any]:

@@ -6,6 +6,7 @@ file, the key and what was expected.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import os
 import tomllib
@@ -53,6 +54,7 @@ class Config:
     # [[scenarios]] tables as written; analytics.scenarios validates them against its metrics.
     scenarios: tuple[Mapping[str, Any], ...] = ()
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    cycle_start: dt.date = dt.date(2022, 11, 21)  # crosses are counted from here (the 2022 cycle low)
 
     def source(self, name: str) -> SourceConfig:
         return self.sources[name]
@@ -73,10 +75,12 @@ DEFAULT_SOURCES = {
     "okx": SourceConfig("okx", "https://www.okx.com", interval=60.0, deadline=20.0),
     "cme": SourceConfig("cme", "https://www.cmegroup.com", interval=3600.0, deadline=20.0),
     "cftc": SourceConfig("cftc", "https://publicreporting.cftc.gov", interval=21600.0, deadline=30.0),
+    # Context: daily candles for the 50/200-day averages (hourly is plenty for daily bars).
+    "coinbase": SourceConfig("coinbase", "https://api.exchange.coinbase.com", interval=3600.0, deadline=60.0),
 }
 
 _SOURCE_KEYS = {"base_url", "interval", "enabled", "deadline"}
-_ANALYTICS_KEYS = {"streak_size_usd_m", "basis_band_edges", "oi_trend_pct"}
+_ANALYTICS_KEYS = {"streak_size_usd_m", "basis_band_edges", "oi_trend_pct", "cycle_start"}
 
 
 def default_config_path() -> Path:
@@ -150,8 +154,11 @@ def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
     if list(edges) != sorted(set(edges)):
         raise ConfigError(f"{path}: {key}: expected 4 strictly increasing percentages, got {list(edges)!r}")
     trend = _number(analytics.get("oi_trend_pct", 5.0), path, "analytics.oi_trend_pct", "percent", minimum=0)
+    cycle_start = analytics.get("cycle_start", dt.date(2022, 11, 21))
+    if not isinstance(cycle_start, dt.date) or isinstance(cycle_start, dt.datetime) or cycle_start < dt.date(2015, 1, 1):
+        raise ConfigError(f"{path}: analytics.cycle_start: expected a date like 2022-11-21 (TOML date, no quotes), got {cycle_start!r}")
     return Config(path=path, sources=MappingProxyType(sources), streak_size_usd_m=size, basis_band_edges=edges,
-                  oi_trend_pct=trend, scenarios=tuple(scenarios), alerts=alerts)
+                  oi_trend_pct=trend, scenarios=tuple(scenarios), alerts=alerts, cycle_start=cycle_start)
 
 
 def _table(raw: Mapping[str, Any], key: str, path: Path, prefix: str) -> Mapping[str, Any]:

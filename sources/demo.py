@@ -82,7 +82,7 @@ def demo_transport(clock: Callable[[], dt.datetime] = lambda: DEMO_NOW) -> httpx
 def demo_config(config: Config) -> Config:
     """Every source pointed at the demo transport's addresses."""
     config = config.with_source("farside", base_url=DEMO_BASE_URL, enabled=True)
-    for venue in VENUES:
+    for venue in (*VENUES, "coinbase"):
         config = config.with_source(venue, base_url=venue_base_url(venue), enabled=True)
     return config
 

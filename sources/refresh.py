@@ -9,6 +9,7 @@ import random
 import httpx
 
 from .config import Config
+from .coinbase import poll_coinbase
 from .farside import poll_farside
 from .http import make_client
 from .polling import PollOutcome
@@ -33,6 +34,8 @@ async def refresh_once(
     async with make_client(transport) as client:
         polls = [poll_farside(client, store, farside, a, now=now, rng=rng) for a in ASSETS] if farside.enabled else []
         polls += _venue_polls(client, store, config, now, rng)
+        if config.source("coinbase").enabled:
+            polls.append(poll_coinbase(client, store, config.source("coinbase"), cycle_start=config.cycle_start, now=now, rng=rng))
         return list(await asyncio.gather(*polls))
 
 

@@ -41,6 +41,9 @@ CREATE TABLE IF NOT EXISTS observations (
     venue TEXT NOT NULL, instrument TEXT NOT NULL, metric TEXT NOT NULL, ts TEXT NOT NULL, value REAL NOT NULL,
     PRIMARY KEY (venue, instrument, metric, ts));
 CREATE INDEX IF NOT EXISTS observations_ts ON observations (ts);
+CREATE TABLE IF NOT EXISTS candles (
+    product TEXT NOT NULL, day TEXT NOT NULL, open REAL NOT NULL, high REAL NOT NULL, low REAL NOT NULL,
+    close REAL NOT NULL, volume REAL NOT NULL, PRIMARY KEY (product, day));
 CREATE TABLE IF NOT EXISTS alerts (
     key TEXT PRIMARY KEY, kind TEXT NOT NULL, created_at TEXT NOT NULL, payload TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS coinshares (
@@ -334,6 +337,30 @@ class Store:
             conn.execute("INSERT OR REPLACE INTO coinshares VALUES (?, ?, ?, ?)",
                          (week_ending.isoformat(), total_usd_m, btc_usd_m, entered_at.isoformat(timespec="seconds")))
         return old is not None
+
+    def write_candles(self, product: str, rows) -> int:
+        """Upsert daily candles (day, open, high, low, close, volume) in one transaction."""
+        with self._write_lock:
+            conn = self._writer()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                before = conn.total_changes
+                conn.executemany("INSERT OR REPLACE INTO candles VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                 [(product, d.isoformat(), *v) for d, *v in rows])
+                written = conn.total_changes - before
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        return written
+
+    def candle_days(self, product: str = "BTC-USD") -> list[dt.date]:
+        return [dt.date.fromisoformat(r[0]) for r in self._query("SELECT day FROM candles WHERE product = ? ORDER BY day", (product,))]
+
+    def candles(self, product: str = "BTC-USD") -> list[tuple[str, float]]:
+        """(ISO day, close), oldest first."""
+        return self._query("SELECT day, close FROM candles WHERE product = ? ORDER BY day", (product,))
 
     def log_alert(self, key: str, kind: str, payload: str, *, created_at: dt.datetime) -> bool:
         """Record an alert once: True if it is new (so it should fire), False if it already fired."""

@@ -68,7 +68,7 @@ async def test_pane_keys_tab_and_maximize(store):
     app = make_app(store)
     async with app.run_test(size=(120, 40)) as pilot:
         await started(app, pilot)
-        for n in (2, 3, 4, 5):
+        for n in (2, 3, 4, 5, 6):
             await pilot.press(str(n))
             assert app.focused.id == f"pane-{n}"
         await pilot.press("1")

@@ -26,12 +26,14 @@ from analytics.dashboard import AssetView, load_views
 from analytics.derivatives import Derivatives, load_derivatives
 from analytics.frames import load_asset
 from analytics.alerts import flow_alerts, scenario_alerts
-from analytics.scenarios import coinshares_prints, evaluate, history, load_inputs
+from analytics.scenarios import coinshares_prints, evaluate, history, load_inputs, weekly_ledger
+from analytics.trend import compute_trend
 from sources.calendar import NEW_YORK, from_iso, new_york_today
 from sources.config import Config
 from sources.farside import poll_farside, source_id
 from sources.http import make_client
 from sources.records import ASSETS
+from sources.coinbase import poll_coinbase
 from sources.runner import SourceLoop
 from sources.venues import VENUES
 from sources.venues.poll import poll_venue
@@ -44,6 +46,7 @@ from .commands import COMMANDS, bindings
 from .derivatives_pane import DerivativesPane
 from .help import HelpScreen
 from .panes import FlowTapePane, GaugePane, Pane, RecordsPane, TapeTable
+from .context_pane import ContextPane
 from .scenarios_pane import ScenariosPane
 
 AGE_TICK_S = 15.0
@@ -88,6 +91,8 @@ class FlowtapeApp(App[None]):
         self._history: tuple = ()
         self._history_key: tuple | None = None
         self.alerts_fired: list = []
+        self.trend = None
+        self.ledger: dict | None = None
         self.dates: tuple[dt.date, ...] = ()
         self.statuses: dict[str, dict] = {}
         self.paused = False
@@ -106,6 +111,7 @@ class FlowtapeApp(App[None]):
             with Horizontal(id="lower"):
                 yield DerivativesPane("4 Derivatives · BTC futures", id="pane-4")
                 yield ScenariosPane("5 Scenarios", id="pane-5")
+            yield ContextPane("6 Context", id="pane-6")
         yield StatusBar(id="status")
         yield Footer()
 
@@ -138,6 +144,8 @@ class FlowtapeApp(App[None]):
         if self.config.source("farside").enabled:
             polls += [(source_id(asset), partial(self._poll_farside, asset)) for asset in ASSETS]
         polls += [(name, partial(self._poll_venue, name)) for name in VENUES if self.config.source(name).enabled]
+        if self.config.source("coinbase").enabled:
+            polls.append(("coinbase", self._poll_coinbase))
         for sid, poll in polls:
             loop = SourceLoop(sid, poll, self.store, clock=self.clock, on_outcome=self._on_outcome)
             self.loops.append(loop)
@@ -145,6 +153,10 @@ class FlowtapeApp(App[None]):
 
     async def _poll_farside(self, asset: str, now: dt.datetime):
         return await poll_farside(self._client, self.store, self.config.source("farside"), asset, now=now)
+
+    async def _poll_coinbase(self, now: dt.datetime):
+        return await poll_coinbase(self._client, self.store, self.config.source("coinbase"),
+                                   cycle_start=self.config.cycle_start, now=now)
 
     async def _poll_venue(self, name: str, now: dt.datetime):
         return await poll_venue(self._client, self.store, self.config.source(name), VENUES[name], now=now)
@@ -188,6 +200,7 @@ class FlowtapeApp(App[None]):
             band_edges=self.config.basis_band_edges, trend_pct=self.config.oi_trend_pct,
         )
         self.scenario_results, self.transitions = await asyncio.to_thread(self._evaluate_scenarios, as_of)
+        self.trend = await asyncio.to_thread(compute_trend, self.store.candles(), as_of, self.config.cycle_start)
         self.views, self.dates = views, dates
         self.computations += 1
         self.render_views()
@@ -198,7 +211,9 @@ class FlowtapeApp(App[None]):
         """Scenario states as of the date (following time travel) and the state changes up to it."""
         frames = {a: load_asset(self.store, a) for a in ASSETS}
         derivs = self.derivatives if self.derivatives is not None and not self.derivatives.empty else None
-        results = evaluate(self.scenarios, load_inputs(self.store, frames, as_of, self.clock(), derivs))
+        inputs = load_inputs(self.store, frames, as_of, self.clock(), derivs)
+        self.ledger = weekly_ledger(inputs)
+        results = evaluate(self.scenarios, inputs)
         cfg = self.config
 
         def derivatives_at(day: dt.date):
@@ -260,6 +275,7 @@ class FlowtapeApp(App[None]):
             self.query_one(RecordsPane).show(view, weeks)
             self.query_one(DerivativesPane).show(self.derivatives, self.clock())
             self.query_one(ScenariosPane).show(self.scenario_results, self.transitions)
+            self.query_one(ContextPane).show(self.trend, self.ledger)
             self._show_title()
             self._mark_stale()
 
@@ -282,7 +298,7 @@ class FlowtapeApp(App[None]):
     def _mark_stale(self) -> None:
         note = self._stale_note(self.asset)
         for pane in self.query(Pane):
-            if not isinstance(pane, (DerivativesPane, ScenariosPane)):  # these mark their own stale inputs
+            if isinstance(pane, (FlowTapePane, GaugePane, RecordsPane)):  # the others mark their own stale inputs
                 pane.mark_stale(note)
 
     def _stale_note(self, asset: str) -> str | None:

@@ -198,7 +198,7 @@ def snapshot(args: argparse.Namespace, config: Config) -> int:
                 store, as_of=as_of, mode=session.mode, assets=ASSETS, streak_size_usd_m=session.config.streak_size_usd_m,
                 now=now, notice=f"DEMO: {session.notice}" if session.notice else None,
                 derivatives_as_of=min(now, end_of_day), band_edges=session.config.basis_band_edges,
-                oi_trend_pct=session.config.oi_trend_pct, scenarios=args.rules,
+                oi_trend_pct=session.config.oi_trend_pct, scenarios=args.rules, cycle_start=session.config.cycle_start,
             )
         finally:
             store.close()

@@ -27,6 +27,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("pane-3", "focus_pane(3)", "3", "Records", "Go to records, streaks and weeks", "3"),
     Command("pane-4", "focus_pane(4)", "4", "Derivatives", "Go to the derivatives tiles", "4"),
     Command("pane-5", "focus_pane(5)", "5", "Scenarios", "Go to the scenario status", "5"),
+    Command("pane-6", "focus_pane(6)", "6", "Context", "Go to the context: trend and crosses, weekly ledger", "6"),
     Command("maximize", "toggle_maximize", "enter,m", "Expand", "Maximize or restore the focused pane (the gauge shows its charts)", "Enter / m", footer=True),
     Command("btc", "asset('btc')", "b", "BTC", "Show bitcoin ETFs", "b", footer=True),
     Command("eth", "asset('eth')", "e", "ETH", "Show ether ETFs", "e", footer=True),

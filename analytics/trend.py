@@ -1,0 +1,51 @@
+"""The trend context: 50- and 200-day simple moving averages of BTC-USD daily closes, the latest
+death cross (50 crossing below 200) or golden cross, and how many of each since the cycle start."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import polars as pl
+
+SHORT, LONG = 50, 200
+
+
+@dataclass(frozen=True)
+class Trend:
+    as_of: dt.date
+    close: float
+    sma50: float
+    sma200: float
+    regime: str  # "50 above 200" | "50 below 200"
+    latest_cross: str | None  # death | golden
+    latest_cross_date: dt.date | None
+    death_crosses: int  # since cycle_start
+    golden_crosses: int
+    cycle_start: dt.date
+
+
+def compute_trend(rows: list[tuple[str, float]], as_of: dt.date, cycle_start: dt.date) -> Trend | None:
+    """None until there are 200 closes up to `as_of`."""
+    df = pl.DataFrame(rows, schema={"day": pl.Utf8, "close": pl.Float64}, orient="row")
+    if not df.height:
+        return None
+    df = df.with_columns(pl.col("day").str.to_date()).filter(pl.col("day") <= as_of).sort("day")
+    if df.height < LONG:
+        return None
+    df = df.with_columns(sma50=pl.col("close").rolling_mean(SHORT), sma200=pl.col("close").rolling_mean(LONG))
+    df = df.drop_nulls().with_columns(above=pl.col("sma50") > pl.col("sma200"))
+    df = df.with_columns(prev=pl.col("above").shift(1))
+    crosses = df.filter(pl.col("prev").is_not_null() & (pl.col("above") != pl.col("prev")))
+    crosses = crosses.with_columns(kind=pl.when(pl.col("above")).then(pl.lit("golden")).otherwise(pl.lit("death")))
+    since = crosses.filter(pl.col("day") >= cycle_start)
+    last = df.row(-1, named=True)
+    latest = crosses.row(-1, named=True) if crosses.height else None
+    return Trend(
+        as_of=last["day"], close=last["close"], sma50=round(last["sma50"], 2), sma200=round(last["sma200"], 2),
+        regime="50 above 200" if last["above"] else "50 below 200",
+        latest_cross=latest["kind"] if latest else None, latest_cross_date=latest["day"] if latest else None,
+        death_crosses=since.filter(pl.col("kind") == "death").height,
+        golden_crosses=since.filter(pl.col("kind") == "golden").height,
+        cycle_start=cycle_start,
+    )

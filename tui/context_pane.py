@@ -1,0 +1,47 @@
+"""The context pane: the 50/200-day trend and its crosses, the weekly ledger, Fed odds (not yet)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.widgets import Static
+
+from . import format as fmt
+from .panes import Pane
+
+
+class ContextPane(Pane):
+    def compose(self) -> ComposeResult:
+        yield Static("", id="context-text")
+
+    def show(self, trend, ledger: dict | None) -> None:
+        if not self.changed((trend, ledger)):
+            return
+        out = Text()
+        out.append("Trend ", style="bold")
+        if trend is None:
+            out.append("needs 200 daily closes (Coinbase candles)", style="dim")
+        else:
+            out.append(f"BTC ${trend.close:,.0f} · 50d ${trend.sma50:,.0f} ")
+            out.append(trend.regime.replace("50 ", "").replace(" 200", " 200d"), style="red" if "below" in trend.regime else "green")
+            if trend.latest_cross:
+                out.append(f" · {trend.latest_cross} cross {trend.latest_cross_date:%d %b %Y}", style="bold")
+            out.append(f" · since {trend.cycle_start:%b %Y}: {trend.death_crosses} death, {trend.golden_crosses} golden", style="dim")
+        out.append("\n")
+        out.append("Weekly ledger ", style="bold")
+        if ledger is None:
+            out.append("no data", style="dim")
+        else:
+            flows = ledger["us_spot_etf_usd_m"]
+            out.append(f"{ledger['week_start'][5:]}..{ledger['week_ending'][5:]}: ")
+            for asset in ("btc", "eth", "sol", "all"):
+                out.append(f"{asset.upper()} ")
+                out.append_text(fmt.flow_cell(flows[asset]))
+                out.append(" ")
+            cs = ledger["coinshares_print_usd_m"]
+            out.append("· CoinShares ", style="dim")
+            out.append(f"{cs:+,.1f}" if cs is not None else "not entered", style="" if cs is not None else "dim")
+        out.append("\n")
+        out.append("Fed ", style="bold")
+        out.append("next-FOMC odds (Polymarket, Kalshi): not connected yet", style="dim")
+        self.query_one("#context-text", Static).update(out)
