@@ -18,8 +18,9 @@ from tui.cli import main
 
 D = dt.date
 # Derivatives venues default to real hosts: tests turn them off or point them at 127.0.0.1.
-NO_VENUES = "".join(f"\n[sources.{v}]\nenabled = false\n" for v in VENUES)
-DEAD_VENUES = "".join(f'\n[sources.{v}]\nbase_url = "http://127.0.0.1:9"\ndeadline = 2\n' for v in VENUES)
+OTHERS = (*VENUES, "coinbase")  # every source besides Farside
+NO_VENUES = "".join(f"\n[sources.{v}]\nenabled = false\n" for v in OTHERS)
+DEAD_VENUES = "".join(f'\n[sources.{v}]\nbase_url = "http://127.0.0.1:9"\ndeadline = 2\n' for v in OTHERS)
 
 
 @contextlib.contextmanager
@@ -100,7 +101,7 @@ def test_schema_keys_in_demo(capsys):
     assert code == 0
     doc = json.loads(out)
     assert doc["mode"] == "demo" and "DEMO" in doc["notice"]
-    assert set(doc["sources"]) == {"farside_btc", "farside_eth", "farside_sol", *VENUES}
+    assert set(doc["sources"]) == {"farside_btc", "farside_eth", "farside_sol", *OTHERS}
     assert doc["sources"]["cme"]["state"] == "blocked"  # the demo replays CME's bot wall
     deriv = doc["derivatives"]
     assert deriv["basis_3m"]["band"] == "deleveraged" and 3 < deriv["basis_3m"]["constant_maturity_pct"] < 6
