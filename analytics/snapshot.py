@@ -11,6 +11,7 @@ from sources.sanitize import clean
 from sources.store import Store
 
 from .derivatives import Derivatives, load_derivatives
+from .fed import FedOdds, load_fed
 from .trend import Trend, compute_trend
 from .scenarios import Scenario, ScenarioResult, evaluate, load_inputs, weekly_ledger
 from .flows import AssetReport, DayRecord, MonthRecord, Week, asset_report
@@ -166,10 +167,18 @@ def build_snapshot(
         context={
             "weekly_ledger": weekly_ledger(inputs),
             "trend": trend_document(compute_trend(store.candles(), as_of, cycle_start)),
-            "fed": None,  # Polymarket / Kalshi FOMC odds: not connected yet
+            "fed": fed_document(load_fed(store, derivatives_as_of or now)),
         },
     )
     return doc
+
+
+def fed_document(f: FedOdds | None) -> dict[str, Any] | None:
+    if f is None:
+        return None
+    return {"meeting": f.meeting.isoformat(), "venues": {
+        v.venue: {"cut": v.odds.get("cut"), "hold": v.odds.get("hold"), "hike": v.odds.get("hike"),
+                  "as_of": _ts(v.as_of), "stale": v.stale, "change_1m_pt": v.month_change_pt} for v in f.venues.values()}}
 
 
 def trend_document(t: Trend | None) -> dict[str, Any] | None:

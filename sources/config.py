@@ -77,6 +77,9 @@ DEFAULT_SOURCES = {
     "cftc": SourceConfig("cftc", "https://publicreporting.cftc.gov", interval=21600.0, deadline=30.0),
     # Context: daily candles for the 50/200-day averages (hourly is plenty for daily bars).
     "coinbase": SourceConfig("coinbase", "https://api.exchange.coinbase.com", interval=3600.0, deadline=60.0),
+    # Fed decision odds for the next FOMC meeting.
+    "polymarket": SourceConfig("polymarket", "https://gamma-api.polymarket.com", interval=900.0, deadline=20.0),
+    "kalshi": SourceConfig("kalshi", "https://api.elections.kalshi.com/trade-api/v2", interval=900.0, deadline=20.0),
 }
 
 _SOURCE_KEYS = {"base_url", "interval", "enabled", "deadline"}

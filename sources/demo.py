@@ -82,7 +82,7 @@ def demo_transport(clock: Callable[[], dt.datetime] = lambda: DEMO_NOW) -> httpx
 def demo_config(config: Config) -> Config:
     """Every source pointed at the demo transport's addresses."""
     config = config.with_source("farside", base_url=DEMO_BASE_URL, enabled=True)
-    for venue in (*VENUES, "coinbase"):
+    for venue in (*VENUES, "coinbase", "polymarket", "kalshi"):
         config = config.with_source(venue, base_url=venue_base_url(venue), enabled=True)
     return config
 
@@ -90,10 +90,13 @@ def demo_config(config: Config) -> Config:
 async def replay_history(store: Store, config: Config, clock_box: list[dt.datetime], *, hours: int = 192, step: int = 6,
                          rng=None) -> None:
     """Poll the demo venues at past times so charts, sparklines and 24 h / 7 d changes have data."""
-    from .refresh import refresh_venues
+    from .refresh import refresh_odds, refresh_venues
 
     start = DEMO_NOW - dt.timedelta(hours=hours)
     for n in range(hours // step):
         clock_box[0] = start + dt.timedelta(hours=n * step)
         await refresh_venues(store, config, transport=demo_transport(lambda: clock_box[0]), now=clock_box[0], rng=rng)
+    for days_back in range(32, 0, -2):  # Fed odds a month back, for the one-month change
+        clock_box[0] = DEMO_NOW - dt.timedelta(days=days_back)
+        await refresh_odds(store, config, transport=demo_transport(lambda: clock_box[0]), now=clock_box[0], rng=rng)
     clock_box[0] = DEMO_NOW

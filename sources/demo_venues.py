@@ -175,7 +175,33 @@ def candles(query: str, t: dt.datetime) -> list[list[float]]:
     return rows  # newest first, as Coinbase sends them
 
 
+def cut_probability(t: dt.datetime) -> float:
+    """Illustrative December 2025 cut odds: ~94% a month before, ~46% by 20 Nov, back up after."""
+    h = (t - dt.datetime(2025, 10, 24, tzinfo=UTC)).total_seconds() / 3600.0
+    if h < 27 * 24:
+        return round(0.94 - 0.48 * max(h, 0) / (27 * 24), 3)
+    return round(min(0.46 + 0.26 * (h - 27 * 24) / 96, 0.72), 3)
+
+
+def fed_odds(venue: str, path: str, t: dt.datetime) -> Any:
+    december = "december" in path or "25DEC" in path
+    # The October meeting (before 29 Oct) was priced as a near-certain cut; December follows cut_probability.
+    cut = (cut_probability(t) if december else 0.97) + (0.02 if venue == "kalshi" else 0.0)
+    hike = 0.01
+    hold = round(1 - cut - hike, 3)
+    if venue == "polymarket":
+        names = (("50+ bps decrease", cut * 0.05), ("25 bps decrease", cut * 0.95), ("No change", hold), ("25+ bps increase", hike))
+        return [{"slug": "fed-decision-in-december", "title": "Fed decision in December?", "closed": False, "markets": [
+            {"groupItemTitle": n, "outcomes": json.dumps(["Yes", "No"]), "outcomePrices": json.dumps([f"{p:.3f}", f"{1 - p:.3f}"]),
+             "closed": False} for n, p in names]}]
+    return {"markets": [
+        {"ticker": f"KXFEDDECISION-25DEC-{s}", "last_price_dollars": f"{p:.4f}", "status": "active"}
+        for s, p in (("C26", cut * 0.05), ("C25", cut * 0.95), ("H0", hold), ("H25", hike))]}
+
+
 def body(venue: str, path: str, t: dt.datetime) -> str | None:
+    if venue in ("polymarket", "kalshi") and (path.startswith("/events") or path.startswith("/markets")):
+        return json.dumps(fed_odds(venue, path, t))
     if venue == "coinbase" and path.startswith("/products/BTC-USD/candles"):
         return json.dumps(candles(path.partition("?")[2], t))
     obj = responses(venue, path, t)

@@ -10,6 +10,7 @@ import httpx
 
 from .config import Config
 from .coinbase import poll_coinbase
+from .fed_odds import KALSHI, POLYMARKET, poll_odds
 from .farside import poll_farside
 from .http import make_client
 from .polling import PollOutcome
@@ -36,7 +37,17 @@ async def refresh_once(
         polls += _venue_polls(client, store, config, now, rng)
         if config.source("coinbase").enabled:
             polls.append(poll_coinbase(client, store, config.source("coinbase"), cycle_start=config.cycle_start, now=now, rng=rng))
+        polls += _odds_polls(client, store, config, now, rng)
         return list(await asyncio.gather(*polls))
+
+
+async def refresh_odds(store: Store, config: Config, *, transport=None, now: dt.datetime, rng=None) -> list[PollOutcome]:
+    async with make_client(transport) as client:
+        return list(await asyncio.gather(*_odds_polls(client, store, config, now, rng)))
+
+
+def _odds_polls(client, store: Store, config: Config, now: dt.datetime, rng):
+    return [poll_odds(client, store, config.source(w), w, now=now, rng=rng) for w in (POLYMARKET, KALSHI) if config.source(w).enabled]
 
 
 async def refresh_venues(store: Store, config: Config, *, transport=None, now: dt.datetime,

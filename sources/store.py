@@ -305,6 +305,18 @@ class Store:
             self.prune_observations(fetched_at)
         return written
 
+    def write_observation_rows(self, rows, *, fetched_at: dt.datetime) -> int:
+        """Store ready-made (venue, instrument, metric, ISO ts, value) rows in one transaction."""
+        with self._write_lock:
+            conn = self._writer()
+            before = conn.total_changes
+            with conn:  # one transaction
+                conn.executemany("INSERT OR REPLACE INTO observations VALUES (?, ?, ?, ?, ?)", rows)
+            written = conn.total_changes - before
+        if self._last_prune is None or fetched_at - self._last_prune >= PRUNE_EVERY:
+            self.prune_observations(fetched_at)
+        return written
+
     def prune_observations(self, now: dt.datetime) -> int:
         """Thin history per RETENTION; returns the rows removed."""
         removed = 0

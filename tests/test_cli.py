@@ -18,7 +18,7 @@ from tui.cli import main
 
 D = dt.date
 # Derivatives venues default to real hosts: tests turn them off or point them at 127.0.0.1.
-OTHERS = (*VENUES, "coinbase")  # every source besides Farside
+OTHERS = (*VENUES, "coinbase", "polymarket", "kalshi")  # every source besides Farside
 NO_VENUES = "".join(f"\n[sources.{v}]\nenabled = false\n" for v in OTHERS)
 DEAD_VENUES = "".join(f'\n[sources.{v}]\nbase_url = "http://127.0.0.1:9"\ndeadline = 2\n' for v in OTHERS)
 

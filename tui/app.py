@@ -27,6 +27,7 @@ from analytics.derivatives import Derivatives, load_derivatives
 from analytics.frames import load_asset
 from analytics.alerts import flow_alerts, scenario_alerts
 from analytics.scenarios import coinshares_prints, evaluate, history, load_inputs, weekly_ledger
+from analytics.fed import load_fed
 from analytics.trend import compute_trend
 from sources.calendar import NEW_YORK, from_iso, new_york_today
 from sources.config import Config
@@ -34,6 +35,7 @@ from sources.farside import poll_farside, source_id
 from sources.http import make_client
 from sources.records import ASSETS
 from sources.coinbase import poll_coinbase
+from sources.fed_odds import KALSHI, POLYMARKET, poll_odds
 from sources.runner import SourceLoop
 from sources.venues import VENUES
 from sources.venues.poll import poll_venue
@@ -92,6 +94,7 @@ class FlowtapeApp(App[None]):
         self._history_key: tuple | None = None
         self.alerts_fired: list = []
         self.trend = None
+        self.fed = None
         self.ledger: dict | None = None
         self.dates: tuple[dt.date, ...] = ()
         self.statuses: dict[str, dict] = {}
@@ -146,6 +149,7 @@ class FlowtapeApp(App[None]):
         polls += [(name, partial(self._poll_venue, name)) for name in VENUES if self.config.source(name).enabled]
         if self.config.source("coinbase").enabled:
             polls.append(("coinbase", self._poll_coinbase))
+        polls += [(w, partial(self._poll_odds, w)) for w in (POLYMARKET, KALSHI) if self.config.source(w).enabled]
         for sid, poll in polls:
             loop = SourceLoop(sid, poll, self.store, clock=self.clock, on_outcome=self._on_outcome)
             self.loops.append(loop)
@@ -157,6 +161,9 @@ class FlowtapeApp(App[None]):
     async def _poll_coinbase(self, now: dt.datetime):
         return await poll_coinbase(self._client, self.store, self.config.source("coinbase"),
                                    cycle_start=self.config.cycle_start, now=now)
+
+    async def _poll_odds(self, which: str, now: dt.datetime):
+        return await poll_odds(self._client, self.store, self.config.source(which), which, now=now)
 
     async def _poll_venue(self, name: str, now: dt.datetime):
         return await poll_venue(self._client, self.store, self.config.source(name), VENUES[name], now=now)
@@ -201,6 +208,7 @@ class FlowtapeApp(App[None]):
         )
         self.scenario_results, self.transitions = await asyncio.to_thread(self._evaluate_scenarios, as_of)
         self.trend = await asyncio.to_thread(compute_trend, self.store.candles(), as_of, self.config.cycle_start)
+        self.fed = await asyncio.to_thread(load_fed, self.store, self.derivatives_as_of())
         self.views, self.dates = views, dates
         self.computations += 1
         self.render_views()
@@ -275,7 +283,7 @@ class FlowtapeApp(App[None]):
             self.query_one(RecordsPane).show(view, weeks)
             self.query_one(DerivativesPane).show(self.derivatives, self.clock())
             self.query_one(ScenariosPane).show(self.scenario_results, self.transitions)
-            self.query_one(ContextPane).show(self.trend, self.ledger)
+            self.query_one(ContextPane).show(self.trend, self.ledger, self.fed)
             self._show_title()
             self._mark_stale()
 

@@ -14,8 +14,8 @@ class ContextPane(Pane):
     def compose(self) -> ComposeResult:
         yield Static("", id="context-text")
 
-    def show(self, trend, ledger: dict | None) -> None:
-        if not self.changed((trend, ledger)):
+    def show(self, trend, ledger: dict | None, fed=None) -> None:
+        if not self.changed((trend, ledger, fed)):
             return
         out = Text()
         out.append("Trend ", style="bold")
@@ -43,5 +43,17 @@ class ContextPane(Pane):
             out.append(f"{cs:+,.1f}" if cs is not None else "not entered", style="" if cs is not None else "dim")
         out.append("\n")
         out.append("Fed ", style="bold")
-        out.append("next-FOMC odds (Polymarket, Kalshi): not connected yet", style="dim")
+        if fed is None or not fed.venues:
+            out.append("next-meeting odds: no data yet (Polymarket, Kalshi)", style="dim")
+        else:
+            out.append(f"{fed.meeting:%d %b %Y}: ")
+            for i, (venue, v) in enumerate(sorted(fed.venues.items())):
+                out.append(" · " if i else "")
+                out.append(f"{venue.capitalize()} ", style="yellow" if v.stale else "")
+                out.append(" ".join(f"{b} {v.odds.get(b, 0) * 100:.0f}%" for b in ("cut", "hold", "hike")))
+                change = v.month_change_pt.get("cut")
+                if change is not None:
+                    out.append(f" (cut {change:+.0f}pt 1m)", style="dim")
+                if v.stale:
+                    out.append(" STALE", style="bold yellow")
         self.query_one("#context-text", Static).update(out)
