@@ -395,3 +395,30 @@ async def test_scenario_pane_follows_time_travel(store):
         await pilot.pause()
         full = str(app.query_one("#scenarios-text").render())
         assert "BTC ETF red sessions in a row >= 4: 1" in full and "Last changes" in full
+
+
+async def test_coinshares_form_validates_and_records_a_print(store):
+    from tui.coinshares_form import CoinSharesForm
+
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        await pilot.press("c")
+        assert isinstance(app.screen, CoinSharesForm)
+        assert app.screen.query_one("#cs-week").value == "2025-11-21"  # the last Friday
+        await pilot.press("a", "b", "c", "enter")
+        assert "a number of US$ millions" in str(app.screen.query_one("#cs-error").render())
+        assert store.coinshares() == []
+        app.screen.query_one("#cs-total").value = "-1,170"
+        app.screen.query_one("#cs-week").value = "2025-11-20"
+        await pilot.press("enter")
+        assert "is a Thursday" in str(app.screen.query_one("#cs-error").render())
+        app.screen.query_one("#cs-week").value = "2025-11-21"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, CoinSharesForm)
+        assert store.coinshares()[0][:3] == ("2025-11-21", -1170.0, None)
+        await app.settle()
+        assert app.ledger["coinshares_print_usd_m"] == -1170.0  # the context and the caution case use it now
+        await pilot.press("c", "escape")
+        assert not isinstance(app.screen, CoinSharesForm) and len(store.coinshares()) == 1

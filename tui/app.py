@@ -48,6 +48,7 @@ from .commands import COMMANDS, bindings
 from .derivatives_pane import DerivativesPane
 from .help import HelpScreen
 from .panes import FlowTapePane, GaugePane, Pane, RecordsPane, TapeTable
+from .coinshares_form import CoinSharesForm
 from .context_pane import ContextPane
 from .scenarios_pane import ScenariosPane
 
@@ -387,6 +388,21 @@ class FlowtapeApp(App[None]):
         for loop in self.loops:
             loop.set_paused(self.paused)
         self.refresh_status()
+
+    def action_coinshares_form(self) -> None:
+        if self.store.readonly:
+            self.notify("the store is read-only here (another flowtape writes to it)", severity="error")
+            return
+
+        def save(values) -> None:
+            if values is None:
+                return
+            week, total, btc = values
+            replaced = self.store.add_coinshares(week, total, btc, entered_at=self.clock())
+            self.notify(f"{'Replaced' if replaced else 'Recorded'} CoinShares week ending {week}: {total:+,.1f} US$m")
+            self.recompute()
+
+        self.push_screen(CoinSharesForm(new_york_today(self.clock())), save)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -35,6 +35,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("back", "step_as_of(-1)", "left_square_bracket,left", "Session back", "Move the as-of date one session back (time travel)", "[ / Left", footer=True),
     Command("forward", "step_as_of(1)", "right_square_bracket,right", "Session fwd", "Move the as-of date one session forward", "] / Right", footer=True),
     Command("today", "to_today", "t", "Today", "Return the as-of date to today (follow live data)", "t"),
+    Command("coinshares", "coinshares_form", "c", "CoinShares", "Enter CoinShares' weekly print (used by the caution case)", "c"),
     Command("refresh", "refresh_now", "r", "Refresh", "Fetch every source now (bans the hosts asked for still apply)", "r", footer=True),
     Command("pause", "toggle_pause", "p", "Pause", "Pause or resume polling", "p", footer=True),
     Command("help", "help", "question_mark,f1", "Help", "Show every key, the sources and the store path", "? / F1", footer=True),
