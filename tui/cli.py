@@ -119,10 +119,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
+def _as_of(args: argparse.Namespace, session: "Session") -> dt.date | None:
+    """--as-of or today in New York; a future date is a usage error (printed; the session is closed)."""
+    today = new_york_today(session.started_at)
+    as_of = args.as_of or today
+    if as_of > today:
+        session.close()
+        print(f"flowtape: --as-of {as_of.isoformat()} is in the future (today in New York is {today.isoformat()})", file=sys.stderr)
+        return None
+    return as_of
+
+
 class Session:
     """What both commands need: mode, clock, transport and store path (demo: a temporary store)."""
 
-    def __init__(self, args: argparse.Namespace, config: Config) -> None:
+    def __init__(self, args: argparse.Namespace, config: Config, *, one_shot: bool = False) -> None:
         self.config = config
         self.transport = None
         self.notice: str | None = None
@@ -132,8 +143,12 @@ class Session:
             from sources.demo import DEMO_NOTICE, DEMO_NOW, demo_config, demo_transport
 
             started, self.started_at = time.monotonic(), DEMO_NOW
-            # The demo's clock starts at its frozen "now" and then runs, so ages tick naturally.
-            self.clock = lambda: DEMO_NOW + dt.timedelta(seconds=time.monotonic() - started)
+            # The dashboard's demo clock starts at the demo's "now" and then runs, so ages tick naturally;
+            # one-shot commands keep it frozen so every figure is as of exactly that moment.
+            if one_shot:
+                self.clock = lambda: DEMO_NOW
+            else:
+                self.clock = lambda: DEMO_NOW + dt.timedelta(seconds=time.monotonic() - started)
             self.transport, self.notice, self.mode = demo_transport(self.clock), DEMO_NOTICE, "demo"
             self.config = demo_config(config)
             if self.db is None:
@@ -179,13 +194,10 @@ def snapshot(args: argparse.Namespace, config: Config) -> int:
     from analytics.snapshot import build_snapshot  # polars loads only when needed
     from sources.refresh import refresh_once
 
-    session = Session(args, config)
+    session = Session(args, config, one_shot=True)
     now = session.started_at
-    today = new_york_today(now)
-    as_of = args.as_of or today
-    if as_of > today:
-        session.close()
-        print(f"flowtape: --as-of {as_of.isoformat()} is in the future (today in New York is {today.isoformat()})", file=sys.stderr)
+    as_of = _as_of(args, session)
+    if as_of is None:
         return EXIT_USAGE
     try:
         store = session.open_store()
@@ -217,13 +229,10 @@ def scenarios_command(args: argparse.Namespace, config: Config) -> int:
     from analytics.snapshot import scenario_document
     from sources.refresh import refresh_once
 
-    session = Session(args, config)
+    session = Session(args, config, one_shot=True)
     now = session.started_at
-    today = new_york_today(now)
-    as_of = args.as_of or today
-    if as_of > today:
-        session.close()
-        print(f"flowtape: --as-of {as_of.isoformat()} is in the future (today in New York is {today.isoformat()})", file=sys.stderr)
+    as_of = _as_of(args, session)
+    if as_of is None:
         return EXIT_USAGE
     cfg = session.config
     try:
