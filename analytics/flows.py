@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from sources.calendar import month_trading_days
+from sources.calendar import month_trading_days, week_bounds
 
 from .frames import AssetFrames
 
@@ -101,12 +101,6 @@ class AssetReport:
 def _r(x: float | None) -> float | None:
     """Sums of one-decimal values carry float noise; Farside publishes one decimal."""
     return None if x is None else round(x, 1) + 0.0
-
-
-def week_bounds(day: dt.date) -> tuple[dt.date, dt.date]:
-    """Monday and Friday of `day`'s Mon-Fri week."""
-    monday = day - dt.timedelta(days=day.weekday())
-    return monday, monday + dt.timedelta(days=4)
 
 
 def asset_report(frames: AssetFrames, as_of: dt.date, *, streak_size_usd_m: float = 200.0) -> AssetReport:

@@ -14,15 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-import polars as pl
+from typing import TYPE_CHECKING
 
-from sources.calendar import is_trading_day, previous_trading_day
+from sources.calendar import is_trading_day, previous_trading_day, week_bounds
 from sources.config import ConfigError
 from sources.records import ASSETS
 
-from .derivatives import Derivatives
-from .flows import week_bounds
-from .frames import AssetFrames
+if TYPE_CHECKING:  # no polars here: the CLI validates rules before anything heavy is imported
+    from .derivatives import Derivatives
 
 OPS: dict[str, Callable[[Any, Any], bool]] = {
     ">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt, "==": operator.eq, "!=": operator.ne,
@@ -44,7 +43,7 @@ class Inputs:
     as_of: dt.date
     now: dt.datetime
     totals: dict[str, list[tuple[dt.date, float]]]  # per asset: complete sessions <= as_of, oldest first
-    derivatives: Derivatives | None
+    derivatives: "Derivatives | None"
     coinshares: dict[dt.date, float] = field(default_factory=dict)  # week ending (Friday) -> US$m, entered by hand
 
 
@@ -81,18 +80,18 @@ def _week_total(inputs: Inputs, start: dt.date) -> tuple[float | None, str]:
     return round(sum(values), 1), "us spot etf weekly sum (btc+eth+sol)"
 
 
-def _last_week_start(as_of: dt.date) -> dt.date:
+def last_week_start(as_of: dt.date) -> dt.date:
     return week_bounds(as_of)[0] - dt.timedelta(days=7)
 
 
 def _ledger(inputs: Inputs) -> Reading:
-    start = _last_week_start(inputs.as_of)
+    start = last_week_start(inputs.as_of)
     value, source = _week_total(inputs, start)
     return Reading(value, start + dt.timedelta(days=4), False, source)
 
 
 def _flip(inputs: Inputs) -> Reading:
-    start = _last_week_start(inputs.as_of)
+    start = last_week_start(inputs.as_of)
     last, source = _week_total(inputs, start)
     before, _ = _week_total(inputs, start - dt.timedelta(days=7))
     if last is None or before is None:
@@ -321,11 +320,6 @@ def evaluate(scenarios: tuple[Scenario, ...], inputs: Inputs) -> tuple[ScenarioR
     return tuple(results)
 
 
-def complete_totals(frames: AssetFrames, as_of: dt.date) -> list[tuple[dt.date, float]]:
-    s = frames.sessions.filter((pl.col("date") <= as_of) & ~pl.col("provisional") & pl.col("total").is_not_null())
-    return list(s.select("date", "total").iter_rows())
-
-
 @dataclass(frozen=True)
 class Transition:
     date: dt.date
@@ -333,52 +327,3 @@ class Transition:
     name: str
     before: str
     after: str
-
-
-def history(
-    scenarios: tuple[Scenario, ...],
-    frames: dict[str, AssetFrames],
-    derivatives_at: Callable[[dt.date], Derivatives | None],
-    coinshares: dict[dt.date, float],
-    *,
-    until: dt.date,
-) -> tuple[Transition, ...]:
-    """Evaluate at every stored BTC session up to `until` and list the state changes."""
-    dates = [d for d in frames["btc"].sessions["date"].to_list() if d <= until]
-    out: list[Transition] = []
-    previous: dict[str, str] = {}
-    for day in dates:
-        inputs = Inputs(day, dt.datetime.combine(day, dt.time(23, 59), tzinfo=dt.timezone.utc),
-                        {a: complete_totals(f, day) for a, f in frames.items()}, derivatives_at(day), coinshares)
-        for r in evaluate(scenarios, inputs):
-            label = r.label
-            before = previous.get(r.scenario.id)
-            if before is not None and before != label:
-                out.append(Transition(day, r.scenario.id, r.scenario.name, before, label))
-            previous[r.scenario.id] = label
-    return tuple(out)
-
-
-def coinshares_prints(store) -> dict[dt.date, float]:
-    return {dt.date.fromisoformat(w): t for w, t, _, _ in store.coinshares()}
-
-
-def load_inputs(store, frames: dict[str, AssetFrames], as_of: dt.date, now: dt.datetime, derivatives: Derivatives | None) -> Inputs:
-    return Inputs(as_of, now, {a: complete_totals(f, as_of) for a, f in frames.items()}, derivatives, coinshares_prints(store))
-
-
-def weekly_ledger(inputs: Inputs) -> dict[str, Any]:
-    """The context tile's weekly ledger: last full week per asset and together, and the CoinShares print."""
-    start = _last_week_start(inputs.as_of)
-    friday = start + dt.timedelta(days=4)
-    per_asset = {}
-    for asset in ASSETS:
-        values = [t for d, t in inputs.totals.get(asset, []) if start <= d <= friday]
-        per_asset[asset] = round(sum(values), 1) if values else None
-    present = [v for v in per_asset.values() if v is not None]
-    return {
-        "week_start": start.isoformat(), "week_ending": friday.isoformat(),
-        "us_spot_etf_usd_m": {**per_asset, "all": round(sum(present), 1) if present else None},
-        "coinshares_print_usd_m": inputs.coinshares.get(friday),
-        "used_for_caution": "coinshares (entered by hand)" if friday in inputs.coinshares else "us spot etf weekly sum (btc+eth+sol)",
-    }

@@ -6,14 +6,15 @@ import dataclasses
 import datetime as dt
 from typing import Any, Iterable
 
-from sources.farside import ATTRIBUTION
+from sources.records import ATTRIBUTION
 from sources.sanitize import clean
 from sources.store import Store
 
 from .derivatives import Derivatives, load_derivatives
 from .fed import FedOdds, load_fed
 from .trend import Trend, compute_trend
-from .scenarios import Scenario, ScenarioResult, evaluate, load_inputs, weekly_ledger
+from .scenario_inputs import load_inputs, weekly_ledger
+from .scenarios import Scenario, ScenarioResult, evaluate
 from .flows import AssetReport, DayRecord, MonthRecord, Week, asset_report
 from .frames import load_asset
 

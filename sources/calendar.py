@@ -103,6 +103,12 @@ def month_trading_days(year: int, month: int) -> list[dt.date]:
     return trading_days(start, end)
 
 
+def week_bounds(day: dt.date) -> tuple[dt.date, dt.date]:
+    """Monday and Friday of `day`'s Mon-Fri week."""
+    monday = day - dt.timedelta(days=day.weekday())
+    return monday, monday + dt.timedelta(days=4)
+
+
 def previous_trading_day(day: dt.date) -> dt.date:
     day -= dt.timedelta(days=1)
     while not is_trading_day(day):

@@ -19,7 +19,7 @@ from .config import SourceConfig
 from .farside_parse import ParseError, parse_farside
 from .http import FetchError, fetch_text
 from .polling import BodyResult, PollOutcome, run_poll
-from .records import TOTAL, FlowTable
+from .records import TOTAL, FlowTable, source_id
 from .store import Store
 
 RECENT_PATHS = {"btc": "/btc/", "eth": "/eth/", "sol": "/sol/"}
@@ -28,11 +28,6 @@ HISTORY_PATHS = {
     "eth": "/ethereum-etf-flow-all-data/",
     "sol": "/solana-etf-flow-all-data/",  # unverified upstream: a 404 just means "no history page"
 }
-ATTRIBUTION = "Source: Farside Investors"
-
-
-def source_id(asset: str) -> str:
-    return f"farside_{asset}"
 
 
 def history_key(asset: str) -> str:

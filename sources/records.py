@@ -8,6 +8,14 @@ from dataclasses import dataclass, field
 ASSETS = ("btc", "eth", "sol")
 
 
+ATTRIBUTION = "Source: Farside Investors"
+
+
+def source_id(asset: str) -> str:
+    """The status name of the Farside page for an asset ("farside_btc")."""
+    return f"farside_{asset}"
+
+
 class DataError(ValueError):
     """Upstream data that cannot be used (drifted schema, absurd values). Nothing from it is stored.
 

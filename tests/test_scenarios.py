@@ -11,7 +11,8 @@ import pytest
 
 from analytics.derivatives import Derivatives
 from analytics.frames import frames_from_rows
-from analytics.scenarios import METRICS, Inputs, complete_totals, evaluate, history, load_rules
+from analytics.scenario_inputs import complete_totals, history
+from analytics.scenarios import METRICS, Inputs, evaluate, load_rules
 from sources.config import ConfigError
 from sources.demo import load_dataset
 

@@ -15,31 +15,25 @@ from functools import partial
 from pathlib import Path
 from typing import Callable, Iterable
 
-import httpx
+from typing import TYPE_CHECKING
+
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import WorkerCancelled, WorkerFailed
 
-from analytics.dashboard import AssetView, load_views
-from analytics.derivatives import Derivatives, load_derivatives
-from analytics.frames import load_asset
-from analytics.alerts import flow_alerts, scenario_alerts
-from analytics.scenarios import coinshares_prints, evaluate, history, load_inputs, weekly_ledger
-from analytics.fed import load_fed
-from analytics.trend import compute_trend
 from sources.calendar import NEW_YORK, from_iso, new_york_today
 from sources.config import Config
-from sources.farside import poll_farside, source_id
-from sources.http import make_client
-from sources.records import ASSETS
-from sources.coinbase import poll_coinbase
-from sources.fed_odds import KALSHI, POLYMARKET, poll_odds
-from sources.runner import SourceLoop
-from sources.venues import VENUES
-from sources.venues.poll import poll_venue
+from sources.records import ASSETS, source_id
 from sources.store import Store
+
+if TYPE_CHECKING:  # analytics (polars) and the fetch path (httpx) load after the first paint
+    import httpx
+
+    from analytics.dashboard import AssetView
+    from analytics.derivatives import Derivatives
+    from sources.runner import SourceLoop
 
 from . import format as fmt
 from .alerts import run_alert_command
@@ -141,6 +135,11 @@ class FlowtapeApp(App[None]):
 
     # ---- sources ---------------------------------------------------------------------------
     def _start_sources(self) -> None:
+        from sources.fed_odds import KALSHI, POLYMARKET
+        from sources.http import make_client
+        from sources.runner import SourceLoop
+        from sources.venues import VENUES
+
         if self.store.readonly:
             return
         self._client = make_client(self.transport)
@@ -157,16 +156,25 @@ class FlowtapeApp(App[None]):
             self.run_worker(loop.run, name=f"source {sid}", group="sources", exit_on_error=False)
 
     async def _poll_farside(self, asset: str, now: dt.datetime):
+        from sources.farside import poll_farside
+
         return await poll_farside(self._client, self.store, self.config.source("farside"), asset, now=now)
 
     async def _poll_coinbase(self, now: dt.datetime):
+        from sources.coinbase import poll_coinbase
+
         return await poll_coinbase(self._client, self.store, self.config.source("coinbase"),
                                    cycle_start=self.config.cycle_start, now=now)
 
     async def _poll_odds(self, which: str, now: dt.datetime):
+        from sources.fed_odds import poll_odds
+
         return await poll_odds(self._client, self.store, self.config.source(which), which, now=now)
 
     async def _poll_venue(self, name: str, now: dt.datetime):
+        from sources.venues import VENUES
+        from sources.venues.poll import poll_venue
+
         return await poll_venue(self._client, self.store, self.config.source(name), VENUES[name], now=now)
 
     def _on_outcome(self, outcome) -> None:
@@ -199,6 +207,11 @@ class FlowtapeApp(App[None]):
         return min(now, dt.datetime.combine(self.as_of_pinned, dt.time(23, 59, 59), tzinfo=NEW_YORK))
 
     async def _compute(self) -> None:
+        from analytics.dashboard import load_views
+        from analytics.derivatives import load_derivatives
+        from analytics.fed import load_fed
+        from analytics.trend import compute_trend
+
         as_of = self.effective_as_of()
         views, dates = await asyncio.to_thread(
             load_views, self.store, ASSETS, as_of, streak_size_usd_m=self.config.streak_size_usd_m
@@ -218,6 +231,11 @@ class FlowtapeApp(App[None]):
 
     def _evaluate_scenarios(self, as_of: dt.date):
         """Scenario states as of the date (following time travel) and the state changes up to it."""
+        from analytics.derivatives import load_derivatives
+        from analytics.frames import load_asset
+        from analytics.scenario_inputs import coinshares_prints, history, load_inputs, weekly_ledger
+        from analytics.scenarios import evaluate
+
         frames = {a: load_asset(self.store, a) for a in ASSETS}
         derivs = self.derivatives if self.derivatives is not None and not self.derivatives.empty else None
         inputs = load_inputs(self.store, frames, as_of, self.clock(), derivs)
@@ -243,6 +261,8 @@ class FlowtapeApp(App[None]):
 
     async def _raise_alerts(self, as_of: dt.date) -> None:
         """Alerts for what changed, each once (the store's alert log), delivered as configured."""
+        from analytics.alerts import flow_alerts, scenario_alerts
+
         cfg = self.config.alerts
         previous = {r.scenario.id: self.store.meta(f"scenario_label:{r.scenario.id}") for r in self.scenario_results}
         alerts = scenario_alerts(self.scenario_results, {k: v for k, v in previous.items() if v}, as_of.isoformat())

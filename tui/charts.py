@@ -10,7 +10,10 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual_plotext import PlotextPlot
 
-from analytics.dashboard import AssetView
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from analytics.dashboard import AssetView
 
 from . import format as fmt
 

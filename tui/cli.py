@@ -225,7 +225,8 @@ def scenarios_command(args: argparse.Namespace, config: Config) -> int:
     """Current states (with each condition) and, with --history, every state change in the store."""
     from analytics.derivatives import load_derivatives
     from analytics.frames import load_asset
-    from analytics.scenarios import coinshares_prints, evaluate, history, load_inputs
+    from analytics.scenario_inputs import coinshares_prints, history, load_inputs
+    from analytics.scenarios import evaluate
     from analytics.snapshot import scenario_document
     from sources.refresh import refresh_once
 

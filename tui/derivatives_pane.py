@@ -11,7 +11,10 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Sparkline, Static
 
-from analytics.derivatives import Derivatives
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from analytics.derivatives import Derivatives
 
 from . import format as fmt
 from .panes import Pane

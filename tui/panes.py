@@ -12,7 +12,10 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from analytics.dashboard import AssetView
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from analytics.dashboard import AssetView
 
 from . import format as fmt
 
