@@ -21,7 +21,9 @@ def jittered(seconds: float, rng: random.Random | None = None) -> float:
 def backoff_seconds(failures: int, interval: float, rng: random.Random | None = None) -> float:
     """30 s, 60 s, 120 s ... after consecutive failures, capped at the source's own interval (min 5 min)."""
     cap = max(interval, 300.0)
-    return jittered(min(cap, BACKOFF_BASE_S * 2 ** max(0, failures - 1)), rng)
+    # The exponent is clamped: a source failing all day must not overflow float conversion.
+    doublings = min(max(0, failures - 1), 30)
+    return jittered(min(cap, BACKOFF_BASE_S * 2.0**doublings), rng)
 
 
 def next_attempt(

@@ -12,8 +12,10 @@ import fcntl
 import os
 import sqlite3
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 from .records import TOTAL, FlowTable
 
@@ -215,6 +217,21 @@ class Store:
             raise StoreError(f"the store {self.path} is open read-only in this process")
         return self._conn
 
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction under the writer lock. After SQLITE_FULL/IOERR the transaction may
+        already be rolled back, so ROLLBACK only when one is still open."""
+        with self._write_lock:
+            conn = self._writer()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
     def write_table(self, table: FlowTable, *, source: str, fetched_at: dt.datetime) -> WriteResult:
         """Upsert every session of a parsed table in one transaction, keeping revisions.
 
@@ -222,34 +239,26 @@ class Store:
         already hold keeps its value."""
         seen = fetched_at.isoformat(timespec="seconds")
         result = WriteResult()
-        with self._write_lock:
-            conn = self._writer()
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                for pos, fund in enumerate(table.tickers):
+        with self._transaction() as conn:
+            for pos, fund in enumerate(table.tickers):
+                conn.execute(
+                    "INSERT INTO funds VALUES (?, ?, ?) ON CONFLICT(asset, fund) DO UPDATE SET position = excluded.position",
+                    (table.asset, fund, pos),
+                )
+            for row in table.rows:
+                day = row.date.isoformat()
+                changed = self._upsert_value(conn, table.asset, day, TOTAL, row.total, seen, result)
+                old = conn.execute(
+                    "SELECT provisional FROM sessions WHERE asset = ? AND date = ?", (table.asset, day)
+                ).fetchone()
+                for fund, value in row.funds.items():
+                    changed |= self._upsert_value(conn, table.asset, day, fund, value, seen, result)
+                if old is None or changed or bool(old[0]) != row.provisional:
+                    result.sessions += 1
                     conn.execute(
-                        "INSERT INTO funds VALUES (?, ?, ?) ON CONFLICT(asset, fund) DO UPDATE SET position = excluded.position",
-                        (table.asset, fund, pos),
+                        "UPDATE sessions SET provisional = ?, source = ?, fetched_at = ? WHERE asset = ? AND date = ?",
+                        (int(row.provisional), source, seen, table.asset, day),
                     )
-                for row in table.rows:
-                    day = row.date.isoformat()
-                    changed = self._upsert_value(conn, table.asset, day, TOTAL, row.total, seen, result)
-                    old = conn.execute(
-                        "SELECT provisional FROM sessions WHERE asset = ? AND date = ?", (table.asset, day)
-                    ).fetchone()
-                    for fund, value in row.funds.items():
-                        changed |= self._upsert_value(conn, table.asset, day, fund, value, seen, result)
-                    if old is None or changed or bool(old[0]) != row.provisional:
-                        result.sessions += 1
-                        conn.execute(
-                            "UPDATE sessions SET provisional = ?, source = ?, fetched_at = ? WHERE asset = ? AND date = ?",
-                            (int(row.provisional), source, seen, table.asset, day),
-                        )
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:  # after SQLITE_FULL/IOERR the transaction may already be gone
-                    conn.execute("ROLLBACK")
-                raise
         return result
 
     @staticmethod
@@ -289,33 +298,23 @@ class Store:
                     rows.append((q.venue, q.instrument, metric, ts, float(value)))
             if q.expiry is not None:
                 rows.append((q.venue, q.instrument, "expiry", ts, q.expiry.timestamp()))
-        with self._write_lock:
-            conn = self._writer()
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                before = conn.total_changes
-                conn.executemany("INSERT OR REPLACE INTO observations VALUES (?, ?, ?, ?, ?)", rows)
-                written = conn.total_changes - before
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
+        written = self._insert_observations(rows)
         if self._last_prune is None or fetched_at - self._last_prune >= PRUNE_EVERY:
             self.prune_observations(fetched_at)
         return written
 
     def write_observation_rows(self, rows, *, fetched_at: dt.datetime) -> int:
         """Store ready-made (venue, instrument, metric, ISO ts, value) rows in one transaction."""
-        with self._write_lock:
-            conn = self._writer()
-            before = conn.total_changes
-            with conn:  # one transaction
-                conn.executemany("INSERT OR REPLACE INTO observations VALUES (?, ?, ?, ?, ?)", rows)
-            written = conn.total_changes - before
+        written = self._insert_observations(rows)
         if self._last_prune is None or fetched_at - self._last_prune >= PRUNE_EVERY:
             self.prune_observations(fetched_at)
         return written
+
+    def _insert_observations(self, rows) -> int:
+        with self._transaction() as conn:
+            before = conn.total_changes
+            conn.executemany("INSERT OR REPLACE INTO observations VALUES (?, ?, ?, ?, ?)", rows)
+            return conn.total_changes - before
 
     def prune_observations(self, now: dt.datetime) -> int:
         """Thin history per RETENTION; returns the rows removed."""
@@ -352,20 +351,11 @@ class Store:
 
     def write_candles(self, product: str, rows) -> int:
         """Upsert daily candles (day, open, high, low, close, volume) in one transaction."""
-        with self._write_lock:
-            conn = self._writer()
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                before = conn.total_changes
-                conn.executemany("INSERT OR REPLACE INTO candles VALUES (?, ?, ?, ?, ?, ?, ?)",
-                                 [(product, d.isoformat(), *v) for d, *v in rows])
-                written = conn.total_changes - before
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-        return written
+        with self._transaction() as conn:
+            before = conn.total_changes
+            conn.executemany("INSERT OR REPLACE INTO candles VALUES (?, ?, ?, ?, ?, ?, ?)",
+                             [(product, d.isoformat(), *v) for d, *v in rows])
+            return conn.total_changes - before
 
     def candle_days(self, product: str = "BTC-USD") -> list[dt.date]:
         return [dt.date.fromisoformat(r[0]) for r in self._query("SELECT day FROM candles WHERE product = ? ORDER BY day", (product,))]

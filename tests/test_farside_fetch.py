@@ -247,3 +247,13 @@ async def test_gzip_page_is_read(store):
         async with make_client() as client:
             out = await poll_farside(client, store, SourceConfig("farside", base, 900, deadline=5), "btc", now=NOW)
     assert out.state == "ok" and len(store.sessions("btc")) == 5
+
+
+def test_backoff_survives_a_day_of_failures():
+    """A source blocked all day (the demo CME) reaches thousands of failures; the delay stays at the cap."""
+    from sources.schedule import backoff_seconds
+
+    for failures in (1, 40, 2_000, 10**6):
+        delay = backoff_seconds(failures, 900.0)
+        assert 0 < delay <= 900 * 1.1
+    assert backoff_seconds(10**6, 900.0) > 900 * 0.9

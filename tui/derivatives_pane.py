@@ -102,29 +102,28 @@ class DerivativesPane(Pane):
     def _age(ts: list[dt.datetime], now: dt.datetime) -> str:
         return fmt.age((now - max(ts)).total_seconds()) if ts else "-"
 
+    def _footer(self, out: Text, change: float | None, venues, now: dt.datetime) -> Text:
+        """24 h change, how many fresh venues and their data age, and the stale ones by name."""
+        venues = list(venues)
+        out.append_text(change_text(change, "24h", "pt"))
+        fresh = [v for v in venues if not v.stale]
+        out.append(f" {len(fresh)}v {self._age([v.as_of for v in fresh], now)}", style="dim")
+        stale = [v.venue for v in venues if v.stale]
+        if stale:
+            out.append(f"\nSTALE: {', '.join(stale)}", style="yellow")
+        return out
+
     def _basis(self, d: Derivatives, now: dt.datetime) -> Text:
         out = Text()
         out.append(pct(d.headline_basis_pct), style="bold")
         out.append(f" {d.band or '-'}\n", style="bold yellow" if d.band in ("compressed", "snapback", "backwardation") else "")
-        out.append_text(change_text(d.basis_change_24h_pt, "24h", "pt"))
-        fresh = [b for b in d.basis.values() if not b.stale]
-        out.append(f" {len(fresh)}v {self._age([b.as_of for b in fresh], now)}", style="dim")
-        stale = [b.venue for b in d.basis.values() if b.stale]
-        if stale:
-            out.append(f"\nSTALE: {', '.join(stale)}", style="yellow")
-        return out
+        return self._footer(out, d.basis_change_24h_pt, d.basis.values(), now)
 
     def _funding(self, d: Derivatives, now: dt.datetime) -> Text:
         out = Text()
         out.append(pct(d.oi_weighted_funding_pct), style="bold")
         out.append(" ann. OI-wtd\n")
-        out.append_text(change_text(d.funding_change_24h_pt, "24h", "pt"))
-        fresh = [f for f in d.funding.values() if not f.stale]
-        out.append(f" {len(fresh)}v {self._age([f.as_of for f in fresh], now)}", style="dim")
-        stale = [f.venue for f in d.funding.values() if f.stale]
-        if stale:
-            out.append(f"\nSTALE: {', '.join(stale)}", style="yellow")
-        return out
+        return self._footer(out, d.funding_change_24h_pt, d.funding.values(), now)
 
     def _oi(self, d: Derivatives, now: dt.datetime) -> Text:
         out = Text()
