@@ -38,6 +38,7 @@ class SourceLoop:
         self._force = False
         self.paused = False
         self.polls = 0
+        self._not_before: dt.datetime | None = None  # floor when the status could not be written
 
     def refresh_now(self) -> None:
         """Poll at once (a ban the host asked for is still honoured by the poll itself)."""
@@ -50,7 +51,7 @@ class SourceLoop:
 
     def _due(self) -> dt.datetime | None:
         status = self._store.status(self.source_id)
-        times = [t for t in (from_iso(status.get("next_attempt")), from_iso(status.get("ban_until"))) if t]
+        times = [t for t in (from_iso(status.get("next_attempt")), from_iso(status.get("ban_until")), self._not_before) if t]
         return max(times) if times else None
 
     async def run(self) -> None:
@@ -78,6 +79,7 @@ class SourceLoop:
             raise
         except Exception as exc:  # a bug in a poll must not end the loop: report it and back off
             message = clean(f"internal error: {type(exc).__name__}: {exc}", max_len=160)
+            self._not_before = now + dt.timedelta(seconds=MAX_SLEEP_S)  # holds even if the status cannot be written
             try:
                 self._store.set_status(self.source_id, state="error", last_error=message,
                                        next_attempt=(now + dt.timedelta(seconds=MAX_SLEEP_S)).isoformat())

@@ -12,10 +12,11 @@ import fcntl
 import os
 import sqlite3
 import threading
+from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator, TypeVar
 
 from .records import TOTAL, FlowTable
 
@@ -58,6 +59,14 @@ QUOTE_METRICS = ("mark", "index", "funding_rate", "funding_interval_h", "oi_usd"
 RETENTION = ((dt.timedelta(hours=48), 13), (dt.timedelta(days=30), 10))
 PRUNE_EVERY = dt.timedelta(hours=1)
 
+# While the disk is full, write batches wait in memory (oldest dropped first past this bound) and are
+# written, in order and in one transaction, as soon as a write succeeds again. A day of polling every
+# source is about 12,000 batches of a few KB; 3,000 keeps the last few hours within a few MB.
+MAX_HELD_BATCHES = 3_000
+
+T = TypeVar("T")
+HELD = object()  # what a write returns when the disk is full and it was kept for later
+
 STATUS_FIELDS = ("state", "last_success", "last_attempt", "next_attempt", "failures", "last_error", "ban_until", "warning")
 
 
@@ -80,6 +89,15 @@ class Store:
     _lock_fd: int | None = None
     _write_lock: threading.Lock = field(default_factory=threading.Lock)
     _last_prune: dt.datetime | None = None
+    # Disk full: hold batches in memory (the long-running app) or raise (one-shot commands, which exit).
+    hold_when_full: bool = False
+    _held: deque = field(default_factory=lambda: deque(maxlen=MAX_HELD_BATCHES))
+    _held_status: dict[str, dict[str, object]] = field(default_factory=dict)
+    _held_meta: dict[str, str] = field(default_factory=dict)
+    _held_alerts: set[str] = field(default_factory=set)
+    _held_dropped: int = 0
+    full_since: dt.datetime | None = None
+    full_error: str = ""
 
     # ---- opening -------------------------------------------------------------------------
     @classmethod
@@ -200,16 +218,21 @@ class Store:
         return int(rows[0][0]) if rows else 0
 
     def meta(self, key: str) -> str | None:
+        if key in self._held_meta:
+            return self._held_meta[key]
         rows = self._query("SELECT value FROM meta WHERE key = ?", (key,))
         return rows[0][0] if rows else None
 
     def status(self, source: str) -> dict[str, object]:
+        if source in self._held_status:
+            return dict(self._held_status[source])
         rows = self._query(f"SELECT {', '.join(STATUS_FIELDS)} FROM source_status WHERE source = ?", (source,))
         return dict(zip(STATUS_FIELDS, rows[0])) if rows else {}
 
     def all_status(self) -> dict[str, dict[str, object]]:
         rows = self._query(f"SELECT source, {', '.join(STATUS_FIELDS)} FROM source_status ORDER BY source")
-        return {r[0]: dict(zip(STATUS_FIELDS, r[1:])) for r in rows}
+        stored = {r[0]: dict(zip(STATUS_FIELDS, r[1:])) for r in rows}
+        return dict(sorted({**stored, **{s: dict(v) for s, v in self._held_status.items()}}.items()))
 
     # ---- writing (one writer; each call is one transaction) -------------------------------
     def _writer(self) -> sqlite3.Connection:
@@ -219,18 +242,98 @@ class Store:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction under the writer lock. After SQLITE_FULL/IOERR the transaction may
-        already be rolled back, so ROLLBACK only when one is still open."""
+        """One write transaction; the caller holds the writer lock. After SQLITE_FULL/IOERR the
+        transaction may already be rolled back, so ROLLBACK only when one is still open."""
+        conn = self._writer()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    def _write(self, apply: Callable[[sqlite3.Connection], T], *, held: T, keep: bool = True) -> T:
+        """Run `apply` in one transaction and return its result. When the disk is full, the batch is held
+        in memory (unless `keep` is False: the caller keeps its own latest value) and `held` returned; for
+        one-shot commands a StoreError says what to do instead."""
         with self._write_lock:
-            conn = self._writer()
+            self._writer()
+            if self.disk_full and not self._flush_held():
+                if keep:
+                    self._hold(apply)
+                return held
             try:
-                conn.execute("BEGIN IMMEDIATE")
-                yield conn
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
+                with self._transaction() as conn:
+                    return apply(conn)
+            except sqlite3.OperationalError as exc:
+                if not _is_disk_full(exc):
+                    raise
+                if not self.hold_when_full:
+                    raise StoreError(f"the disk holding the store {self.path} is full ({exc}); free some space and "
+                                     "run the command again (nothing already stored was lost)") from None
+                self._note_full(exc)
+                if keep:
+                    self._hold(apply)
+                return held
+
+    # ---- disk full: a bounded buffer, flushed when space returns --------------------------------
+    @property
+    def disk_full(self) -> bool:
+        return self.full_since is not None
+
+    @property
+    def held_batches(self) -> int:
+        return len(self._held) + len(self._held_status) + len(self._held_meta)
+
+    def held_report(self) -> str | None:
+        """One line for the screen while writes are held, else None."""
+        if not self.disk_full:
+            return None
+        since = self.full_since.strftime("%H:%M UTC") if self.full_since else "?"
+        dropped = f", {self._held_dropped} oldest dropped" if self._held_dropped else ""
+        return (f"DISK FULL since {since}: {self.held_batches} writes held in memory{dropped}; "
+                f"free space for {self.path} and they are written")
+
+    def flush_held(self) -> bool:
+        """Try to write what the disk-full buffer holds; True when nothing is held any more."""
+        with self._write_lock:
+            return not self.disk_full or self._flush_held()
+
+    def _note_full(self, exc: sqlite3.Error) -> None:
+        if self.full_since is None:
+            self.full_since = dt.datetime.now(dt.timezone.utc)
+        self.full_error = str(exc)
+
+    def _hold(self, apply: Callable[[sqlite3.Connection], object]) -> None:
+        if len(self._held) == self._held.maxlen:
+            self._held_dropped += 1
+        self._held.append(apply)
+
+    def _flush_held(self) -> bool:
+        """Write every held batch, then the held statuses and meta, in one transaction (all or nothing)."""
+        try:
+            with self._transaction() as conn:
+                for apply in self._held:
+                    apply(conn)
+                for source, values in self._held_status.items():
+                    _put_status(conn, source, values)
+                for key, value in self._held_meta.items():
+                    _put_meta(conn, key, value)
+        except sqlite3.OperationalError as exc:
+            if not _is_disk_full(exc):
                 raise
+            self._note_full(exc)
+            return False
+        self._held.clear()
+        self._held_status.clear()
+        self._held_meta.clear()
+        self._held_alerts.clear()
+        self._held_dropped = 0
+        self.full_since = None
+        self.full_error = ""
+        return True
 
     def write_table(self, table: FlowTable, *, source: str, fetched_at: dt.datetime) -> WriteResult:
         """Upsert every session of a parsed table in one transaction, keeping revisions.
@@ -238,8 +341,9 @@ class Store:
         A stored number is never replaced by `-` (missing): a fund that shows `-` today on a day we
         already hold keeps its value."""
         seen = fetched_at.isoformat(timespec="seconds")
-        result = WriteResult()
-        with self._transaction() as conn:
+
+        def apply(conn: sqlite3.Connection) -> WriteResult:
+            result = WriteResult()
             for pos, fund in enumerate(table.tickers):
                 conn.execute(
                     "INSERT INTO funds VALUES (?, ?, ?) ON CONFLICT(asset, fund) DO UPDATE SET position = excluded.position",
@@ -259,7 +363,9 @@ class Store:
                         "UPDATE sessions SET provisional = ?, source = ?, fetched_at = ? WHERE asset = ? AND date = ?",
                         (int(row.provisional), source, seen, table.asset, day),
                     )
-        return result
+            return result
+
+        return self._write(apply, held=WriteResult())
 
     @staticmethod
     def _upsert_value(conn, asset, day, fund, value, seen, result) -> bool:
@@ -311,25 +417,34 @@ class Store:
         return written
 
     def _insert_observations(self, rows) -> int:
-        with self._transaction() as conn:
+        def apply(conn: sqlite3.Connection) -> int:
             before = conn.total_changes
             conn.executemany("INSERT OR REPLACE INTO observations VALUES (?, ?, ?, ?, ?)", rows)
             return conn.total_changes - before
+
+        return self._write(apply, held=0)
 
     def prune_observations(self, now: dt.datetime) -> int:
         """Thin history per RETENTION; returns the rows removed."""
         removed = 0
         with self._write_lock:
-            conn = self._writer()
-            for age, bucket in RETENTION:
-                cutoff = (now - age).astimezone(dt.timezone.utc).isoformat(timespec="seconds")
-                cur = conn.execute(
-                    f"""DELETE FROM observations WHERE ts < ? AND rowid NOT IN (
-                            SELECT MIN(rowid) FROM observations WHERE ts < ?
-                            GROUP BY venue, instrument, metric, substr(ts, 1, {bucket}))""",
-                    (cutoff, cutoff),
-                )
-                removed += cur.rowcount
+            if self.disk_full:
+                return 0  # thinning waits until held batches are written
+            try:
+                with self._transaction() as conn:
+                    for age, bucket in RETENTION:
+                        cutoff = (now - age).astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+                        cur = conn.execute(
+                            f"""DELETE FROM observations WHERE ts < ? AND rowid NOT IN (
+                                    SELECT MIN(rowid) FROM observations WHERE ts < ?
+                                    GROUP BY venue, instrument, metric, substr(ts, 1, {bucket}))""",
+                            (cutoff, cutoff),
+                        )
+                        removed += cur.rowcount
+            except sqlite3.OperationalError as exc:
+                if not _is_disk_full(exc):
+                    raise
+                return 0  # a delete can need journal space too: try again next hour
         self._last_prune = now
         return removed
 
@@ -342,20 +457,29 @@ class Store:
 
     def add_coinshares(self, week_ending: dt.date, total_usd_m: float, btc_usd_m: float | None, *, entered_at: dt.datetime) -> bool:
         """Record CoinShares' weekly print (entered by hand); returns True if it replaced an earlier entry."""
-        with self._write_lock:
-            conn = self._writer()
-            old = conn.execute("SELECT 1 FROM coinshares WHERE week_ending = ?", (week_ending.isoformat(),)).fetchone()
+        week = week_ending.isoformat()
+
+        def apply(conn: sqlite3.Connection) -> bool:
+            old = conn.execute("SELECT 1 FROM coinshares WHERE week_ending = ?", (week,)).fetchone()
             conn.execute("INSERT OR REPLACE INTO coinshares VALUES (?, ?, ?, ?)",
-                         (week_ending.isoformat(), total_usd_m, btc_usd_m, entered_at.isoformat(timespec="seconds")))
-        return old is not None
+                         (week, total_usd_m, btc_usd_m, entered_at.isoformat(timespec="seconds")))
+            return old is not None
+
+        replaced = self._write(apply, held=None)
+        if replaced is None:  # held: answer from what is stored
+            return bool(self._query("SELECT 1 FROM coinshares WHERE week_ending = ?", (week,)))
+        return replaced
 
     def write_candles(self, product: str, rows) -> int:
         """Upsert daily candles (day, open, high, low, close, volume) in one transaction."""
-        with self._transaction() as conn:
+        values = [(product, d.isoformat(), *v) for d, *v in rows]
+
+        def apply(conn: sqlite3.Connection) -> int:
             before = conn.total_changes
-            conn.executemany("INSERT OR REPLACE INTO candles VALUES (?, ?, ?, ?, ?, ?, ?)",
-                             [(product, d.isoformat(), *v) for d, *v in rows])
+            conn.executemany("INSERT OR REPLACE INTO candles VALUES (?, ?, ?, ?, ?, ?, ?)", values)
             return conn.total_changes - before
+
+        return self._write(apply, held=0)
 
     def candle_days(self, product: str = "BTC-USD") -> list[dt.date]:
         return [dt.date.fromisoformat(r[0]) for r in self._query("SELECT day FROM candles WHERE product = ? ORDER BY day", (product,))]
@@ -366,11 +490,15 @@ class Store:
 
     def log_alert(self, key: str, kind: str, payload: str, *, created_at: dt.datetime) -> bool:
         """Record an alert once: True if it is new (so it should fire), False if it already fired."""
-        with self._write_lock:
-            cur = self._writer().execute(
-                "INSERT OR IGNORE INTO alerts VALUES (?, ?, ?, ?)", (key, kind, created_at.isoformat(timespec="seconds"), payload)
-            )
-        return cur.rowcount == 1
+        if key in self._held_alerts:
+            return False
+        row = (key, kind, created_at.isoformat(timespec="seconds"), payload)
+        fired = self._write(lambda conn: conn.execute("INSERT OR IGNORE INTO alerts VALUES (?, ?, ?, ?)", row).rowcount == 1,
+                            held=None)
+        if fired is None:  # held while the disk is full: fire once, unless the store already has it
+            self._held_alerts.add(key)
+            return not self._query("SELECT 1 FROM alerts WHERE key = ?", (key,))
+        return fired
 
     def alerts(self) -> list[tuple[str, str, str, str]]:
         return self._query("SELECT key, kind, created_at, payload FROM alerts ORDER BY created_at, key")
@@ -384,15 +512,27 @@ class Store:
             raise ValueError(f"unknown status fields: {sorted(unknown)}")
         current = self.status(source) or {"state": "starting", "failures": 0}
         current.update(values)
-        with self._write_lock:
-            self._writer().execute(
-                f"INSERT OR REPLACE INTO source_status (source, {', '.join(STATUS_FIELDS)}) VALUES (?{', ?' * len(STATUS_FIELDS)})",
-                (source, *(current.get(f) for f in STATUS_FIELDS)),
-            )
+        if self._write(lambda conn: _put_status(conn, source, current), held=HELD, keep=False) is HELD:
+            self._held_status[source] = current  # latest wins; readers see it at once
 
     def set_meta(self, key: str, value: str) -> None:
-        with self._write_lock:
-            self._writer().execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+        if self._write(lambda conn: _put_meta(conn, key, value), held=HELD, keep=False) is HELD:
+            self._held_meta[key] = value
+
+
+def _put_status(conn: sqlite3.Connection, source: str, values: dict[str, object]) -> None:
+    conn.execute(
+        f"INSERT OR REPLACE INTO source_status (source, {', '.join(STATUS_FIELDS)}) VALUES (?{', ?' * len(STATUS_FIELDS)})",
+        (source, *(values.get(f) for f in STATUS_FIELDS)),
+    )
+
+
+def _put_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
+    conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+
+def _is_disk_full(exc: sqlite3.Error) -> bool:
+    return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "database or disk is full" in str(exc)
 
 
 def _health_problem(path: Path) -> str | None:

@@ -73,6 +73,7 @@ class FlowtapeApp(App[None]):
         super().__init__()
         self.scenarios = scenarios
         self.store = store
+        store.hold_when_full = True  # disk full: keep polling, hold writes in memory, flush when space returns
         self.config = config
         self.mode = mode
         self.transport = transport
@@ -184,11 +185,14 @@ class FlowtapeApp(App[None]):
 
     def refresh_status(self) -> None:
         try:
+            if self.store.disk_full and self.store.flush_held():
+                self.notify("disk space is back: the held writes are stored", timeout=10)
             self.statuses = self.store.all_status()
         except Exception as exc:  # a store read failing must not take the screen down
             self.notify(fmt.safe(f"store: {exc}").plain, severity="error")
         now = self.clock()
-        self.query_one(StatusBar).show(self.statuses, now, mode=self.mode, paused=self.paused)
+        self.query_one(StatusBar).show(self.statuses, now, mode=self.mode, paused=self.paused,
+                                       store_problem=self.store.held_report())
         self.query_one(DerivativesPane).show(self.derivatives, now)  # ages move by the minute
         self._mark_stale()
 

@@ -184,6 +184,10 @@ def dashboard(args: argparse.Namespace, config: Config) -> int:
             clock=session.clock, notice=session.notice, scenarios=args.rules,
         )
         app.run(mouse=not args.no_mouse)
+        if store.disk_full and not store.flush_held():
+            print(f"flowtape: {store.held_report()}; {store.held_batches} writes could not be stored before exit",
+                  file=sys.stderr)
+            return 1
     finally:
         store.close()
         session.close()
