@@ -300,4 +300,6 @@ def _funding_history(history: pl.DataFrame) -> list[tuple[dt.datetime, float]]:
 def load_derivatives(store: Store, as_of: dt.datetime, *, band_edges, trend_pct: float) -> Derivatives:
     since = (as_of - dt.timedelta(days=HISTORY_DAYS + 14)).astimezone(dt.timezone.utc).isoformat(timespec="seconds")
     until = as_of.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
-    return compute(store.observations(since, until), as_of, band_edges=band_edges, trend_pct=trend_pct)
+    # Hourly: every figure here is the latest quote or an hourly series, and polling faster must not cost more.
+    rows = store.observations(since, until, venues=tuple(VENUES), hourly=True)
+    return compute(rows, as_of, band_edges=band_edges, trend_pct=trend_pct)

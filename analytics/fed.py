@@ -55,4 +55,5 @@ def compute_fed(rows: list[tuple], as_of: dt.datetime, days: tuple[dt.date, ...]
 
 def load_fed(store: Store, as_of: dt.datetime) -> FedOdds | None:
     since = (as_of - MONTH - dt.timedelta(days=3)).astimezone(dt.timezone.utc).isoformat(timespec="seconds")
-    return compute_fed(store.observations(since, as_of.astimezone(dt.timezone.utc).isoformat(timespec="seconds")), as_of)
+    until = as_of.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+    return compute_fed(store.observations(since, until, venues=(POLYMARKET, KALSHI)), as_of)

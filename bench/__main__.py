@@ -144,8 +144,9 @@ def rss_mb() -> float:
     return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
-def simulated_day(minutes: int) -> tuple[float, float, float]:
-    """Poll every demo source once per simulated minute and recompute every 15 (accelerated clock)."""
+def simulated_day(minutes: int) -> tuple[list[tuple[int, float]], float]:
+    """Poll every demo source once per simulated minute and recompute every 15 (accelerated clock).
+    Returns RSS samples (simulated minute, MB) after warm-up and at each quarter, and the store's size."""
     from analytics.dashboard import load_views
     from analytics.derivatives import load_derivatives
     from sources.config import parse_config
@@ -157,20 +158,20 @@ def simulated_day(minutes: int) -> tuple[float, float, float]:
     store = Store.open(tmp / "day.db")
     cfg = demo_config(parse_config({}, Path("<bench>")))
     clock = [DEMO_NOW]
-    start_rss = None
+    sample_at = {minutes * k // 4 - 1 for k in (1, 2, 3, 4)} | ({59} if minutes >= 240 else set())  # 1 h: warmed up
+    samples: list[tuple[int, float]] = []
     for minute in range(minutes):
         clock[0] = DEMO_NOW + dt.timedelta(minutes=minute)
         asyncio.run(refresh_once(store, cfg, transport=demo_transport(lambda: clock[0]), now=clock[0], rng=random.Random(minute)))
         if minute % 15 == 0:
             load_views(store, ("btc", "eth", "sol"), clock[0].date(), streak_size_usd_m=200)
             load_derivatives(store, clock[0], band_edges=cfg.basis_band_edges, trend_pct=5)
-        if minute == min(60, minutes // 4):
-            start_rss = rss_mb()
-    end_rss = rss_mb()
+        if minute in sample_at:
+            samples.append((minute + 1, rss_mb()))
     size = (tmp / "day.db").stat().st_size / 1e6
     store.close()
     shutil.rmtree(tmp, ignore_errors=True)
-    return start_rss or end_rss, end_rss, size
+    return samples, size
 
 
 def main() -> int:
@@ -202,9 +203,10 @@ def main() -> int:
         ("analytics recompute, 100x (50,000) (ms)", "-", f"{analytics_ms(50000, max(1, repeat // 4)):.1f}"),
         ("Farside full-history parse, 500 rows (ms)", "-", f"{parse_ms(500):.1f}"),
     ]
-    start, end, size = simulated_day(day_minutes)
+    samples, size = simulated_day(day_minutes)
     rows += [
-        (f"RSS after warm-up / after {day_minutes} simulated minutes (MB)", "-", f"{start:.0f} / {end:.0f}"),
+        (f"RSS at simulated minute {' / '.join(str(m) for m, _ in samples)} (MB)", "-",
+         " / ".join(f"{mb:.0f}" for _, mb in samples)),
         (f"store size after {day_minutes} simulated minutes (MB)", "-", f"{size:.1f}"),
     ]
     width = max(len(r[0]) for r in rows)

@@ -448,12 +448,26 @@ class Store:
         self._last_prune = now
         return removed
 
-    def observations(self, since: str | None = None, until: str | None = None) -> list[tuple[str, str, str, str, float]]:
-        """(venue, instrument, metric, ISO ts, value) with since <= ts <= until, oldest first."""
-        return self._query(
-            "SELECT venue, instrument, metric, ts, value FROM observations WHERE ts >= ? AND ts <= ? ORDER BY ts",
-            (since or "", until or "9999"),
-        )
+    def observations(
+        self, since: str | None = None, until: str | None = None, *, venues: tuple[str, ...] | None = None, hourly: bool = False
+    ) -> list[tuple[str, str, str, str, float]]:
+        """(venue, instrument, metric, ISO ts, value) with since <= ts <= until, oldest first.
+
+        `venues` keeps only those venues; `hourly` keeps the last observation of each series in each UTC
+        hour (the latest one included), so the rows read stay bounded however often sources poll."""
+        where, params = "ts >= ? AND ts <= ?", [since or "", until or "9999"]
+        if venues is not None:
+            where += f" AND venue IN ({', '.join('?' * len(venues))})"
+            params += list(venues)
+        if hourly:  # SQLite takes the bare columns from the row holding MAX(ts)
+            sql = (f"SELECT venue, instrument, metric, MAX(ts), value FROM observations WHERE {where} "
+                   "GROUP BY venue, instrument, metric, substr(ts, 1, 13) ORDER BY 4")
+        else:
+            sql = f"SELECT venue, instrument, metric, ts, value FROM observations WHERE {where} ORDER BY ts"
+        return self._query(sql, tuple(params))
+
+    def has_observations(self) -> bool:
+        return bool(self._query("SELECT 1 FROM observations LIMIT 1"))
 
     def add_coinshares(self, week_ending: dt.date, total_usd_m: float, btc_usd_m: float | None, *, entered_at: dt.datetime) -> bool:
         """Record CoinShares' weekly print (entered by hand); returns True if it replaced an earlier entry."""

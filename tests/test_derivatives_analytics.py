@@ -107,3 +107,26 @@ def test_as_of_ignores_later_observations(store):
     store.write_quotes([Quote("deribit", "BTC-PERPETUAL", NOW, mark=100, index=100, funding_rate=0.0001, funding_interval_h=8, oi_usd=1e9)], fetched_at=NOW)
     d = compute(rows(store), NOW - dt.timedelta(minutes=1))
     assert d.empty and d.band is None and d.offshore_usd is None and d.trend == "unknown"
+
+
+def test_reading_hourly_rows_gives_the_same_figures_as_every_row(store):
+    """load_derivatives reads one row per series per hour; every figure must match computing over all rows."""
+    from analytics.derivatives import load_derivatives
+
+    start = NOW - dt.timedelta(days=9)
+    for step in range(0, 9 * 24 * 60, 20):  # a quote every 20 minutes for nine days, values moving each time
+        t = start + dt.timedelta(minutes=step)
+        drift = (step % 997) / 997
+        store.write_quotes([
+            Quote("deribit", "BTC-PERPETUAL", t, mark=100.0 + drift, index=100.0, funding_rate=0.0001 * (1 + drift),
+                  funding_interval_h=8, oi_usd=1e9 * (1 + drift)),
+            Quote("deribit", "BTC-27MAR26", t, mark=101.5 + drift, index=100.0, expiry=days(123), oi_usd=1e8),
+            Quote("binance", "BTCUSDT", t, mark=100.0, index=100.0 - drift, funding_rate=0.0002, funding_interval_h=8,
+                  oi_usd=2e9 * (1 - drift / 2)),
+        ], fetched_at=start)  # fetched_at at the start: no thinning, every row stays
+    everything = store.observations()
+    assert len(store.observations(hourly=True)) < len(everything) / 2
+    as_of = NOW - dt.timedelta(minutes=7)
+    full = compute([r for r in everything if r[3] <= as_of.isoformat(timespec="seconds")], as_of)
+    assert load_derivatives(store, as_of, band_edges=(0.0, 3.5, 7.0, 11.0), trend_pct=5.0) == full
+    assert full.change_24h_pct is not None and len(full.basis_history) > 24

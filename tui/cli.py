@@ -162,7 +162,7 @@ class Session:
 
     def open_store(self) -> Store:
         store = Store.open(self.db, readonly=self.mode == "offline")
-        if self.mode == "demo" and not store.readonly and not store.observations():
+        if self.mode == "demo" and not store.readonly and not store.has_observations():
             from sources.demo import replay_history
 
             asyncio.run(replay_history(store, self.config, [self.started_at]))  # derivatives history for charts
