@@ -24,6 +24,7 @@ SOURCE = "coinbase"
 PRODUCT = "BTC-USD"
 PAGE_DAYS = 300
 LONG_WINDOW = 200
+BACKFILL_KEY = "coinbase_backfill_from"
 
 
 class CandleError(DataError):
@@ -65,7 +66,15 @@ async def poll_coinbase(client: httpx.AsyncClient, store: Store, cfg: SourceConf
         today = now.astimezone(dt.timezone.utc).date()
         first_needed = cycle_start - dt.timedelta(days=LONG_WINDOW + 10)
         held = store.candle_days()
-        start = first_needed if not held or held[0] > first_needed + dt.timedelta(days=5) else today - dt.timedelta(days=10)
+        # Backfill once per cycle start: remembered, because the upstream may simply have nothing older
+        # (re-asking every poll cost five pages an hour). After that, from the last stored day, so a
+        # month with flowtape closed leaves no hole.
+        backfilled = store.meta(BACKFILL_KEY) == first_needed.isoformat()
+        if not held or (held[0] > first_needed + dt.timedelta(days=5) and not backfilled):
+            start = first_needed
+        else:
+            start = min(today - dt.timedelta(days=10), held[-1] - dt.timedelta(days=1))
+        backfill = start == first_needed
         rows = []
         while start <= today:
             end = min(start + dt.timedelta(days=PAGE_DAYS - 1), today + dt.timedelta(days=1))
@@ -74,6 +83,8 @@ async def poll_coinbase(client: httpx.AsyncClient, store: Store, cfg: SourceConf
         if not rows:
             raise CandleError("candles: empty result")
         written = await asyncio.to_thread(store.write_candles, PRODUCT, rows)
+        if backfill:
+            store.set_meta(BACKFILL_KEY, first_needed.isoformat())
         newest = max(r[0] for r in rows)
         stale = (today - newest).days > 2
         return BodyResult(written, 0, f"newest candle is {newest}" if stale else None, stale=stale)

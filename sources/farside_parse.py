@@ -47,6 +47,7 @@ class _TableCollector(HTMLParser):
         self.rows: list[list[str]] = []
         self._depth = 0  # table nesting depth inside the etf table
         self._done = False
+        self.closed = False  # saw the etf table's own </table>
         self._row: list[str] | None = None
         self._cell: list[str] | None = None
 
@@ -75,7 +76,7 @@ class _TableCollector(HTMLParser):
             self._depth -= 1
             if not self._depth:
                 self._close_row()
-                self._done = True
+                self._done = self.closed = True
         elif self._depth == 1 and tag in ("td", "th"):
             self._close_cell()
         elif self._depth == 1 and tag == "tr":
@@ -174,6 +175,8 @@ def parse_farside(html: str, asset: str) -> FlowTable:
     collector.close()
     if not collector.found:
         raise NoTableError("no table.etf on the page")
+    if not collector.closed:  # a body cut short (bad Content-Length, dropped connection) must not pass as fewer rows
+        raise ParseError("the flow table never ends: the page was cut short")
     rows = [r for r in collector.rows if any(c.strip() for c in r)]
     first_data = next((i for i, r in enumerate(rows) if r and parse_date(r[0])), None)
     if first_data is None:

@@ -83,6 +83,36 @@ async def test_poll_backfills_in_300_day_pages_then_polls_recent(tmp_path):
     store.close()
 
 
+async def test_backfill_is_not_repeated_when_upstream_has_nothing_older_and_a_gap_is_filled(tmp_path):
+    seen, floor = [], D(2024, 1, 1)  # the upstream's first day: later than the backfill asks for
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url.params["start"])[:10])
+        start = max(dt.date.fromisoformat(request.url.params["start"][:10]), floor)
+        day, rows = dt.date.fromisoformat(request.url.params["end"][:10]), []
+        while day >= start:
+            rows.append([int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp()), 90.0, 110.0, 100.0, 100.0, 1.0])
+            day -= dt.timedelta(days=1)
+        return httpx.Response(200, json=rows)
+
+    store = Store.open(tmp_path / "c.db")
+    cfg = SourceConfig("coinbase", "https://coinbase.test", 3600, deadline=10)
+    first_poll = dt.datetime(2025, 10, 1, 22, tzinfo=dt.timezone.utc)
+    async with make_client(httpx.MockTransport(handler)) as client:
+        assert (await poll_coinbase(client, store, cfg, cycle_start=D(2024, 6, 1), now=first_poll)).state == "ok"
+        assert len(seen) == 3 and store.candle_days()[0] == floor
+        seen.clear()
+        await poll_coinbase(client, store, cfg, cycle_start=D(2024, 6, 1), now=first_poll + dt.timedelta(hours=1))
+        assert seen == ["2025-09-21"]  # not the whole backfill again
+        seen.clear()
+        later = dt.datetime(2025, 11, 24, 22, tzinfo=dt.timezone.utc)  # flowtape closed for seven weeks
+        await poll_coinbase(client, store, cfg, cycle_start=D(2024, 6, 1), now=later)
+        assert seen == ["2025-10-01"]  # from the last stored day: no hole
+        days = store.candle_days()
+        assert all((b - a).days == 1 for a, b in zip(days, days[1:]))
+    store.close()
+
+
 def test_cycle_start_config(tmp_path):
     from pathlib import Path
 

@@ -194,8 +194,21 @@ def dashboard(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-def snapshot(args: argparse.Namespace, config: Config) -> int:
+def snapshot_document(store: Store, config: Config, *, as_of: dt.date, now: dt.datetime, mode: str,
+                      notice: str | None = None, rules: tuple = ()) -> dict:
+    """What `snapshot --json` prints, from what the store holds (tests call it to see that document)."""
     from analytics.snapshot import build_snapshot  # polars loads only when needed
+
+    # Derivatives as of the end of the as-of day (New York), or now when that is today.
+    end_of_day = dt.datetime.combine(as_of, dt.time(23, 59, 59), tzinfo=NEW_YORK)
+    return build_snapshot(
+        store, as_of=as_of, mode=mode, assets=ASSETS, streak_size_usd_m=config.streak_size_usd_m, now=now, notice=notice,
+        derivatives_as_of=min(now, end_of_day), band_edges=config.basis_band_edges, oi_trend_pct=config.oi_trend_pct,
+        scenarios=rules, cycle_start=config.cycle_start,
+    )
+
+
+def snapshot(args: argparse.Namespace, config: Config) -> int:
     from sources.refresh import refresh_once
 
     session = Session(args, config, one_shot=True)
@@ -208,14 +221,8 @@ def snapshot(args: argparse.Namespace, config: Config) -> int:
         try:
             if session.mode != "offline" and not store.readonly:
                 asyncio.run(refresh_once(store, session.config, transport=session.transport, now=now))
-            # Derivatives as of the end of the as-of day (New York), or now when that is today.
-            end_of_day = dt.datetime.combine(as_of, dt.time(23, 59, 59), tzinfo=NEW_YORK)
-            doc = build_snapshot(
-                store, as_of=as_of, mode=session.mode, assets=ASSETS, streak_size_usd_m=session.config.streak_size_usd_m,
-                now=now, notice=f"DEMO: {session.notice}" if session.notice else None,
-                derivatives_as_of=min(now, end_of_day), band_edges=session.config.basis_band_edges,
-                oi_trend_pct=session.config.oi_trend_pct, scenarios=args.rules, cycle_start=session.config.cycle_start,
-            )
+            doc = snapshot_document(store, session.config, as_of=as_of, now=now, mode=session.mode,
+                                    notice=f"DEMO: {session.notice}" if session.notice else None, rules=args.rules)
         finally:
             store.close()
     finally:
