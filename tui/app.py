@@ -224,6 +224,9 @@ class FlowtapeApp(App[None]):
             load_derivatives, self.store, self.derivatives_as_of(),
             band_edges=self.config.basis_band_edges, trend_pct=self.config.oi_trend_pct,
         )
+        if not self.computations:  # start-up: the tape first; scenario history takes longer (~0.3 s)
+            self.views, self.dates = views, dates
+            self._render_market()
         self.scenario_results, self.transitions = await asyncio.to_thread(self._evaluate_scenarios, as_of)
         self.trend = await asyncio.to_thread(compute_trend, self.store.candles(), as_of, self.config.cycle_start)
         self.fed = await asyncio.to_thread(load_fed, self.store, self.derivatives_as_of())
@@ -300,17 +303,20 @@ class FlowtapeApp(App[None]):
                     pass  # superseded by a newer computation, or reported already
 
     def render_views(self) -> None:
-        view = self.views.get(self.asset)
-        weeks = self._combined_weeks()
         with self.batch_update():
-            self.query_one(FlowTapePane).show(view)
-            self.query_one(GaugePane).show(view)
-            self.query_one(RecordsPane).show(view, weeks)
-            self.query_one(DerivativesPane).show(self.derivatives, self.clock())
+            self._render_market()
             self.query_one(ScenariosPane).show(self.scenario_results, self.transitions)
             self.query_one(ContextPane).show(self.trend, self.ledger, self.fed)
-            self._show_title()
-            self._mark_stale()
+
+    def _render_market(self) -> None:
+        """The flow panes and the derivatives tiles: what start-up paints before the scenario history."""
+        view = self.views.get(self.asset)
+        self.query_one(FlowTapePane).show(view)
+        self.query_one(GaugePane).show(view)
+        self.query_one(RecordsPane).show(view, self._combined_weeks())
+        self.query_one(DerivativesPane).show(self.derivatives, self.clock())
+        self._show_title()
+        self._mark_stale()
 
     def _combined_weeks(self) -> tuple[float | None, float | None] | None:
         if not self.views:
