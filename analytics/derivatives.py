@@ -130,7 +130,8 @@ def wide_quotes(rows: list[tuple]) -> pl.DataFrame:
 def compute(rows: list[tuple], as_of: dt.datetime, *, band_edges=(0.0, 3.5, 7.0, 11.0), trend_pct: float = 5.0) -> Derivatives:
     as_of = as_of.astimezone(dt.timezone.utc)
     q = wide_quotes(rows).filter(pl.col("ts") <= as_of)
-    latest = q.group_by(["venue", "instrument"]).agg(pl.all().sort_by("ts").last())
+    # group_by order is arbitrary in polars: sort, so the same rows always give the same figures and row order
+    latest = q.group_by(["venue", "instrument"]).agg(pl.all().sort_by("ts").last()).sort(["venue", "instrument"])
     venue_ts = dict(latest.group_by("venue").agg(pl.col("ts").max()).iter_rows())
     stale = {v: (as_of - ts).total_seconds() > VENUES[v].stale_after_s if v in VENUES else False for v, ts in venue_ts.items()}
 
@@ -190,7 +191,7 @@ def _futures(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _basis(latest: pl.DataFrame, stale: dict[str, bool]) -> tuple[dict[str, BasisVenue], tuple[TermPoint, ...]]:
-    futures = _futures(latest).sort("days")
+    futures = _futures(latest).sort("days", maintain_order=True)
     perps = latest.filter(pl.col("expiry").is_null() & pl.col("mark").is_not_null() & pl.col("index").is_not_null())
     terms = [TermPoint(v, i, None, round((m / x - 1.0) * 100.0, 4)) for v, i, m, x in perps.select("venue", "instrument", "mark", "index").iter_rows()]
     out: dict[str, BasisVenue] = {}
@@ -242,6 +243,7 @@ def _hourly_last(frame: pl.DataFrame) -> pl.DataFrame:
         frame.with_columns(hour=pl.col("ts").dt.truncate("1h"))
         .group_by(["venue", "instrument", "hour"])
         .agg(pl.all().sort_by("ts").last())
+        .sort(["hour", "venue", "instrument"])  # sums and means below then add in one fixed order
     )
 
 
@@ -249,7 +251,8 @@ def _oi_history(history: pl.DataFrame, venues: list[str]) -> list[tuple[dt.datet
     h = _hourly_last(history.filter(pl.col("venue").is_in(venues) & pl.col("oi_usd").is_not_null()))
     if not h.height:
         return []
-    per_venue = h.group_by(["hour", "venue"]).agg(pl.col("oi_usd").sum()).pivot(on="venue", index="hour", values="oi_usd").sort("hour")
+    per_venue = (h.group_by(["hour", "venue"]).agg(pl.col("oi_usd").sum()).sort(["hour", "venue"])
+                 .pivot(on="venue", index="hour", values="oi_usd").sort("hour"))
     cols = [c for c in per_venue.columns if c != "hour"]
     filled = per_venue.with_columns([pl.col(c).forward_fill(limit=6) for c in cols])
     complete = filled.drop_nulls()  # an hour missing a venue would show a false drop
@@ -281,8 +284,8 @@ def _basis_history(history: pl.DataFrame, venues: list[str]) -> list[tuple[dt.da
         return []
     best = (
         f.with_columns(gap=(pl.col("days") - TARGET_DAYS).abs())
-        .group_by(["hour", "venue"]).agg(pl.col("pct").sort_by("gap").first())
-        .group_by("hour").agg(pl.col("pct").mean()).sort("hour")
+        .group_by(["hour", "venue"]).agg(pl.col("pct").sort_by("gap").first()).sort(["hour", "venue"])
+        .group_by("hour", maintain_order=True).agg(pl.col("pct").mean())
     )
     return [(h, round(v, 2)) for h, v in best.iter_rows()]
 
@@ -293,7 +296,7 @@ def _funding_history(history: pl.DataFrame) -> list[tuple[dt.datetime, float]]:
         return []
     h = h.with_columns(ann=pl.col("funding_rate") * 24.0 / pl.col("funding_interval_h") * 365.0 * 100.0,
                        w=pl.col("oi_usd").fill_null(1.0))
-    out = h.group_by("hour").agg(((pl.col("ann") * pl.col("w")).sum() / pl.col("w").sum()).alias("v")).sort("hour")
+    out = h.group_by("hour", maintain_order=True).agg(((pl.col("ann") * pl.col("w")).sum() / pl.col("w").sum()).alias("v"))
     return list(out.iter_rows())
 
 

@@ -98,6 +98,7 @@ class Store:
     _held_dropped: int = 0
     full_since: dt.datetime | None = None
     full_error: str = ""
+    full_why: tuple[str, str] = ("CANNOT WRITE", "check the disk holding {path}")  # (label, remedy) from _UNWRITABLE
 
     # ---- opening -------------------------------------------------------------------------
     @classmethod
@@ -268,11 +269,12 @@ class Store:
                 with self._transaction() as conn:
                     return apply(conn)
             except sqlite3.OperationalError as exc:
-                if not _is_disk_full(exc):
+                why = _unwritable(exc)
+                if not why:
                     raise
                 if not self.hold_when_full:
-                    raise StoreError(f"the disk holding the store {self.path} is full ({exc}); free some space and "
-                                     "run the command again (nothing already stored was lost)") from None
+                    raise StoreError(f"cannot write the store {self.path} ({exc}): {why[1].format(path=self.path)}, "
+                                     "then run the command again (nothing already stored was lost)") from None
                 self._note_full(exc)
                 if keep:
                     self._hold(apply)
@@ -293,8 +295,8 @@ class Store:
             return None
         since = self.full_since.strftime("%H:%M UTC") if self.full_since else "?"
         dropped = f", {self._held_dropped} oldest dropped" if self._held_dropped else ""
-        return (f"DISK FULL since {since}: {self.held_batches} writes held in memory{dropped}; "
-                f"free space for {self.path} and they are written")
+        label, remedy = self.full_why
+        return f"{label} since {since}: {self.held_batches} writes held in memory{dropped}; {remedy.format(path=self.path)} and they are written"
 
     def flush_held(self) -> bool:
         """Try to write what the disk-full buffer holds; True when nothing is held any more."""
@@ -305,6 +307,7 @@ class Store:
         if self.full_since is None:
             self.full_since = dt.datetime.now(dt.timezone.utc)
         self.full_error = str(exc)
+        self.full_why = _unwritable(exc) or self.full_why
 
     def _hold(self, apply: Callable[[sqlite3.Connection], object]) -> None:
         if len(self._held) == self._held.maxlen:
@@ -322,7 +325,7 @@ class Store:
                 for key, value in self._held_meta.items():
                     _put_meta(conn, key, value)
         except sqlite3.OperationalError as exc:
-            if not _is_disk_full(exc):
+            if not _unwritable(exc):
                 raise
             self._note_full(exc)
             return False
@@ -442,7 +445,7 @@ class Store:
                         )
                         removed += cur.rowcount
             except sqlite3.OperationalError as exc:
-                if not _is_disk_full(exc):
+                if not _unwritable(exc):
                     raise
                 return 0  # a delete can need journal space too: try again next hour
         self._last_prune = now
@@ -545,8 +548,25 @@ def _put_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
     conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
 
-def _is_disk_full(exc: sqlite3.Error) -> bool:
-    return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "database or disk is full" in str(exc)
+# Write failures that the dashboard rides out by holding writes in memory: (what the screen says, what to do).
+_UNWRITABLE = {
+    sqlite3.SQLITE_FULL: ("DISK FULL", "free space for {path}"),
+    sqlite3.SQLITE_READONLY: ("STORE READ-ONLY", "make {path} and its folder writable again"),
+    sqlite3.SQLITE_IOERR: ("STORE WRITE ERROR", "check the disk holding {path}"),
+}
+
+
+def _unwritable(exc: sqlite3.Error) -> tuple[str, str] | None:
+    """(label, remedy) when the store cannot be written for a reason outside flowtape, else None."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None and (code & 0xFF) in _UNWRITABLE:  # extended codes (SQLITE_IOERR_WRITE...) share the low byte
+        return _UNWRITABLE[code & 0xFF]
+    text = str(exc)
+    for needle, primary in (("disk is full", sqlite3.SQLITE_FULL), ("readonly database", sqlite3.SQLITE_READONLY),
+                            ("disk I/O error", sqlite3.SQLITE_IOERR)):
+        if needle in text:
+            return _UNWRITABLE[primary]
+    return None
 
 
 def _health_problem(path: Path) -> str | None:

@@ -109,11 +109,32 @@ def test_an_alert_held_while_full_fires_once(full_store):
     assert len(s.alerts()) == 1
 
 
+def test_a_store_that_turns_read_only_is_ridden_out_the_same_way(tmp_path):
+    """SQLITE_READONLY (simulated with query_only; a remounted disk or a chmod does the same) holds writes too,
+    and the screen names the cause and the fix rather than saying the disk is full."""
+    s = Store.open(tmp_path / "ro.db")
+    s.hold_when_full = True
+    s.write_table(table("btc", days(3)), source="farside_btc", fetched_at=T0)
+    s._conn.execute("PRAGMA query_only=ON")
+    s.write_table(table("btc", days(5, start=10)), source="farside_btc", fetched_at=T0)
+    s.set_status("farside_btc", state="ok", last_success="2025-11-10T12:00:00+00:00")
+    report = s.held_report()
+    assert report.startswith("STORE READ-ONLY since") and "writable" in report and "DISK FULL" not in report
+    assert s.status("farside_btc")["state"] == "ok" and len(s.sessions("btc")) == 3
+    s._conn.execute("PRAGMA query_only=OFF")
+    assert s.flush_held() and s.held_report() is None and len(s.sessions("btc")) == 8
+    s._conn.execute("PRAGMA query_only=ON")
+    s.hold_when_full = False  # a one-shot command is told what to do
+    with pytest.raises(StoreError, match="readonly database.*writable again.*nothing already stored was lost"):
+        s.write_table(table("btc", days(2, start=30)), source="farside_btc", fetched_at=T0)
+    s.close()
+
+
 def test_one_shot_commands_are_told_what_to_do(tmp_path):
     s = Store.open(tmp_path / "cli.db")  # hold_when_full is off outside the dashboard: the process exits
     s.write_table(table("btc", days(3)), source="x", fetched_at=T0)
     fill_disk(s)
-    with pytest.raises(StoreError, match="is full .*free some space.*nothing already stored was lost"):
+    with pytest.raises(StoreError, match="disk is full.*free space for .*nothing already stored was lost"):
         s.write_table(table("btc", days(60, start=10)), source="x", fetched_at=T0)
     assert len(s.sessions("btc")) == 3
     s.close()
