@@ -283,6 +283,7 @@ class Store:
     # ---- disk full: a bounded buffer, flushed when space returns --------------------------------
     @property
     def disk_full(self) -> bool:
+        """Writes are being held: the disk is full, or the store turned read-only or fails (see _UNWRITABLE)."""
         return self.full_since is not None
 
     @property

@@ -73,7 +73,7 @@ class FlowtapeApp(App[None]):
         super().__init__()
         self.scenarios = scenarios
         self.store = store
-        store.hold_when_full = True  # disk full: keep polling, hold writes in memory, flush when space returns
+        store.hold_when_full = True  # disk full or read-only: keep polling, hold writes in memory, flush when writable
         self.config = config
         self.mode = mode
         self.transport = transport
@@ -186,7 +186,7 @@ class FlowtapeApp(App[None]):
     def refresh_status(self) -> None:
         try:
             if self.store.disk_full and self.store.flush_held():
-                self.notify("disk space is back: the held writes are stored", timeout=10)
+                self.notify("the store can be written again: the held writes are stored", timeout=10)
             self.statuses = self.store.all_status()
         except Exception as exc:  # a store read failing must not take the screen down
             self.notify(fmt.safe(f"store: {exc}").plain, severity="error")
