@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from sources.records import ATTRIBUTION
 from sources.sanitize import clean
@@ -136,15 +136,30 @@ def build_snapshot(
     scenarios: tuple[Scenario, ...] = (),
     cycle_start: dt.date = dt.date(2022, 11, 21),
 ) -> dict[str, Any]:
-    frames = {a: load_asset(store, a) for a in assets}
-    reports = {a: asset_report(frames[a], as_of, streak_size_usd_m=streak_size_usd_m) for a in assets}
-    derivatives = load_derivatives(store, derivatives_as_of or now, band_edges=band_edges, trend_pct=oi_trend_pct)
-    inputs = load_inputs(store, frames, as_of, now, derivatives)
-    sources = {
+    # Each section is computed on its own: one that raises becomes null with its reason in `errors`,
+    # and every other figure is still reported (the document never turns into a traceback).
+    errors: list[dict[str, str]] = []
+
+    def guarded(section: str, compute: Callable[[], Any]) -> Any:
+        try:
+            return compute()
+        except Exception as exc:  # noqa: BLE001 - reported in the document, with its reason
+            errors.append({"section": section, "error": clean(f"internal error: {type(exc).__name__}: {exc}", max_len=300)})
+            return None
+
+    frames = {a: guarded(f"assets.{a}", lambda a=a: load_asset(store, a)) for a in assets}
+    reports = {a: guarded(f"assets.{a}", lambda a=a: asset_report(frames[a], as_of, streak_size_usd_m=streak_size_usd_m))
+               if frames[a] is not None else None for a in assets}
+    derivatives = guarded("derivatives", lambda: load_derivatives(store, derivatives_as_of or now, band_edges=band_edges,
+                                                                   trend_pct=oi_trend_pct))
+    ok_frames = {a: f for a, f in frames.items() if f is not None}
+    inputs = guarded("scenarios", lambda: load_inputs(store, ok_frames, as_of, now, derivatives))
+    sources = guarded("sources", lambda: {
         sid: {k: (clean(v) if isinstance(v, str) else v) for k, v in status.items()} for sid, status in store.all_status().items()
-    }
-    wtd = combined_week(r.week_to_date for r in reports.values())
-    last = combined_week(r.last_week for r in reports.values())
+    })
+    present = [r for r in reports.values() if r is not None]
+    wtd = combined_week(r.week_to_date for r in present)
+    last = combined_week(r.last_week for r in present)
     doc: dict[str, Any] = {
         "schema": SCHEMA,
         "generated_at": now.astimezone(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -158,18 +173,20 @@ def build_snapshot(
         units="US$ millions",
         store={"path": str(store.path), "readonly": store.readonly, "notices": list(store.notices)},
         sources=sources,
-        assets={a: asset_document(r) for a, r in reports.items()},
+        assets={a: guarded(f"assets.{a}", lambda r=r: asset_document(r)) if r is not None else None for a, r in reports.items()},
         all_assets={
             "week_to_date": _week(wtd, with_end=False) if wtd else None,
             "last_week": _week(last, with_end=True) if last else None,
         },
-        derivatives=derivatives_document(derivatives),
-        scenarios=[scenario_document(r) for r in evaluate(scenarios, inputs)],
+        derivatives=guarded("derivatives", lambda: derivatives_document(derivatives)) if derivatives is not None else None,
+        scenarios=guarded("scenarios", lambda: [scenario_document(r) for r in evaluate(scenarios, inputs)])
+        if inputs is not None else None,
         context={
-            "weekly_ledger": weekly_ledger(inputs),
-            "trend": trend_document(compute_trend(store.candles(), as_of, cycle_start)),
-            "fed": fed_document(load_fed(store, derivatives_as_of or now)),
+            "weekly_ledger": guarded("context.weekly_ledger", lambda: weekly_ledger(inputs)) if inputs is not None else None,
+            "trend": guarded("context.trend", lambda: trend_document(compute_trend(store.candles(), as_of, cycle_start))),
+            "fed": guarded("context.fed", lambda: fed_document(load_fed(store, derivatives_as_of or now))),
         },
+        errors=errors,
     )
     return doc
 

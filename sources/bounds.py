@@ -38,7 +38,11 @@ class Bound:
         return above and value <= self.high
 
     def describe(self) -> str:
-        return f"{'(' if self.low_open else '['}{self.low:g}, {self.high:g}] {self.unit}"
+        return f"{'(' if self.low_open else '['}{_num(self.low)}, {_num(self.high)}] {self.unit}".rstrip()
+
+
+def _num(x: float) -> str:
+    return f"{x:,.0f}" if x == int(x) else f"{x:g}"
 
 
 BOUNDS: dict[str, Bound] = {

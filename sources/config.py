@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 
 import platformdirs
 
+from .registry import SECTIONS
+
 APP = "flowtape"
 
 
@@ -65,22 +67,8 @@ class Config:
         return replace(self, sources=MappingProxyType(sources))
 
 
-DEFAULT_SOURCES = {
-    "farside": SourceConfig("farside", "https://farside.co.uk", interval=900.0),
-    # Derivatives venues (sources/venues): one worker each, every minute by default.
-    "deribit": SourceConfig("deribit", "https://www.deribit.com/api/v2", interval=60.0, deadline=20.0),
-    "binance": SourceConfig("binance", "https://fapi.binance.com", interval=60.0, deadline=20.0),
-    "binance_coinm": SourceConfig("binance_coinm", "https://dapi.binance.com", interval=60.0, deadline=20.0),
-    "bybit": SourceConfig("bybit", "https://api.bybit.com", interval=60.0, deadline=20.0),
-    "okx": SourceConfig("okx", "https://www.okx.com", interval=60.0, deadline=20.0),
-    "cme": SourceConfig("cme", "https://www.cmegroup.com", interval=3600.0, deadline=20.0),
-    "cftc": SourceConfig("cftc", "https://publicreporting.cftc.gov", interval=21600.0, deadline=30.0),
-    # Context: daily candles for the 50/200-day averages (hourly is plenty for daily bars).
-    "coinbase": SourceConfig("coinbase", "https://api.exchange.coinbase.com", interval=3600.0, deadline=60.0),
-    # Fed decision odds for the next FOMC meeting.
-    "polymarket": SourceConfig("polymarket", "https://gamma-api.polymarket.com", interval=900.0, deadline=20.0),
-    "kalshi": SourceConfig("kalshi", "https://api.elections.kalshi.com/trade-api/v2", interval=900.0, deadline=20.0),
-}
+# One section per upstream, declared in the source registry with its defaults.
+DEFAULT_SOURCES = {name: SourceConfig(name, s.base_url, interval=s.interval, deadline=s.deadline) for name, s in SECTIONS.items()}
 
 _SOURCE_KEYS = {"base_url", "interval", "enabled", "deadline"}
 _ANALYTICS_KEYS = {"streak_size_usd_m", "basis_band_edges", "oi_trend_pct", "cycle_start"}

@@ -19,7 +19,7 @@ from .config import Config
 from .farside import HISTORY_PATHS, RECENT_PATHS
 from .farside_render import render_page
 from .store import Store
-from .venues import VENUES
+from .registry import SECTIONS
 
 DEMO_BASE_URL = "https://demo.flowtape.invalid"
 # The demo's clock: Monday 24 Nov 2025, 17:00 New York, with that day half reported.
@@ -81,9 +81,9 @@ def demo_transport(clock: Callable[[], dt.datetime] = lambda: DEMO_NOW) -> httpx
 
 def demo_config(config: Config) -> Config:
     """Every source pointed at the demo transport's addresses."""
-    config = config.with_source("farside", base_url=DEMO_BASE_URL, enabled=True)
-    for venue in (*VENUES, "coinbase", "polymarket", "kalshi"):
-        config = config.with_source(venue, base_url=venue_base_url(venue), enabled=True)
+    for section in SECTIONS:  # Farside at the root (its real paths), every other upstream under /NAME
+        base = DEMO_BASE_URL if section == "farside" else venue_base_url(section)
+        config = config.with_source(section, base_url=base, enabled=True)
     return config
 
 

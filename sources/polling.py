@@ -18,6 +18,7 @@ from .calendar import from_iso, to_iso
 from .config import SourceConfig
 from .http import FetchError, RateLimitedError
 from .records import DataError
+from .sanitize import clean
 from .schedule import next_attempt
 from .store import Store, StoreError
 
@@ -50,7 +51,8 @@ async def run_poll(
     now: dt.datetime,
     rng: random.Random | None = None,
 ) -> PollOutcome:
-    """Run `body` once for `source` and persist the outcome. Never raises for upstream faults."""
+    """Run `body` once for `source` and persist the outcome. Never raises but for cancellation: a
+    refusal (DataError, FetchError) or any other exception becomes the source's state."""
     status = store.status(source)
     ban_until = from_iso(status.get("ban_until"))
     if ban_until and now < ban_until:
@@ -60,7 +62,7 @@ async def run_poll(
     try:
         async with asyncio.timeout(cfg.deadline):
             result = await body()
-    except (FetchError, DataError, TimeoutError, StoreError, sqlite3.Error) as exc:
+    except Exception as exc:  # noqa: BLE001 - the boundary: whatever happened, it is this source's state
         state, message, retry_at = classify(exc, cfg)
         failures += 1
         store.set_status(
@@ -96,4 +98,7 @@ def classify(exc: BaseException, cfg: SourceConfig) -> tuple[str, str, dt.dateti
         return exc.state, f"{exc.prefix}{exc}", None
     if isinstance(exc, TimeoutError):
         return "error", f"no complete answer within {cfg.deadline:g}s", None
-    return "error", f"store: {exc}", None
+    if isinstance(exc, (StoreError, sqlite3.Error)):
+        return "error", f"store: {exc}", None
+    # A bug or a shape no rule foresaw: never a traceback in `snapshot`, never a dead loop in the app.
+    return "error", clean(f"internal error: {type(exc).__name__}: {exc}", max_len=160), None

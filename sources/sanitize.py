@@ -7,6 +7,7 @@ string that came from outside goes through `clean()` at ingest and again at rend
 
 from __future__ import annotations
 
+import math
 import re
 
 REPLACEMENT = "\ufffd"
@@ -27,3 +28,17 @@ def clean(text: object, *, max_len: int = 200, newlines: bool = False) -> str:
     if len(s) > max_len:
         s = s[: max_len - 1] + "\u2026"
     return s
+
+
+def json_safe(value: object, *, max_len: int = 2000) -> object:
+    """A document made strict JSON and terminal-safe: non-finite floats become null (missing, never a
+    number JSON cannot carry), every string and key is cleaned. Idempotent."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, str):
+        return clean(value, max_len=max_len)
+    if isinstance(value, dict):
+        return {clean(k, max_len=200): json_safe(v, max_len=max_len) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v, max_len=max_len) for v in value]
+    return value

@@ -13,12 +13,12 @@ import pytest
 from sources.demo import load_dataset
 from sources.farside import HISTORY_PATHS, RECENT_PATHS
 from sources.farside_render import render_page
-from sources.venues import VENUES
+from sources.registry import REGISTRY, SECTIONS
 from tui.cli import main
 
 D = dt.date
 # Derivatives venues default to real hosts: tests turn them off or point them at 127.0.0.1.
-OTHERS = (*VENUES, "coinbase", "polymarket", "kalshi")  # every source besides Farside
+OTHERS = tuple(name for name in SECTIONS if name != "farside")  # every config section besides Farside's
 NO_VENUES = "".join(f"\n[sources.{v}]\nenabled = false\n" for v in OTHERS)
 DEAD_VENUES = "".join(f'\n[sources.{v}]\nbase_url = "http://127.0.0.1:9"\ndeadline = 2\n' for v in OTHERS)
 
@@ -101,7 +101,7 @@ def test_schema_keys_in_demo(capsys):
     assert code == 0
     doc = json.loads(out)
     assert doc["mode"] == "demo" and "DEMO" in doc["notice"]
-    assert set(doc["sources"]) == {"farside_btc", "farside_eth", "farside_sol", *OTHERS}
+    assert set(doc["sources"]) == {s.id for s in REGISTRY}
     assert doc["sources"]["cme"]["state"] == "blocked"  # the demo replays CME's bot wall
     deriv = doc["derivatives"]
     assert deriv["basis_3m"]["band"] == "deleveraged" and 3 < deriv["basis_3m"]["constant_maturity_pct"] < 6

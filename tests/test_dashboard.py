@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from sources.records import source_id
-from tui.panes import FlowTapePane, GaugePane, RecordsPane, TapeTable
+from tui.panes import FlowTapePane, GaugePane, Pane, RecordsPane, TapeTable
 from tui.help import HelpScreen
 from tui.bars import StatusBar, TitleBar
 
@@ -300,10 +300,10 @@ async def test_hanging_source_leaves_keys_responsive(tmp_path):
 async def test_worker_that_raises_leaves_the_app_running(store, monkeypatch):
     app = make_app(store, start_sources=True)
 
-    async def boom(asset, now):
+    async def boom(source, now):
         raise RuntimeError("kaboom \x1b[31m")
 
-    monkeypatch.setattr(app, "_poll_farside", boom)
+    monkeypatch.setattr(app, "_poll", boom)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         await pilot.press("r")  # the demo store's next attempts are not due yet: force them
@@ -322,18 +322,36 @@ async def test_worker_that_raises_leaves_the_app_running(store, monkeypatch):
 async def test_analytics_failure_is_reported_not_fatal(store, monkeypatch):
     import analytics.dashboard as app_module  # the app imports load_views from here when it computes
 
+    real = app_module.load_views
+
     def broken(*a, **k):
-        raise ValueError("analytics broke")
+        raise ValueError("analytics broke \x1b]0;pwned\x07")
 
     app = make_app(store)
     async with app.run_test(size=(120, 40)) as pilot:
         await started(app, pilot)
+        table = app.query_one(TapeTable)
+        before = [table.get_row_at(i) for i in range(table.row_count)]
+        views = app.views
         monkeypatch.setattr(app_module, "load_views", broken)
         await pilot.press("left_square_bracket")
-        await pilot.pause(0.2)
+        await app.settle()
+        await pilot.pause()
         assert app.is_running
+        status = text_of(app, StatusBar)
+        assert "ANALYTICS FAILED" in status and "ValueError: analytics broke" in status and "\x1b" not in status
+        assert any("ANALYTICS FAILED" in n.message for n in app._notifications)
+        for pane in app.query(Pane):  # every pane says its figures are not current, and why
+            assert pane.border_subtitle.startswith("STALE: analytics failed; figures as of"), pane.id
+        assert app.views is views and [table.get_row_at(i) for i in range(table.row_count)] == before  # last good stay
         await pilot.press("e")
         assert app.asset == "eth"
+        monkeypatch.setattr(app_module, "load_views", real)  # healed: the next recompute clears it
+        app.recompute()
+        await app.settle()
+        await pilot.pause()
+        assert app.analytics_problem is None and "ANALYTICS FAILED" not in text_of(app, StatusBar)
+        assert all(not p.border_subtitle for p in app.query(Pane))
 
 
 async def test_gauge_new_record_state_when_the_month_passes_the_record(store):

@@ -97,6 +97,8 @@ class FlowtapeApp(App[None]):
         self.paused = False
         self.loops: list[SourceLoop] = []
         self.computations = 0
+        self.analytics_problem: str | None = None  # the last recompute failed: what the screen says
+        self._last_good_compute: dt.datetime | None = None
         self._client: httpx.AsyncClient | None = None
 
     # ---- layout ----------------------------------------------------------------------------
@@ -136,47 +138,22 @@ class FlowtapeApp(App[None]):
 
     # ---- sources ---------------------------------------------------------------------------
     def _start_sources(self) -> None:
-        from sources.fed_odds import KALSHI, POLYMARKET
+        from sources import registry
         from sources.http import make_client
         from sources.runner import SourceLoop
-        from sources.venues import VENUES
 
         if self.store.readonly:
             return
         self._client = make_client(self.transport)
-        polls = []
-        if self.config.source("farside").enabled:
-            polls += [(source_id(asset), partial(self._poll_farside, asset)) for asset in ASSETS]
-        polls += [(name, partial(self._poll_venue, name)) for name in VENUES if self.config.source(name).enabled]
-        if self.config.source("coinbase").enabled:
-            polls.append(("coinbase", self._poll_coinbase))
-        polls += [(w, partial(self._poll_odds, w)) for w in (POLYMARKET, KALSHI) if self.config.source(w).enabled]
-        for sid, poll in polls:
-            loop = SourceLoop(sid, poll, self.store, clock=self.clock, on_outcome=self._on_outcome)
+        for source in registry.enabled(self.config):
+            loop = SourceLoop(source.id, partial(self._poll, source), self.store, clock=self.clock, on_outcome=self._on_outcome)
             self.loops.append(loop)
-            self.run_worker(loop.run, name=f"source {sid}", group="sources", exit_on_error=False)
+            self.run_worker(loop.run, name=f"source {source.id}", group="sources", exit_on_error=False)
 
-    async def _poll_farside(self, asset: str, now: dt.datetime):
-        from sources.farside import poll_farside
+    async def _poll(self, source, now: dt.datetime):
+        from sources import registry
 
-        return await poll_farside(self._client, self.store, self.config.source("farside"), asset, now=now)
-
-    async def _poll_coinbase(self, now: dt.datetime):
-        from sources.coinbase import poll_coinbase
-
-        return await poll_coinbase(self._client, self.store, self.config.source("coinbase"),
-                                   cycle_start=self.config.cycle_start, now=now)
-
-    async def _poll_odds(self, which: str, now: dt.datetime):
-        from sources.fed_odds import poll_odds
-
-        return await poll_odds(self._client, self.store, self.config.source(which), which, now=now)
-
-    async def _poll_venue(self, name: str, now: dt.datetime):
-        from sources.venues import VENUES
-        from sources.venues.poll import poll_venue
-
-        return await poll_venue(self._client, self.store, self.config.source(name), VENUES[name], now=now)
+        return await registry.poll(source, self._client, self.store, self.config, now=now)
 
     def _on_outcome(self, outcome) -> None:
         self.refresh_status()
@@ -191,8 +168,8 @@ class FlowtapeApp(App[None]):
         except Exception as exc:  # a store read failing must not take the screen down
             self.notify(fmt.safe(f"store: {exc}").plain, severity="error")
         now = self.clock()
-        self.query_one(StatusBar).show(self.statuses, now, mode=self.mode, paused=self.paused,
-                                       store_problem=self.store.held_report())
+        problems = tuple(p for p in (self.store.held_report(), self.analytics_problem) if p)
+        self.query_one(StatusBar).show(self.statuses, now, mode=self.mode, paused=self.paused, problems=problems)
         self.query_one(DerivativesPane).show(self.derivatives, now)  # ages move by the minute
         self._mark_stale()
 
@@ -211,6 +188,30 @@ class FlowtapeApp(App[None]):
         return min(now, dt.datetime.combine(self.as_of_pinned, dt.time(23, 59, 59), tzinfo=NEW_YORK))
 
     async def _compute(self) -> None:
+        """One recompute; a failure is a state on screen (status bar, a notice, every pane marked stale
+        with the reason), the last good figures stay, and the next recompute clears it."""
+        try:
+            await self._compute_views()
+        except Exception as exc:  # noqa: BLE001 - cancellation (BaseException) still ends a superseded run
+            self._analytics_failed(exc)
+            return
+        if self.analytics_problem is not None:
+            self.analytics_problem = None
+            self.notify("analytics recovered: the figures are current again", timeout=5)
+        self._last_good_compute = self.clock()
+        self.refresh_status()
+
+    def _analytics_failed(self, exc: Exception) -> None:
+        when = self.clock().strftime("%H:%M UTC")
+        last = self._last_good_compute
+        since = f"figures as of {last:%H:%M UTC}" if last else "no figures computed yet"
+        problem = fmt.safe(f"ANALYTICS FAILED {when}: {type(exc).__name__}: {exc}; {since}", max_len=200).plain
+        if problem.split(": ", 1)[-1] != (self.analytics_problem or "").split(": ", 1)[-1]:
+            self.notify(problem, severity="error", timeout=20)  # once per distinct failure, not every retry
+        self.analytics_problem = problem
+        self.refresh_status()
+
+    async def _compute_views(self) -> None:
         from analytics.dashboard import load_views
         from analytics.derivatives import load_derivatives
         from analytics.fed import load_fed
@@ -335,10 +336,18 @@ class FlowtapeApp(App[None]):
         )
 
     def _mark_stale(self) -> None:
+        if self.analytics_problem:  # nothing on screen is current: every pane says why
+            last = self._last_good_compute
+            note = f"analytics failed; {f'figures as of {last:%H:%M UTC}' if last else 'no figures yet'}"
+            for pane in self.query(Pane):
+                pane.mark_stale(note)
+            return
         note = self._stale_note(self.asset)
         for pane in self.query(Pane):
             if isinstance(pane, (FlowTapePane, GaugePane, RecordsPane)):  # the others mark their own stale inputs
                 pane.mark_stale(note)
+            else:
+                pane.mark_stale(None)
 
     def _stale_note(self, asset: str) -> str | None:
         st = self.statuses.get(source_id(asset))

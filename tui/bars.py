@@ -39,15 +39,15 @@ class TitleBar(Static):
 
 class StatusBar(Static):
     def show(self, statuses: dict[str, dict], now: dt.datetime, *, mode: str, paused: bool,
-             store_problem: str | None = None) -> None:
+             problems: tuple[str, ...] = ()) -> None:
         out = Text()
         badge = MODE_BADGES.get(mode)
         if badge:  # first, so a narrow terminal can never cut it off
             out.append(f" {badge} ", style="bold reverse yellow")
         if paused:
             out.append(" PAUSED ", style="bold reverse")
-        if store_problem:  # data is not being stored: say so before any source
-            out.append_text(fmt.safe(f" {store_problem} ", "bold reverse red", max_len=160))
+        for problem in problems:  # data not stored, figures not recomputed: said before any source
+            out.append_text(fmt.safe(f" {problem} ", "bold reverse red", max_len=160))
         flows = {sid: st for sid, st in statuses.items() if sid.startswith("farside_")}
         venues = {sid: st for sid, st in statuses.items() if sid not in flows}
         for i, (sid, st) in enumerate(sorted(flows.items())):

@@ -21,6 +21,7 @@ from typing import NoReturn, Sequence
 from sources.calendar import NEW_YORK, new_york_today
 from sources.config import Config, ConfigError, default_db_path, load_config
 from sources.records import ASSETS
+from sources.sanitize import clean, json_safe
 from sources.store import Store, StoreError
 
 EXIT_USAGE = 2
@@ -227,9 +228,14 @@ def snapshot(args: argparse.Namespace, config: Config) -> int:
             store.close()
     finally:
         session.close()
-    json.dump(doc, sys.stdout, indent=2, ensure_ascii=True)
-    sys.stdout.write("\n")
+    _print_json(doc)
     return 0
+
+
+def _print_json(doc: dict) -> None:
+    """Strict JSON (null where a value is not a finite number), outside text cleaned, ASCII only."""
+    json.dump(json_safe(doc), sys.stdout, indent=2, ensure_ascii=True, allow_nan=False)
+    sys.stdout.write("\n")
 
 
 def scenarios_command(args: argparse.Namespace, config: Config) -> int:
@@ -259,8 +265,15 @@ def scenarios_command(args: argparse.Namespace, config: Config) -> int:
                 d = load_derivatives(store, end, band_edges=cfg.basis_band_edges, trend_pct=cfg.oi_trend_pct)
                 return None if d.empty else d
 
-            results = evaluate(args.rules, load_inputs(store, frames, as_of, now, derivatives_at(as_of)))
-            timeline = history(args.rules, frames, derivatives_at, coinshares_prints(store), until=as_of) if args.history else ()
+            errors: list[str] = []
+            try:
+                results = evaluate(args.rules, load_inputs(store, frames, as_of, now, derivatives_at(as_of)))
+            except Exception as exc:  # noqa: BLE001 - said in one line / in the JSON, never a traceback
+                results, errors = [], [f"internal error computing the scenarios: {type(exc).__name__}: {exc}"]
+            try:
+                timeline = history(args.rules, frames, derivatives_at, coinshares_prints(store), until=as_of) if args.history else ()
+            except Exception as exc:  # noqa: BLE001
+                timeline, errors = (), [*errors, f"internal error replaying the history: {type(exc).__name__}: {exc}"]
         finally:
             store.close()
     finally:
@@ -269,8 +282,8 @@ def scenarios_command(args: argparse.Namespace, config: Config) -> int:
         doc = {"as_of": as_of.isoformat(), "mode": session.mode, "scenarios": [scenario_document(r) for r in results]}
         if args.history:
             doc["history"] = [{"date": t.date.isoformat(), "scenario": t.scenario, "from": t.before, "to": t.after} for t in timeline]
-        json.dump(doc, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        doc["errors"] = errors
+        _print_json(doc)
         return 0
     out = [f"flowtape scenarios as of {as_of.isoformat()} ({session.mode})" + (" - DEMO, partly illustrative data" if session.mode == "demo" else "")]
     for r in results:
@@ -279,6 +292,7 @@ def scenarios_command(args: argparse.Namespace, config: Config) -> int:
             mark = "?" if c.met is None else "x" if c.met else " "
             value = "missing" if c.value is None else (f"{c.value:g}" if isinstance(c.value, float) else str(c.value))
             out.append(f"  [{mark}] {c.condition.label}: {value}" + (" (stale)" if c.stale else "") + f"  ({c.source})")
+    out.extend(f"\n{clean(e, max_len=300)}" for e in errors)
     if args.history:
         out.append("\nHistory of state changes:")
         out.extend(f"  {t.date.isoformat()}  {t.name}: {t.before} -> {t.after}" for t in timeline)

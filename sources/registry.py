@@ -1,0 +1,139 @@
+"""Every upstream flowtape reads, declared once.
+
+Each entry names the source's status id, its config section and defaults, what it fetches and what it
+stores, how old its data may be, and how one poll of it runs. The config loader, the dashboard's source
+loops, `snapshot`'s refresh, the demo and the tests all read this list; none names sources by hand.
+
+Kept light on purpose (no httpx here): the poll functions are imported when a poll runs, so the
+dashboard paints before the fetch path loads, and analytics can read staleness limits without it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .records import ASSETS, source_id
+
+if TYPE_CHECKING:
+    import httpx
+
+    from .config import Config
+    from .polling import PollOutcome
+    from .store import Store
+
+FLOWS, DERIVATIVES, CANDLES, ODDS = "flows", "derivatives", "candles", "odds"
+
+
+@dataclass(frozen=True)
+class Section:
+    """A `[sources.NAME]` config section and its defaults (one section can feed several sources)."""
+
+    name: str
+    base_url: str
+    interval: float  # seconds between polls, jittered
+    deadline: float  # seconds for one whole poll
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    id: str  # the status name, in the status bar and snapshot --json `sources`
+    section: str  # its [sources.X] config section
+    kind: str  # FLOWS | DERIVATIVES | CANDLES | ODDS
+    label: str  # who publishes it, for help and attribution
+    endpoints: tuple[str, ...]  # paths below the section's base_url
+    records: str  # what one poll stores
+    stale_after_s: float | None = None  # data whose own time is older than this is stale (None: by calendar)
+    asset: str | None = None  # FLOWS: which ETF table
+
+
+SECTIONS: dict[str, Section] = {s.name: s for s in (
+    Section("farside", "https://farside.co.uk", 900.0, 30.0),
+    Section("deribit", "https://www.deribit.com/api/v2", 60.0, 20.0),
+    Section("binance", "https://fapi.binance.com", 60.0, 20.0),
+    Section("binance_coinm", "https://dapi.binance.com", 60.0, 20.0),
+    Section("bybit", "https://api.bybit.com", 60.0, 20.0),
+    Section("okx", "https://www.okx.com", 60.0, 20.0),
+    # CME's JSON is bot-protected: hourly, best effort. CFTC publishes weekly (Tuesday's positions on Friday).
+    Section("cme", "https://www.cmegroup.com", 3600.0, 20.0),
+    Section("cftc", "https://publicreporting.cftc.gov", 21600.0, 30.0),
+    # Daily candles for the 50/200-day averages: hourly is plenty for daily bars.
+    Section("coinbase", "https://api.exchange.coinbase.com", 3600.0, 60.0),
+    Section("polymarket", "https://gamma-api.polymarket.com", 900.0, 20.0),
+    Section("kalshi", "https://api.elections.kalshi.com/trade-api/v2", 900.0, 20.0),
+)}
+
+_FARSIDE_PATHS = {"btc": ("/btc/", "/bitcoin-etf-flow-all-data/"), "eth": ("/eth/", "/ethereum-etf-flow-all-data/"),
+                  "sol": ("/sol/", "/solana-etf-flow-all-data/")}
+_QUOTES = "quotes as observations (mark, index, expiry, funding rate and interval, OI in USD and BTC)"
+# CME and CFTC both report CME open interest, so both count as the venue "cme" downstream; its data
+# is weekly at worst, stale after 12 days.
+_CME_STALE_S = 12 * 86400.0
+
+REGISTRY: tuple[SourceSpec, ...] = (
+    *(SourceSpec(source_id(a), "farside", FLOWS, "Farside Investors", _FARSIDE_PATHS[a],
+                 "session rows: per-fund flows and the published Total, US$m; revisions", asset=a) for a in ASSETS),
+    SourceSpec("deribit", "deribit", DERIVATIVES, "Deribit",
+               ("/public/ticker?instrument_name=BTC-PERPETUAL", "/public/get_book_summary_by_currency?currency=BTC&kind=future",
+                "/public/get_instruments?currency=BTC&kind=future"), _QUOTES, 900.0),
+    SourceSpec("binance", "binance", DERIVATIVES, "Binance USD-M",
+               ("/fapi/v1/premiumIndex?symbol=BTCUSDT", "/fapi/v1/openInterest?symbol=BTCUSDT", "/fapi/v1/fundingInfo",
+                "/futures/data/basis", "/fapi/v1/exchangeInfo"), _QUOTES, 7200.0),  # the basis endpoint is hourly
+    SourceSpec("binance_coinm", "binance_coinm", DERIVATIVES, "Binance COIN-M",
+               ("/dapi/v1/premiumIndex?pair=BTCUSD", "/dapi/v1/openInterest?symbol=BTCUSD_PERP", "/dapi/v1/exchangeInfo"),
+               _QUOTES, 900.0),
+    SourceSpec("bybit", "bybit", DERIVATIVES, "Bybit", ("/v5/market/tickers?category=linear",), _QUOTES, 900.0),
+    SourceSpec("okx", "okx", DERIVATIVES, "OKX",
+               ("/api/v5/public/funding-rate", "/api/v5/public/open-interest", "/api/v5/market/index-tickers",
+                "/api/v5/public/mark-price"), _QUOTES, 900.0),
+    SourceSpec("cme", "cme", DERIVATIVES, "CME Group", ("/CmeWS/mvc/Settlements/Futures/Settlements/8478/FUT",),
+               "CME bitcoin futures open interest (contracts of 5 BTC) and settlements", _CME_STALE_S),
+    SourceSpec("cftc", "cftc", DERIVATIVES, "CFTC Commitments of Traders", ("/resource/gpe5-46if.json",),
+               "CME bitcoin futures open interest, weekly (Tuesday's positions)", _CME_STALE_S),
+    SourceSpec("coinbase", "coinbase", CANDLES, "Coinbase Exchange", ("/products/BTC-USD/candles?granularity=86400",),
+               "BTC-USD daily candles"),
+    SourceSpec("polymarket", "polymarket", ODDS, "Polymarket", ("/events",), "Fed decision odds per bucket", 6 * 3600.0),
+    SourceSpec("kalshi", "kalshi", ODDS, "Kalshi", ("/markets",), "Fed decision odds per bucket", 6 * 3600.0),
+)
+
+BY_ID: dict[str, SourceSpec] = {s.id: s for s in REGISTRY}
+VENUE_IDS: tuple[str, ...] = tuple(s.id for s in REGISTRY if s.kind == DERIVATIVES)
+
+
+def spec(source: str) -> SourceSpec:
+    return BY_ID[source]
+
+
+def stale_after_s(source: str) -> float | None:
+    """How old a source's own data may be before it is stale (None: unknown source or judged by calendar)."""
+    found = BY_ID.get(source)
+    return found.stale_after_s if found else None
+
+
+def enabled(config: "Config", kinds: tuple[str, ...] | None = None) -> list[SourceSpec]:
+    """The sources the config has switched on, in registry order, optionally of some kinds only."""
+    return [s for s in REGISTRY if config.source(s.section).enabled and (kinds is None or s.kind in kinds)]
+
+
+async def poll(source: SourceSpec, client: "httpx.AsyncClient", store: "Store", config: "Config", *,
+               now: dt.datetime, rng: random.Random | None = None) -> "PollOutcome":
+    """One poll of one source, with its own config section; the fetch path loads here, not at import."""
+    cfg = config.source(source.section)
+    if source.kind == FLOWS:
+        from .farside import poll_farside
+
+        return await poll_farside(client, store, cfg, source.asset or "", now=now, rng=rng)
+    if source.kind == DERIVATIVES:
+        from .venues import VENUES
+        from .venues.poll import poll_venue
+
+        return await poll_venue(client, store, cfg, VENUES[source.id], now=now, rng=rng)
+    if source.kind == CANDLES:
+        from .coinbase import poll_coinbase
+
+        return await poll_coinbase(client, store, cfg, cycle_start=config.cycle_start, now=now, rng=rng)
+    from .fed_odds import poll_odds
+
+    return await poll_odds(client, store, cfg, source.id, now=now, rng=rng)
