@@ -27,17 +27,14 @@ from typing import Any, Callable
 import httpx
 import pytest
 
+from sources import registry
 from sources.calendar import from_iso, new_york_today
-from sources.coinbase import poll_coinbase
 from sources.config import Config, SourceConfig, parse_config
 from sources.demo import DEMO_BASE_URL, DEMO_NOW, demo_transport, load_dataset
-from sources.farside import poll_farside
 from sources.farside_render import render_page
-from sources.fed_odds import poll_odds
 from sources.http import make_client
 from sources.store import Store
 from sources.venues import VENUES
-from sources.venues.poll import poll_venue
 from tui.bars import source_text
 from tui.cli import snapshot_document
 
@@ -56,50 +53,58 @@ CME_SETTLEMENTS = {"settlements": [{"month": "DEC 25", "settle": "87,700", "open
 
 @dataclass(frozen=True)
 class Adapter:
-    sid: str  # its status name
+    source: registry.SourceSpec  # the registry entry: status name, config section, how it polls
     kind: str  # "html" (Farside) or "json"
-    poll: Callable[..., Any]  # (client, store, cfg, now, rng) -> PollOutcome
     key: str | None = None  # a field its parser needs, for NaN/absurd/drift variants
     absurd: Any = None  # a value out of bounds for that field
     empty: Any = None  # the upstream's own shape with no data in it
-    stale_after_s: float | None = None  # venue data older than this is marked stale in the document
+
+    @property
+    def sid(self) -> str:
+        return self.source.id
+
+    @property
+    def stale_after_s(self) -> float | None:  # data older than this is marked stale in the document (derivatives)
+        return self.source.stale_after_s if self.source.kind == registry.DERIVATIVES else None
 
     @property
     def base_path(self) -> str:
         return "" if self.kind == "html" else f"/{self.sid}"
+
+    async def poll(self, client, store: Store, cfg: SourceConfig, now: dt.datetime, rng) -> Any:
+        config = CONFIG.with_source(cfg.name, base_url=cfg.base_url, deadline=cfg.deadline)
+        return await registry.poll(self.source, client, store, config, now=now, rng=rng)
 
     def data(self, store: Store) -> tuple:
         """Everything stored that this adapter writes (statuses are not data)."""
         return (store.sessions(), store.flows(), store.revisions(), store.observations(), store.candles(), store.funds("btc"))
 
 
-def _venue(name, key, absurd, empty):
-    return Adapter(name, "json", lambda c, s, cfg, now, rng: poll_venue(c, s, cfg, VENUES[name], now=now, rng=rng),
-                   key, absurd, empty, VENUES[name].stale_after_s)
+# Per source: the field a fault corrupts, a value out of its bounds, its upstream's empty answer.
+# Farside's three tables share one parser and one page format: farside_btc stands for them.
+FAULT_DATA: dict[str, tuple[str, Any, Any, Any]] = {
+    "farside_btc": ("html", None, None, None),
+    "deribit": ("json", "mark_price", -5.0, {"jsonrpc": "2.0", "result": []}),
+    "binance": ("json", "markPrice", "-5", []),
+    "binance_coinm": ("json", "markPrice", "-5", []),
+    "bybit": ("json", "markPrice", "-5", {"retCode": 0, "retMsg": "OK", "result": {"category": "linear", "list": []}}),
+    "okx": ("json", "oiCcy", "-5", {"code": "0", "msg": "", "data": []}),
+    "cme": ("json", "openInterest", "-5", {"settlements": []}),
+    "cftc": ("json", "open_interest_all", "-5", []),
+    "coinbase": ("json", None, None, []),
+    "polymarket": ("json", "outcomePrices", '["7.5", "0.2"]', []),
+    "kalshi": ("json", "last_price_dollars", "12.5", {"markets": []}),
+}
+ADAPTERS = {s.id: Adapter(s, *FAULT_DATA[s.id]) for s in registry.REGISTRY if s.id in FAULT_DATA}
 
 
-def _odds(which, key, absurd, empty):
-    return Adapter(which, "json", lambda c, s, cfg, now, rng: poll_odds(c, s, cfg, which, now=now, rng=rng), key, absurd, empty)
-
-
-ADAPTERS = {a.sid: a for a in (
-    Adapter("farside_btc", "html", lambda c, s, cfg, now, rng: poll_farside(c, s, cfg, "btc", now=now, rng=rng)),
-    _venue("deribit", "mark_price", -5.0, {"jsonrpc": "2.0", "result": []}),
-    _venue("binance", "markPrice", "-5", []),
-    _venue("binance_coinm", "markPrice", "-5", []),
-    _venue("bybit", "markPrice", "-5", {"retCode": 0, "retMsg": "OK", "result": {"category": "linear", "list": []}}),
-    _venue("okx", "oiCcy", "-5", {"code": "0", "msg": "", "data": []}),
-    _venue("cme", "openInterest", "-5", {"settlements": []}),
-    _venue("cftc", "open_interest_all", "-5", []),
-    Adapter("coinbase", "json", lambda c, s, cfg, now, rng: poll_coinbase(c, s, cfg, cycle_start=CONFIG.cycle_start, now=now, rng=rng),
-            None, None, []),
-    _odds("polymarket", "outcomePrices", '["7.5", "0.2"]', []),
-    _odds("kalshi", "last_price_dollars", "12.5", {"markets": []}),
-)}
+def test_every_registered_source_is_in_the_matrix():
+    assert set(FAULT_DATA) <= set(registry.BY_ID)
+    assert set(registry.BY_ID) - set(ADAPTERS) == {"farside_eth", "farside_sol"}  # same parser as farside_btc
 
 
 def source_config(adapter: Adapter, base: str) -> SourceConfig:
-    name = "farside" if adapter.sid.startswith("farside") else adapter.sid
+    name = adapter.source.section
     return SourceConfig(name, base + adapter.base_path, CONFIG.source(name).interval, deadline=DEADLINE)
 
 
