@@ -16,7 +16,7 @@ import httpx
 
 from .calendar import is_trading_day, new_york_today, previous_trading_day
 from .config import SourceConfig
-from .farside_parse import ParseError, parse_farside
+from .farside_parse import ParseError, parse_farside, same_fund
 from .http import FetchError, fetch_text
 from .polling import BodyResult, PollOutcome, run_poll
 from .records import TOTAL, FlowTable, source_id
@@ -50,7 +50,7 @@ async def poll_farside(
 
 async def _fetch_table(client: httpx.AsyncClient, url: str, asset: str, cfg: SourceConfig, now: dt.datetime) -> FlowTable:
     text = await fetch_text(client, url, deadline=cfg.deadline, now=now)
-    return await asyncio.to_thread(parse_farside, text, asset)
+    return await asyncio.to_thread(parse_farside, text, asset, today=new_york_today(now))
 
 
 async def _poll(client, store: Store, cfg: SourceConfig, asset: str, now: dt.datetime) -> BodyResult:
@@ -65,10 +65,13 @@ async def _poll(client, store: Store, cfg: SourceConfig, asset: str, now: dt.dat
             else:
                 notes.append(f"history backfill failed ({exc}); will retry")
         else:
+            notes.extend(history.warnings)
             result = await _store_table(store, history, now)
             written, revisions = written + result[0], revisions + result[1]
             store.set_meta(history_key(asset), "complete")
     table = await _fetch_table(client, cfg.base_url + RECENT_PATHS[asset], asset, cfg, now)
+    notes.extend(table.warnings)
+    notes.extend(renamed_funds(store, table))
     result = await _store_table(store, table, now)
     written, revisions = written + result[0], revisions + result[1]
     if store.meta(history_key(asset)) == "complete":
@@ -99,6 +102,28 @@ def _staleness(table: FlowTable, now: dt.datetime) -> str | None:
     if newest < previous_trading_day(expected):
         return f"newest row is {newest.isoformat()}, expected {previous_trading_day(expected).isoformat()} or later"
     return None
+
+
+def renamed_funds(store: Store, table: FlowTable) -> list[str]:
+    """A ticker new to the store whose flows repeat a stored fund missing from the page: the fund was
+    renamed, and both names now hold the same sessions. Said in the status (the page is still what
+    Farside publishes; refusing it would stop the source for weeks, until the old sessions leave the page)."""
+    held = set(store.funds(table.asset))
+    new, gone = [t for t in table.tickers if t not in held], held - set(table.tickers)
+    if not new or not gone or not table.rows:
+        return []
+    first = table.rows[0].date.isoformat()
+    stored: dict[str, dict[dt.date, float | None]] = {}
+    for _, day, fund, value in store.flows(table.asset):
+        if fund in gone and day >= first:
+            stored.setdefault(fund, {})[dt.date.fromisoformat(day)] = value
+    problems = []
+    for ticker in new:
+        page = {r.date: r.funds.get(ticker) for r in table.rows}
+        for old, series in sorted(stored.items()):
+            if same_fund(page, series) is not None:
+                problems.append(f"{ticker} repeats stored {old} (renamed?): per-fund sums count it twice")
+    return problems
 
 
 def footer_mismatches(store: Store, table: FlowTable) -> list[str]:

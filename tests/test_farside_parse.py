@@ -6,10 +6,11 @@ import datetime as dt
 import re
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from sources.farside_parse import NoTableError, ParseError, parse_farside, parse_value
+from sources.calendar import trading_days
+from sources.farside_parse import NoTableError, ParseError, parse_farside, parse_value, same_fund
 from sources.farside_render import format_value, render_page
 
 D = dt.date
@@ -167,7 +168,7 @@ def test_escape_in_ticker_cell_is_refused_with_clean_message(farside_btc_html):
 
 
 def test_dates_must_increase(farside_btc_html):
-    html = farside_btc_html.replace("07 Jul 2026", "05 Jul 2026", 1)
+    html = farside_btc_html.replace("07 Jul 2026", "02 Jul 2026", 1)  # a Thursday: only the order is wrong
     with pytest.raises(ParseError, match="increasing"):
         parse_farside(html, "btc")
 
@@ -214,11 +215,13 @@ def test_parse_value_raises_only_parse_error(text):
 )
 def test_render_parse_round_trip(value_rows):
     tickers = ["AAAA", "BBBB", "CCCC"]
-    start = D(2025, 1, 6)
+    columns = [{i: r[k] for i, r in enumerate(value_rows)} for k in range(3)]
+    assume(all(same_fund(columns[j], columns[k]) is None for j, k in ((0, 1), (0, 2), (1, 2))))  # refused by rule
+    sessions = trading_days(D(2025, 1, 6), D(2025, 2, 28))
     rows = []
     for i, values in enumerate(value_rows):
         present = [v for v in values if v is not None]
-        rows.append((start + dt.timedelta(days=i), values, round(sum(present), 1) if present else None))
+        rows.append((sessions[i], values, round(sum(present), 1) if present else None))
     t = parse_farside(render_page(tickers, rows), "btc")
     assert t.tickers == tuple(tickers)
     assert [r.date for r in t.rows] == [r[0] for r in rows]
