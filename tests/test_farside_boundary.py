@@ -250,6 +250,23 @@ def test_mutated_cells_give_bounded_table_or_data_error(edits):
     assert_within_bounds(t)
 
 
+DATE_CELLS = [(m.start(1), m.end(1)) for m in re.finditer(r'tabletext">(\d\d \w{3} \d{4})<', REAL)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, len(DATE_CELLS) - 1), st.dates(D(1, 1, 1), D(9999, 12, 31))), min_size=1, max_size=3))
+def test_mutated_dates_give_bounded_table_or_data_error(edits):
+    html = REAL
+    for index, day in sorted(dict(edits).items(), reverse=True):
+        start, end = DATE_CELLS[index]
+        html = html[:start] + f"{day.day:02d} {day:%b} {day.year:04d}" + html[end:]
+    try:
+        t = parse(html)
+    except DataError:
+        return
+    assert_within_bounds(t)
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(st.integers(0, len(REAL.encode())), st.integers(0, 40), st.binary(max_size=12)), min_size=1, max_size=5))
 def test_mutated_bytes_give_bounded_table_or_data_error(splices):
