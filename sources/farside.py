@@ -16,7 +16,7 @@ import httpx
 
 from .calendar import is_trading_day, new_york_today, previous_trading_day
 from .config import SourceConfig
-from .farside_parse import ParseError, parse_farside, same_fund
+from .farside_parse import ParseError, parse_farside
 from .http import FetchError, fetch_text
 from .polling import BodyResult, PollOutcome, run_poll
 from .records import TOTAL, FlowTable, source_id
@@ -32,6 +32,11 @@ HISTORY_PATHS = {
 
 def history_key(asset: str) -> str:
     return f"farside_history:{asset}"
+
+
+# A renamed fund: the new ticker repeats the old one's flows exactly. Not checked between two columns of
+# one page: the demo's illustrative HODL and BTC columns are equal on all 34 sessions.
+SAME_FUND_MIN_SESSIONS = 3  # identical non-zero flows on this many sessions: one fund under two tickers
 
 
 async def poll_farside(
@@ -124,6 +129,15 @@ def renamed_funds(store: Store, table: FlowTable) -> list[str]:
             if same_fund(page, series) is not None:
                 problems.append(f"{ticker} repeats stored {old} (renamed?): per-fund sums count it twice")
     return problems
+
+
+def same_fund(a: dict[dt.date, float | None], b: dict[dt.date, float | None]) -> dt.date | None:
+    """The first of SAME_FUND_MIN_SESSIONS+ sessions on which two series carry the same non-zero flow
+    with no session where both are non-zero and differ (one fund under two tickers), else None."""
+    shared = [d for d in sorted(a.keys() & b.keys()) if a[d] and b[d]]
+    if len(shared) < SAME_FUND_MIN_SESSIONS or any(a[d] != b[d] for d in shared):
+        return None
+    return shared[0]
 
 
 def footer_mismatches(store: Store, table: FlowTable) -> list[str]:

@@ -46,7 +46,6 @@ MAX_CELLS = MAX_FUND_COLUMNS + 2  # + the date column and the Total
 _TICKER = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")  # an exchange ticker: 2-10 of [A-Z0-9]
 # A Total may differ from the sum of its funds by rounding only: each cell is rounded to 0.1.
 TOTAL_TOLERANCE_BASE, TOTAL_TOLERANCE_PER_FUND = 0.2, 0.1
-SAME_FUND_MIN_SESSIONS = 3  # identical non-zero flows on this many sessions: one fund under two tickers
 MAX_WARNINGS = 3  # per kind, so a status line stays a line
 _MONTHS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
 _DATE = re.compile(r"^(\d{1,2}) ([A-Za-z]{3}) (\d{4})$")
@@ -244,7 +243,6 @@ def _parse(html: str, asset: str, today: dt.date) -> FlowTable:
             skipped.append(day.isoformat())
             continue
         data.append((day, values, total))
-    _refuse_same_fund_twice(data, [n for _, n in funds])
 
     out = [FlowRow(d, v, t) for d, v, t in data]
     if out:
@@ -279,28 +277,6 @@ def _total_disagreements(rows: list[FlowRow]) -> list[str]:
         return []
     extra = f" (+{len(problems) - MAX_WARNINGS} more)" if len(problems) > MAX_WARNINGS else ""
     return ["Total disagrees with its funds (kept as published): " + "; ".join(problems[:MAX_WARNINGS]) + extra]
-
-
-def same_fund(a: dict[dt.date, float | None], b: dict[dt.date, float | None]) -> dt.date | None:
-    """The first of SAME_FUND_MIN_SESSIONS+ sessions on which two series carry the same non-zero flow
-    with no session where both are non-zero and differ (one fund under two tickers), else None."""
-    shared = [d for d in sorted(a.keys() & b.keys()) if a[d] and b[d]]
-    if len(shared) < SAME_FUND_MIN_SESSIONS or any(a[d] != b[d] for d in shared):
-        return None
-    return shared[0]
-
-
-def _refuse_same_fund_twice(data, tickers: list[str]) -> None:
-    """Two columns carrying the same flows (a renamed fund left under its old ticker too) are refused."""
-    series = {n: {d: v[n] for d, v, _ in data} for n in tickers}
-    for i, a in enumerate(tickers):
-        for b in tickers[i + 1:]:
-            first = same_fund(series[a], series[b])
-            if first is not None:
-                raise ParseError(
-                    f"columns {a} and {b} carry the same flows (from {first.isoformat()}: {series[a][first]:g}): "
-                    "one fund under two tickers would be counted twice"
-                )
 
 
 def _footer_values(row: list[str], funds: list[tuple[int, str]], total_col: int | None) -> dict[str, float | None]:

@@ -148,14 +148,6 @@ def test_ten_character_ticker_is_read():
     assert "ABCDEFGHIJ" in parse(re.sub(r">\s*FBTC<", ">ABCDEFGHIJ<", REAL, count=1)).tickers
 
 
-def test_one_fund_under_two_tickers_is_refused():
-    # A renamed fund left under its old ticker too: MSBT's column carries IBIT's flows on every day.
-    src, dst = ticker_index("IBIT"), ticker_index("MSBT")
-    html = set_cells(REAL, lambda n, cells: cells[:dst] + [cells[src]] + cells[dst + 1:] if re.match(r"\d\d \w{3} \d{4}", cells[0]) else None)
-    with pytest.raises(ParseError, match="columns IBIT and MSBT carry the same flows"):
-        parse(html)
-
-
 async def test_renamed_ticker_repeating_a_stored_fund_is_reported(tmp_path):
     store = Store.open(tmp_path / "f.db")
     store.set_meta(history_key("btc"), "none")
