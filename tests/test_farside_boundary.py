@@ -196,7 +196,8 @@ def test_table_wider_than_any_real_one_is_refused_cheaply():
 
 @pytest.mark.parametrize("text", ["25,000.0", "(20,000.1)"])
 def test_value_outside_a_days_bound_is_refused_naming_row_and_fund(text):
-    with pytest.raises(ParseError, match=r"row 06 Jul 2026: IBIT = -?2[05]00\d*\.?\d* is outside \[-20000, 20000\]"):
+    bound = re.escape(BOUNDS["flow_usd_m"].describe())
+    with pytest.raises(ParseError, match=rf"row 06 Jul 2026: IBIT = -?2[05]00\d*\.?\d* is outside {bound}"):
         parse(REAL.replace(">209.4<", f">{text}<", 1))
 
 
