@@ -3,6 +3,10 @@
 `/products/BTC-USD/candles?granularity=86400&start=...&end=...` returns at most 300 rows of
 `[time, low, high, open, close, volume]`, newest first. With too little stored history, a poll
 backfills from the cycle start (less 200 days for the long average) in 300-day pages.
+
+Every candle is checked at the boundary: time is epoch seconds within bounds.check_time, prices
+within `btc_usd` with low <= open, close <= high, volume within `volume`. One bad candle refuses the
+whole response naming its index and field: a partial series would bend the 200-day average silently.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import random
 
 import httpx
 
+from .bounds import BoundsError, check, check_time
 from .config import SourceConfig
 from .http import BlockedError, fetch_text, looks_like_challenge
 from .polling import BodyResult, PollOutcome, run_poll
@@ -35,21 +40,52 @@ def candles_path(start: dt.date, end: dt.date) -> str:
     return f"/products/{PRODUCT}/candles?granularity=86400&start={start.isoformat()}T00:00:00Z&end={end.isoformat()}T00:00:00Z"
 
 
-def parse_candles(obj: object) -> list[tuple[dt.date, float, float, float, float, float]]:
-    """(day, open, high, low, close, volume), oldest first; refuses anything malformed."""
+FIELDS = ("time", "low", "high", "open", "close", "volume")
+
+
+def parse_candles(obj: object, *, now: dt.datetime | None = None) -> list[tuple[dt.date, float, float, float, float, float]]:
+    """(day, open, high, low, close, volume), oldest first. Raises CandleError naming the candle's index
+    and field for anything else; never another exception. Fields after the sixth are ignored (additive drift)."""
+    try:
+        return _parse(obj, now or dt.datetime.now(dt.timezone.utc))
+    except BoundsError as exc:  # one error class for the response, still naming the field
+        raise CandleError(str(exc)) from None
+
+
+def _parse(obj: object, now: dt.datetime) -> list[tuple[dt.date, float, float, float, float, float]]:
     if not isinstance(obj, list):
         raise CandleError("candles: expected a list of [time, low, high, open, close, volume]")
-    out = {}
-    for row in obj:
-        if not isinstance(row, list) or len(row) < 6 or any(isinstance(x, bool) or not isinstance(x, (int, float)) for x in row[:6]):
-            raise CandleError("candles: a row is not [time, low, high, open, close, volume]")
-        t, low, high, open_, close, volume = (float(x) for x in row[:6])
-        if not all(math.isfinite(x) for x in (t, low, high, open_, close, volume)):
-            raise CandleError("candles: non-finite value")
-        if not (0 < low <= min(open_, close) <= max(open_, close) <= high < 1e8) or volume < 0 or not 1.2e9 < t < 4.1e9:
-            raise CandleError(f"candles: implausible row at {int(t)}")
-        out[dt.datetime.fromtimestamp(t, dt.timezone.utc).date()] = (open_, high, low, close, volume)
+    out: dict[dt.date, tuple[float, float, float, float, float]] = {}
+    for i, row in enumerate(obj):
+        where = f"candles[{i}]"
+        if not isinstance(row, list) or len(row) < len(FIELDS):
+            raise CandleError(f"{where}: not [time, low, high, open, close, volume]")
+        t, low, high, open_, close, volume = (_number(row[k], f"{where}.{name}") for k, name in enumerate(FIELDS))
+        if not 0 < t < 1e11:  # fromtimestamp overflows far beyond check_time's range; milliseconds land here too
+            raise CandleError(f"{where}.time = {t:g} is not epoch seconds")
+        when = check_time(dt.datetime.fromtimestamp(t, dt.timezone.utc), f"{where}.time", now=now)
+        for name, value in (("low", low), ("high", high), ("open", open_), ("close", close)):
+            check("btc_usd", value, f"{where}.{name}")
+        check("volume", volume, f"{where}.volume")
+        for name, value in (("open", open_), ("close", close)):
+            if not low <= value <= high:
+                raise CandleError(f"{where}.{name} = {value:g} is outside its candle's low {low:g} .. high {high:g}")
+        candle = (open_, high, low, close, volume)
+        if out.setdefault(when.date(), candle) != candle:
+            raise CandleError(f"{where}.time: a second, different candle for {when.date().isoformat()}")
     return [(d, *v) for d, v in sorted(out.items())]
+
+
+def _number(value: object, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise CandleError(f"{where}: expected a number, got {type(value).__name__}")
+    try:
+        number = float(value)
+    except OverflowError:  # an integer past float range
+        raise CandleError(f"{where}: number out of range") from None
+    if not math.isfinite(number):
+        raise CandleError(f"{where}: non-finite number")
+    return number
 
 
 async def poll_coinbase(client: httpx.AsyncClient, store: Store, cfg: SourceConfig, *, cycle_start: dt.date,
@@ -60,7 +96,11 @@ async def poll_coinbase(client: httpx.AsyncClient, store: Store, cfg: SourceConf
         text = await fetch_text(client, cfg.base_url + path, deadline=cfg.deadline, now=now)
         if looks_like_challenge(text):
             raise BlockedError("candles: bot challenge instead of data")
-        return parse_candles(await asyncio.to_thread(loads, text))
+        try:
+            obj = await asyncio.to_thread(loads, text)
+        except ValueError as exc:  # loads names its DataErrors; Python's int-digit limit raises a bare ValueError
+            raise exc if isinstance(exc, DataError) else CandleError(f"candles: {exc}") from None
+        return parse_candles(obj, now=now)
 
     async def body() -> BodyResult:
         today = now.astimezone(dt.timezone.utc).date()

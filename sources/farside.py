@@ -34,6 +34,11 @@ def history_key(asset: str) -> str:
     return f"farside_history:{asset}"
 
 
+# A renamed fund: the new ticker repeats the old one's flows exactly. Not checked between two columns of
+# one page: the demo's illustrative HODL and BTC columns are equal on all 34 sessions.
+SAME_FUND_MIN_SESSIONS = 3  # identical non-zero flows on this many sessions: one fund under two tickers
+
+
 async def poll_farside(
     client: httpx.AsyncClient,
     store: Store,
@@ -50,7 +55,7 @@ async def poll_farside(
 
 async def _fetch_table(client: httpx.AsyncClient, url: str, asset: str, cfg: SourceConfig, now: dt.datetime) -> FlowTable:
     text = await fetch_text(client, url, deadline=cfg.deadline, now=now)
-    return await asyncio.to_thread(parse_farside, text, asset)
+    return await asyncio.to_thread(parse_farside, text, asset, today=new_york_today(now))
 
 
 async def _poll(client, store: Store, cfg: SourceConfig, asset: str, now: dt.datetime) -> BodyResult:
@@ -65,10 +70,13 @@ async def _poll(client, store: Store, cfg: SourceConfig, asset: str, now: dt.dat
             else:
                 notes.append(f"history backfill failed ({exc}); will retry")
         else:
+            notes.extend(history.warnings)
             result = await _store_table(store, history, now)
             written, revisions = written + result[0], revisions + result[1]
             store.set_meta(history_key(asset), "complete")
     table = await _fetch_table(client, cfg.base_url + RECENT_PATHS[asset], asset, cfg, now)
+    notes.extend(table.warnings)
+    notes.extend(renamed_funds(store, table))
     result = await _store_table(store, table, now)
     written, revisions = written + result[0], revisions + result[1]
     if store.meta(history_key(asset)) == "complete":
@@ -99,6 +107,37 @@ def _staleness(table: FlowTable, now: dt.datetime) -> str | None:
     if newest < previous_trading_day(expected):
         return f"newest row is {newest.isoformat()}, expected {previous_trading_day(expected).isoformat()} or later"
     return None
+
+
+def renamed_funds(store: Store, table: FlowTable) -> list[str]:
+    """A ticker new to the store whose flows repeat a stored fund missing from the page: the fund was
+    renamed, and both names now hold the same sessions. Said in the status (the page is still what
+    Farside publishes; refusing it would stop the source for weeks, until the old sessions leave the page)."""
+    held = set(store.funds(table.asset))
+    new, gone = [t for t in table.tickers if t not in held], held - set(table.tickers)
+    if not new or not gone or not table.rows:
+        return []
+    first = table.rows[0].date.isoformat()
+    stored: dict[str, dict[dt.date, float | None]] = {}
+    for _, day, fund, value in store.flows(table.asset):
+        if fund in gone and day >= first:
+            stored.setdefault(fund, {})[dt.date.fromisoformat(day)] = value
+    problems = []
+    for ticker in new:
+        page = {r.date: r.funds.get(ticker) for r in table.rows}
+        for old, series in sorted(stored.items()):
+            if same_fund(page, series) is not None:
+                problems.append(f"{ticker} repeats stored {old} (renamed?): per-fund sums count it twice")
+    return problems
+
+
+def same_fund(a: dict[dt.date, float | None], b: dict[dt.date, float | None]) -> dt.date | None:
+    """The first of SAME_FUND_MIN_SESSIONS+ sessions on which two series carry the same non-zero flow
+    with no session where both are non-zero and differ (one fund under two tickers), else None."""
+    shared = [d for d in sorted(a.keys() & b.keys()) if a[d] and b[d]]
+    if len(shared) < SAME_FUND_MIN_SESSIONS or any(a[d] != b[d] for d in shared):
+        return None
+    return shared[0]
 
 
 def footer_mismatches(store: Store, table: FlowTable) -> list[str]:

@@ -5,6 +5,11 @@ content (never by position), the Total column is never summed with the funds, `(
 `0.0` is zero, `-` is missing, footer rows are kept apart from data, and the last row is flagged
 provisional while a fund that reported recently still shows `-`. The stdlib HTML parser is used
 on purpose: it cannot segfault or silently truncate (see RELIABILITY.md).
+
+The page is a boundary (README "Sources"): a table wider than any real one is refused before its
+rows are read; tickers are identifiers, unique per header; every date is a NYSE session between the
+first spot ETF session and tomorrow; every flow is within bounds.flow_usd_m. A Total that disagrees
+with its funds is kept (it is what Farside published) and reported in `FlowTable.warnings`.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ import math
 import re
 from html.parser import HTMLParser
 
+from .bounds import BoundsError, check, check_day, identifier
+from .calendar import is_trading_day, new_york_today
 from .records import DataError, FlowRow, FlowTable
 from .sanitize import clean
 
@@ -30,9 +37,16 @@ class NoTableError(ParseError):
 
 
 FOOTER_LABELS = frozenset({"total", "average", "maximum", "minimum", "seed", "fee"})
-MAX_ABS_USD_M = 100_000.0  # a single day per fund above $100bn is garbage, not data
+MAX_ABS_USD_M = 100_000.0  # format sanity for any cell, footers included (all-history totals reach ~60,000)
 RECENT_WINDOW = 5  # sessions looked back to decide which funds "reported recently"
-_TICKER = re.compile(r"^[A-Z][A-Z0-9]{1,7}$")
+# The widest real page (BTC) has 12 funds + date + Total. A 10,000-column table once froze the UI for
+# 23 s; anything wider than this is not Farside's table and is refused while the HTML is still being read.
+MAX_FUND_COLUMNS = 40
+MAX_CELLS = MAX_FUND_COLUMNS + 2  # + the date column and the Total
+_TICKER = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")  # an exchange ticker: 2-10 of [A-Z0-9]
+# A Total may differ from the sum of its funds by rounding only: each cell is rounded to 0.1.
+TOTAL_TOLERANCE_BASE, TOTAL_TOLERANCE_PER_FUND = 0.2, 0.1
+MAX_WARNINGS = 3  # per kind, so a status line stays a line
 _MONTHS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
 _DATE = re.compile(r"^(\d{1,2}) ([A-Za-z]{3}) (\d{4})$")
 _NUMBER = re.compile(r"^-?\d{1,3}(,\d{3})*(\.\d+)?$|^-?\d+(\.\d+)?$")
@@ -67,6 +81,8 @@ class _TableCollector(HTMLParser):
             self._row = []
         elif tag in ("td", "th") and self._row is not None:
             self._close_cell()
+            if len(self._row) >= MAX_CELLS:  # stop reading now: the cost of a refusal stays constant
+                raise ParseError(f"the flow table has more than {MAX_CELLS} columns (the widest real page has 14): not Farside's table")
             self._cell = []
 
     def handle_endtag(self, tag: str) -> None:
@@ -144,7 +160,10 @@ def _ticker_row(header_rows: list[list[str]]) -> int:
 
 
 def _columns(header_rows: list[list[str]], width: int) -> tuple[list[tuple[int, str]], int | None]:
-    """Fund columns as (index, ticker) and the index of the Total column (None if absent)."""
+    """Fund columns as (index, ticker) and the index of the Total column (None if absent).
+
+    A ticker is an identifier of 2-10 of [A-Z0-9]; a ticker twice in one header is refused: a renamed
+    fund listed under both names would be counted twice in every per-fund sum."""
     tickers = header_rows[_ticker_row(header_rows)]
     tickers = tickers + [""] * (width - len(tickers))
     total_col = None
@@ -159,17 +178,25 @@ def _columns(header_rows: list[list[str]], width: int) -> tuple[list[tuple[int, 
         if i == total_col:
             continue
         name = tickers[i].strip()
-        if not _TICKER.match(name):
+        if not _TICKER.match(identifier(name, f"column {i} ticker")):
             raise ParseError(f"column {i} has no fund ticker (header {clean(name, max_len=40)!r})")
+        twin = next((j for j, n in funds if n == name), None)
+        if twin is not None:
+            raise ParseError(f"ticker {name} appears twice in the header (columns {twin} and {i}): a fund would be counted twice")
         funds.append((i, name))
-    names = [n for _, n in funds]
-    if len(set(names)) != len(names):
-        raise ParseError("duplicate fund tickers in header")
     return funds, total_col
 
 
-def parse_farside(html: str, asset: str) -> FlowTable:
-    """Parse a Farside page for `asset` ('btc', 'eth', 'sol')."""
+def parse_farside(html: str, asset: str, *, today: dt.date | None = None) -> FlowTable:
+    """Parse a Farside page for `asset` ('btc', 'eth', 'sol'); `today` is New York's date (dates up to
+    tomorrow pass). Raises ParseError (a DataError) naming the cell, row or column, and nothing else."""
+    try:
+        return _parse(html, asset, today or new_york_today())
+    except BoundsError as exc:  # one error class for the page, still naming the field
+        raise ParseError(str(exc)) from None
+
+
+def _parse(html: str, asset: str, today: dt.date) -> FlowTable:
     collector = _TableCollector()
     collector.feed(html)
     collector.close()
@@ -187,6 +214,7 @@ def parse_farside(html: str, asset: str) -> FlowTable:
 
     data: list[tuple[dt.date, dict[str, float | None], float | None]] = []
     footer: dict[str, dict[str, float | None]] = {}
+    skipped: list[str] = []
     for row in rows[first_data:]:
         label = row[0].strip() if row else ""
         day = parse_date(label)
@@ -194,15 +222,26 @@ def parse_farside(html: str, asset: str) -> FlowTable:
             if label.lower() in FOOTER_LABELS:
                 footer[label.capitalize()] = _footer_values(row, funds, total_col)
             continue  # an unknown non-data row degrades nothing
+        check_day(day, f"row {label}", today=today)
+        if day.weekday() >= 5:
+            raise ParseError(f"row {label} is a {day:%A}: Farside lists no weekend rows, so this page's dates are not what we think")
         if len(row) != width:
             raise ParseError(f"row {label} has {len(row)} cells, the header has {width}")
         try:
-            values = {name: parse_value(row[i]) for i, name in funds}
-            total = parse_value(row[total_col]) if total_col is not None else None
-        except ParseError as exc:
+            values = {name: _flow(row[i], name) for i, name in funds}
+            total = _flow(row[total_col], "Total") if total_col is not None else None
+        except (ParseError, BoundsError) as exc:
             raise ParseError(f"row {label}: {exc}") from None
         if data and day <= data[-1][0]:
             raise ParseError(f"dates not increasing at {label}")
+        if not is_trading_day(day):
+            # A weekday NYSE holiday. A placeholder line with no flows is skipped (and said so): our
+            # calendar may know a closure the page still prints. Flows on a closed day mean the dates
+            # are shifted or the calendar is wrong, and neither may be stored.
+            if any(v for v in (*values.values(), total)):
+                raise ParseError(f"row {label} is an NYSE holiday yet carries flows: the page's dates are not what we think")
+            skipped.append(day.isoformat())
+            continue
         data.append((day, values, total))
 
     out = [FlowRow(d, v, t) for d, v, t in data]
@@ -213,7 +252,31 @@ def parse_farside(html: str, asset: str) -> FlowTable:
         missing = tuple(n for n, v in last.funds.items() if v is None and (n in reported or not recent))
         if missing:
             out[-1] = FlowRow(last.date, last.funds, last.total, True, missing)
-    return FlowTable(asset, tuple(n for _, n in funds), tuple(out), footer)
+    warnings = _total_disagreements(out)
+    if skipped:
+        warnings.append(f"skipped {len(skipped)} NYSE-holiday row(s) without flows: {', '.join(skipped[:MAX_WARNINGS])}")
+    return FlowTable(asset, tuple(n for _, n in funds), tuple(out), footer, tuple(warnings))
+
+
+def _flow(text: str, column: str) -> float | None:
+    value = parse_value(text)
+    return None if value is None else check("flow_usd_m", value, column)
+
+
+def _total_disagreements(rows: list[FlowRow]) -> list[str]:
+    """Complete rows whose published Total is not the sum of their funds (beyond rounding)."""
+    problems = []
+    for row in rows:
+        present = [v for v in row.funds.values() if v is not None]
+        if row.provisional or row.total is None or not present:
+            continue
+        funds_sum = round(sum(present), 1) + 0.0
+        if abs(funds_sum - row.total) > TOTAL_TOLERANCE_BASE + TOTAL_TOLERANCE_PER_FUND * len(present):
+            problems.append(f"{row.date.isoformat()} Total {row.total:,.1f} but its funds sum to {funds_sum:,.1f}")
+    if not problems:
+        return []
+    extra = f" (+{len(problems) - MAX_WARNINGS} more)" if len(problems) > MAX_WARNINGS else ""
+    return ["Total disagrees with its funds (kept as published): " + "; ".join(problems[:MAX_WARNINGS]) + extra]
 
 
 def _footer_values(row: list[str], funds: list[tuple[int, str]], total_col: int | None) -> dict[str, float | None]:

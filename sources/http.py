@@ -187,5 +187,7 @@ def _decode(body: bytes, resp: httpx.Response) -> str:
         charset = "utf-8"  # an unknown label must not become a crash
     try:
         return body.decode(charset)
-    except UnicodeDecodeError:
+    except UnicodeError:
         raise FetchError(f"body is not valid {charset} text") from None
+    except LookupError:  # a known codec that is not a text encoding (`charset=rot13`, `base64`)
+        raise FetchError(f"body declares charset {charset!r}, which is not a text encoding") from None

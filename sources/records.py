@@ -45,3 +45,4 @@ class FlowTable:
     tickers: tuple[str, ...]
     rows: tuple[FlowRow, ...]
     footer: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()  # kept-but-suspect findings (a Total that disagrees with its funds), for the status

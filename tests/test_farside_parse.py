@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sources.calendar import trading_days
 from sources.farside_parse import NoTableError, ParseError, parse_farside, parse_value
 from sources.farside_render import format_value, render_page
 
@@ -167,7 +168,7 @@ def test_escape_in_ticker_cell_is_refused_with_clean_message(farside_btc_html):
 
 
 def test_dates_must_increase(farside_btc_html):
-    html = farside_btc_html.replace("07 Jul 2026", "05 Jul 2026", 1)
+    html = farside_btc_html.replace("07 Jul 2026", "02 Jul 2026", 1)  # a Thursday: only the order is wrong
     with pytest.raises(ParseError, match="increasing"):
         parse_farside(html, "btc")
 
@@ -214,11 +215,11 @@ def test_parse_value_raises_only_parse_error(text):
 )
 def test_render_parse_round_trip(value_rows):
     tickers = ["AAAA", "BBBB", "CCCC"]
-    start = D(2025, 1, 6)
+    sessions = trading_days(D(2025, 1, 6), D(2025, 2, 28))
     rows = []
     for i, values in enumerate(value_rows):
         present = [v for v in values if v is not None]
-        rows.append((start + dt.timedelta(days=i), values, round(sum(present), 1) if present else None))
+        rows.append((sessions[i], values, round(sum(present), 1) if present else None))
     t = parse_farside(render_page(tickers, rows), "btc")
     assert t.tickers == tuple(tickers)
     assert [r.date for r in t.rows] == [r[0] for r in rows]

@@ -64,7 +64,7 @@ async def test_poll_backfills_in_300_day_pages_then_polls_recent(tmp_path):
         rows, day = [], end
         while day >= start:
             ts = dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp()
-            rows.append([int(ts), 90.0, 110.0, 100.0, 100.0, 1.0])
+            rows.append([int(ts), 90_000.0, 110_000.0, 100_000.0, 100_000.0, 1.0])
             day -= dt.timedelta(days=1)
         return httpx.Response(200, json=rows)
 
@@ -91,7 +91,7 @@ async def test_backfill_is_not_repeated_when_upstream_has_nothing_older_and_a_ga
         start = max(dt.date.fromisoformat(request.url.params["start"][:10]), floor)
         day, rows = dt.date.fromisoformat(request.url.params["end"][:10]), []
         while day >= start:
-            rows.append([int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp()), 90.0, 110.0, 100.0, 100.0, 1.0])
+            rows.append([int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp()), 90_000.0, 110_000.0, 100_000.0, 100_000.0, 1.0])
             day -= dt.timedelta(days=1)
         return httpx.Response(200, json=rows)
 
