@@ -17,7 +17,7 @@ from typing import Any, Callable, Mapping
 from typing import TYPE_CHECKING
 
 from sources.calendar import is_trading_day, previous_trading_day, week_bounds
-from sources.config import ConfigError
+from sources.config import MAX_SESSIONS, ConfigError, finite_number
 from sources.records import ASSETS
 
 if TYPE_CHECKING:  # no polars here: the CLI validates rules before anything heavy is imported
@@ -183,6 +183,17 @@ DEFAULT_RULES: tuple[dict[str, Any], ...] = (
 )
 
 
+# Metrics that count sessions: their thresholds are whole numbers (0.5 sessions is never met, nor missed).
+_SESSION_COUNTS = frozenset({"btc_green_sessions_at_size", "btc_red_sessions", "btc_green_sessions"})
+
+
+def _count(value: Any, where: str, what: str, *, minimum: int) -> float:
+    number = finite_number(value)
+    if number is None or not number.is_integer() or not minimum <= number <= MAX_SESSIONS:
+        raise ConfigError(f"{where}: {what} is a count of sessions: a whole number from {minimum} to {MAX_SESSIONS}, got {value!r}")
+    return number
+
+
 def _condition(raw: Any, where: str) -> Condition:
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{where}: expected a table like {{ metric = \"basis_3m_pct\", op = \">=\", threshold = 8 }}")
@@ -195,9 +206,10 @@ def _condition(raw: Any, where: str) -> Condition:
         raise ConfigError(f"{where}: op must be one of {' '.join(OPS)}, got {op!r}")
     threshold = raw.get("threshold")
     if metric.kind == "number":
-        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
-            raise ConfigError(f"{where}: threshold for {name} must be a number, got {threshold!r}")
-        threshold = float(threshold)
+        if name in _SESSION_COUNTS:  # 0 is meaningful: `btc_red_sessions == 0`, the last session was not red
+            threshold = _count(threshold, where, f"threshold for {name}", minimum=0)
+        elif (threshold := finite_number(threshold)) is None:  # nan compares false with everything: never met
+            raise ConfigError(f"{where}: threshold for {name} must be a number (not nan or inf), got {raw.get('threshold')!r}")
     else:
         if threshold not in metric.words:
             raise ConfigError(f"{where}: threshold for {name} must be one of {', '.join(metric.words)}, got {threshold!r}")
@@ -210,9 +222,11 @@ def _condition(raw: Any, where: str) -> Condition:
         if key not in metric.params:
             raise ConfigError(f"{where}: {name} takes no parameter {key!r}"
                               + (f" (it takes: {', '.join(metric.params)})" if metric.params else ""))
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        if key == "sessions":  # a window of the last N sessions: `sessions = inf` crashed every evaluation
+            number = _count(value, where, key, minimum=1)
+        elif (number := finite_number(value)) is None or number <= 0:
             raise ConfigError(f"{where}: {key} must be a positive number, got {value!r}")
-        params.append((key, float(value)))
+        params.append((key, number))
     return Condition(name, op, threshold, tuple(sorted(params)))
 
 
@@ -238,6 +252,10 @@ def load_rules(raw_rules: tuple[Mapping[str, Any], ...], path: Path | None, *, s
         unknown = set(raw) - {"id", "name", "conditions", "thresholds", "enabled"}
         if unknown:
             raise ConfigError(f"{where}: unknown key {sorted(unknown)[0]!r} (expected id, name, conditions, thresholds, enabled)")
+        if not isinstance(raw.get("enabled", True), bool):  # `enabled = "no"` must not leave the rule on
+            raise ConfigError(f"{where}: enabled must be true or false, got {raw['enabled']!r}")
+        if not isinstance(raw.get("name", ""), str):
+            raise ConfigError(f"{where}: name must be a string, got {raw['name']!r}")
         if raw.get("enabled", True) is False:
             rules.pop(rid, None)
             continue

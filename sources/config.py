@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
+import stat
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -18,9 +19,16 @@ from urllib.parse import urlsplit
 
 import platformdirs
 
+from .bounds import BOUNDS
 from .registry import SECTIONS
 
 APP = "flowtape"
+MAX_CONFIG_BYTES = 1024 * 1024  # a hand-written config is a few KiB; anything larger is a wrong path
+# Sane ranges, not physics: a poll more than a day apart is not monitoring, and one poll may not stall
+# its source for more than ten minutes (an interval of 1e300 s overflowed the scheduler).
+MAX_INTERVAL_S = 86400.0
+MAX_DEADLINE_S = 600.0
+MAX_SESSIONS = 10_000  # a session count (streaks, windows): ~40 years of trading days
 
 
 class ConfigError(ValueError):
@@ -89,14 +97,31 @@ def load_config(path: Path | None = None) -> Config:
     """Load and validate the config; a missing default file means all defaults."""
     explicit = path is not None or "FLOWTAPE_CONFIG" in os.environ
     path = path or default_config_path()
-    if not path.exists():
-        if explicit:
-            raise ConfigError(f"{path}: no such file (FLOWTAPE_CONFIG or --config points at it)")
-        return Config(path=None, sources=MappingProxyType(dict(DEFAULT_SOURCES)))
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        if explicit:
+            raise ConfigError(f"{path}: no such file (FLOWTAPE_CONFIG or --config points at it)") from None
+        return Config(path=None, sources=MappingProxyType(dict(DEFAULT_SOURCES)))
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+        raise ConfigError(f"{path}: cannot read it ({exc})") from None
+    # Checked before opening: opening a FIFO blocks until a writer comes, a device reads forever.
+    if not stat.S_ISREG(mode):
+        raise ConfigError(f"{path}: not a regular file (a directory, FIFO, socket or device), refused")
+    try:
+        # O_NONBLOCK and fstat: a file swapped for a FIFO after the stat still cannot hang us.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise ConfigError(f"{path}: not a regular file, refused")
+            data = f.read(MAX_CONFIG_BYTES + 1)
+        if len(data) > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{path}: larger than {MAX_CONFIG_BYTES // 1024} KiB, refused (is it the config?)")
+        raw = tomllib.loads(data.decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    except RecursionError:  # tomllib recurses once per nested table/array
+        raise ConfigError(f"{path}: not valid TOML (tables or arrays nested too deeply)") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read it ({exc})") from None
     return parse_config(raw, path)
@@ -107,14 +132,16 @@ def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
     alerts_raw = _table(raw, "alerts", path, "")
     _only(alerts_raw, {"bell", "toast", "command", "red_streak", "green_streak_at_size"}, path, "alerts.")
     command = alerts_raw.get("command", [])
-    if not isinstance(command, list) or not all(isinstance(x, str) and x for x in command):
+    if not isinstance(command, list) or not all(isinstance(x, str) and x and "\0" not in x for x in command):
         raise ConfigError(f"{path}: alerts.command: expected a list of strings like [\"notify-send\", \"flowtape\"], got {command!r}")
     alerts = AlertsConfig(
         bell=_bool(alerts_raw.get("bell", True), path, "alerts.bell"),
         toast=_bool(alerts_raw.get("toast", True), path, "alerts.toast"),
         command=tuple(command),
-        red_streak=int(_number(alerts_raw.get("red_streak", 4), path, "alerts.red_streak", "sessions", minimum=1)),
-        green_streak_at_size=int(_number(alerts_raw.get("green_streak_at_size", 3), path, "alerts.green_streak_at_size", "sessions", minimum=1)),
+        red_streak=int(_number(alerts_raw.get("red_streak", 4), path, "alerts.red_streak", "sessions",
+                               minimum=1, maximum=MAX_SESSIONS, whole=True)),
+        green_streak_at_size=int(_number(alerts_raw.get("green_streak_at_size", 3), path, "alerts.green_streak_at_size",
+                                         "sessions", minimum=1, maximum=MAX_SESSIONS, whole=True)),
     )
     scenarios = raw.get("scenarios", [])
     if not isinstance(scenarios, list) or not all(isinstance(x, Mapping) for x in scenarios):
@@ -130,21 +157,25 @@ def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
         sources[name] = SourceConfig(
             name=name,
             base_url=_url(table.get("base_url", base.base_url), path, f"{key}.base_url"),
-            interval=_number(table.get("interval", base.interval), path, f"{key}.interval", "seconds", minimum=5),
+            interval=_number(table.get("interval", base.interval), path, f"{key}.interval", "seconds",
+                             minimum=5, maximum=MAX_INTERVAL_S),
             enabled=_bool(table.get("enabled", base.enabled), path, f"{key}.enabled"),
-            deadline=_number(table.get("deadline", base.deadline), path, f"{key}.deadline", "seconds", minimum=1),
+            deadline=_number(table.get("deadline", base.deadline), path, f"{key}.deadline", "seconds",
+                             minimum=1, maximum=MAX_DEADLINE_S),
         )
     analytics = _table(raw, "analytics", path, "")
     _only(analytics, _ANALYTICS_KEYS, path, "analytics.")
-    size = _number(analytics.get("streak_size_usd_m", 200.0), path, "analytics.streak_size_usd_m", "US$ millions", minimum=0)
+    size = _number(analytics.get("streak_size_usd_m", 200.0), path, "analytics.streak_size_usd_m", "US$ millions", minimum=0,
+                   maximum=BOUNDS["flow_usd_m"].high)
     edges = analytics.get("basis_band_edges", [0.0, 3.5, 7.0, 11.0])
     key = "analytics.basis_band_edges"
     if not isinstance(edges, list) or len(edges) != 4:
         raise ConfigError(f"{path}: {key}: expected a list of 4 increasing percentages, got {edges!r}")
-    edges = tuple(_number(e, path, key, "percent", minimum=-100) for e in edges)
+    edges = tuple(_number(e, path, key, "percent", minimum=-100, maximum=BOUNDS["basis_annualized_pct"].high) for e in edges)
     if list(edges) != sorted(set(edges)):
         raise ConfigError(f"{path}: {key}: expected 4 strictly increasing percentages, got {list(edges)!r}")
-    trend = _number(analytics.get("oi_trend_pct", 5.0), path, "analytics.oi_trend_pct", "percent", minimum=0)
+    trend = _number(analytics.get("oi_trend_pct", 5.0), path, "analytics.oi_trend_pct", "percent", minimum=0,
+                    maximum=100)  # OI cannot fall more than 100%: a larger edge makes "bleeding" unreachable
     cycle_start = analytics.get("cycle_start", dt.date(2022, 11, 21))
     if not isinstance(cycle_start, dt.date) or isinstance(cycle_start, dt.datetime) or cycle_start < dt.date(2015, 1, 1):
         raise ConfigError(f"{path}: analytics.cycle_start: expected a date like 2022-11-21 (TOML date, no quotes), got {cycle_start!r}")
@@ -165,10 +196,23 @@ def _only(table: Mapping[str, Any], allowed: set[str], path: Path, prefix: str) 
             raise ConfigError(f"{path}: {prefix}{key}: unknown key (expected one of: {', '.join(sorted(allowed))})")
 
 
-def _number(value: Any, path: Path, key: str, unit: str, *, minimum: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < minimum:
-        raise ConfigError(f"{path}: {key}: expected a number of {unit} >= {minimum:g}, got {value!r}")
-    return float(value)
+def finite_number(value: Any) -> float | None:
+    """A TOML number as a finite float, else None: bools, strings, nan, inf and integers too large for a float."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # a 400-digit integer
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _number(value: Any, path: Path, key: str, unit: str, *, minimum: float, maximum: float, whole: bool = False) -> float:
+    number = finite_number(value)
+    if number is None or not minimum <= number <= maximum or (whole and not number.is_integer()):
+        kind = "a whole number" if whole else "a number"
+        raise ConfigError(f"{path}: {key}: expected {kind} of {unit} from {minimum:g} to {maximum:g}, got {value!r}")
+    return number
 
 
 def _bool(value: Any, path: Path, key: str) -> bool:
@@ -178,7 +222,13 @@ def _bool(value: Any, path: Path, key: str) -> bool:
 
 
 def _url(value: Any, path: Path, key: str) -> str:
-    parts = urlsplit(value) if isinstance(value, str) else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+    parts = None
+    if isinstance(value, str) and value.isprintable() and " " not in value:
+        try:
+            parts = urlsplit(value)  # "http://[::1" (an unclosed IPv6 bracket) raises
+            parts.port  # noqa: B018 - raises for a port out of range or not a number
+        except ValueError:
+            parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
         raise ConfigError(f"{path}: {key}: expected an http(s) URL like \"https://farside.co.uk\", got {value!r}")
     return value.rstrip("/")

@@ -12,14 +12,16 @@ import datetime as dt
 import json
 import math
 import os
+import stat
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import NoReturn, Sequence
 
+from sources.bounds import FIRST_ETF_SESSION
 from sources.calendar import NEW_YORK, new_york_today
-from sources.config import Config, ConfigError, default_db_path, load_config
+from sources.config import Config, default_db_path, load_config
 from sources.records import ASSETS
 from sources.sanitize import clean, json_safe
 from sources.store import Store, StoreError
@@ -44,11 +46,24 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date in the form YYYY-MM-DD") from None
 
 
-def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--db", type=Path, help="SQLite store to use (default: the user data dir)")
-    p.add_argument("--config", type=Path, help="config file (default: $FLOWTAPE_CONFIG or the user config dir)")
-    p.add_argument("--offline", action="store_true", help="do not fetch: show only what the store holds")
-    p.add_argument("--demo", action="store_true", help="replay the bundled demo dataset (no network, clearly labelled)")
+def _session_date(text: str) -> dt.date:
+    """A date flowtape has flows for: 0001-01-01 overflowed the week arithmetic downstream."""
+    day = _date(text)
+    if day < FIRST_ETF_SESSION:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is before {FIRST_ETF_SESSION.isoformat()}, the first US spot ETF session")
+    return day
+
+
+def _common(p: argparse.ArgumentParser, *, sub: bool = False) -> None:
+    # A subcommand's own defaults would overwrite what was given before it (`flowtape --config x snapshot`
+    # silently ignored x): subcommands set these only when given.
+    default = {"default": argparse.SUPPRESS} if sub else {}
+    p.add_argument("--db", type=Path, help="SQLite store to use (default: the user data dir)", **default)
+    p.add_argument("--config", type=Path, help="config file (default: $FLOWTAPE_CONFIG or the user config dir)", **default)
+    p.add_argument("--offline", action="store_true", help="do not fetch: show only what the store holds", **default)
+    p.add_argument("--demo", action="store_true", help="replay the bundled demo dataset (no network, clearly labelled)",
+                   **default)
 
 
 def _dashboard_flags(p: argparse.ArgumentParser) -> None:
@@ -61,19 +76,19 @@ def build_parser() -> argparse.ArgumentParser:
     _dashboard_flags(parser)
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     snap = sub.add_parser("snapshot", help="refresh once, print one JSON document, exit")
-    _common(snap)
+    _common(snap, sub=True)
     snap.add_argument("--json", action="store_true", help="print JSON (the only format)")
-    snap.add_argument("--as-of", type=_date, help="compute as of this New York date (default: today)")
+    snap.add_argument("--as-of", type=_session_date, help="compute as of this New York date (default: today)")
     scen = sub.add_parser("scenarios", help="print the scenarios' states and their history of changes")
-    _common(scen)
+    _common(scen, sub=True)
     scen.add_argument("--history", action="store_true", help="list every state change over the stored history")
     scen.add_argument("--json", action="store_true", help="print JSON instead of text")
-    scen.add_argument("--as-of", type=_date, help="evaluate as of this New York date (default: today)")
+    scen.add_argument("--as-of", type=_session_date, help="evaluate as of this New York date (default: today)")
     cs = sub.add_parser("coinshares", help="record CoinShares' weekly fund-flows print by hand")
     cs_sub = cs.add_subparsers(dest="cs_command", parser_class=_Parser, required=True)
     add = cs_sub.add_parser("add", help="add (or correct) one week's print")
-    _common(add)
-    add.add_argument("--week-ending", type=_date, required=True, help="the Friday the report's week ends on")
+    _common(add, sub=True)
+    add.add_argument("--week-ending", type=_session_date, required=True, help="the Friday the report's week ends on")
     add.add_argument("--total-usd-m", type=_number, required=True, help="total net flow, US$ millions (outflow negative)")
     add.add_argument("--btc", type=_number, help="bitcoin products' net flow, US$ millions")
     return parser
@@ -89,20 +104,41 @@ def _number(text: str) -> float:
     return value
 
 
+def _say(message: object) -> None:
+    """One line on stderr, whatever the message quotes (a key or path with a newline, a megabyte value)."""
+    print(f"flowtape: {clean(message, max_len=500)}", file=sys.stderr)
+
+
+def _check_db(db: Path | None) -> None:
+    """--db is a SQLite file or not there yet: /dev/null, a FIFO, a socket or a directory is refused unopened."""
+    if db is None:
+        return
+    try:
+        mode = os.stat(db).st_mode
+    except FileNotFoundError:
+        return  # created on first use
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+        raise UsageError(f"--db {db}: cannot use it ({exc})") from None
+    if not stat.S_ISREG(mode):
+        raise UsageError(f"--db {db}: not a regular file (a directory, FIFO, socket or device), refused")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         if args.command == "snapshot" and not args.json:
             raise UsageError("snapshot needs --json (the only output format so far)")
+        _check_db(args.db)
+    except UsageError as exc:
+        _say(exc)
+        return EXIT_USAGE
+    try:
         config = load_config(args.config)
         from analytics.scenarios import load_rules  # rules are checked at start-up, before anything runs
 
         args.rules = load_rules(config.scenarios, config.path, streak_size_usd_m=config.streak_size_usd_m)
-    except UsageError as exc:
-        print(f"flowtape: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except ConfigError as exc:
-        print(f"flowtape: config error: {exc}", file=sys.stderr)
+    except ValueError as exc:  # ConfigError and whatever else a hostile value raises while it is read
+        _say(f"config error: {exc}")
         return EXIT_USAGE
     try:
         if args.command == "snapshot":
@@ -113,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return coinshares_add(args, config)
         return dashboard(args, config)
     except StoreError as exc:
-        print(f"flowtape: {exc}", file=sys.stderr)
+        _say(exc)
         return EXIT_FAILURE
     except BrokenPipeError:  # `flowtape snapshot --json | head`: the reader left; not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -305,6 +341,9 @@ def scenarios_command(args: argparse.Namespace, config: Config) -> int:
 def coinshares_add(args: argparse.Namespace, config: Config) -> int:
     if args.week_ending.weekday() != 4:
         print(f"flowtape: --week-ending {args.week_ending.isoformat()} is a {args.week_ending:%A}; CoinShares weeks end on a Friday", file=sys.stderr)
+        return EXIT_USAGE
+    if args.week_ending > new_york_today(dt.datetime.now(dt.timezone.utc)):
+        print(f"flowtape: --week-ending {args.week_ending.isoformat()} is in the future; CoinShares reports a week after it ends", file=sys.stderr)
         return EXIT_USAGE
     if args.demo or args.offline:
         print("flowtape: coinshares add writes to your store; run it without --demo or --offline", file=sys.stderr)
