@@ -16,6 +16,9 @@ import httpx
 
 from .sanitize import clean
 
+# The longest a host can stop us with Retry-After (any form): an HTTP date in 9999 banned a source forever,
+# and the ban end is persisted, so it outlived restarts. polling.stored_wait applies it to stored bans too.
+MAX_RETRY_AFTER = dt.timedelta(days=1)
 MAX_BODY_BYTES = 8 * 1024 * 1024  # decoded; Farside's all-data page is well under 2 MiB
 USER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36 flowtape/0.1"
@@ -68,21 +71,21 @@ def make_client(transport: httpx.AsyncBaseTransport | None = None) -> httpx.Asyn
 
 
 def parse_retry_after(value: str | None, now: dt.datetime) -> dt.datetime | None:
-    """`Retry-After` as seconds or an HTTP-date -> an aware UTC time; garbage -> None."""
+    """`Retry-After` as seconds or an HTTP-date -> an aware UTC time at most MAX_RETRY_AFTER ahead; garbage -> None."""
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return now + dt.timedelta(seconds=min(int(value), 7 * 86400))
+    if value.isascii() and value.isdigit():  # "²".isdigit() is true and int("²") raises
+        return now + min(dt.timedelta(seconds=int(value[:12])), MAX_RETRY_AFTER)  # 12 digits: already > a day
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):  # OverflowError: an absurd zone offset
         return None
     if when is None:
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.timezone.utc)
-    return max(when, now)
+    return min(max(when, now), now + MAX_RETRY_AFTER)
 
 
 def looks_like_challenge(text: str) -> bool:

@@ -12,11 +12,11 @@ import datetime as dt
 import random
 import sqlite3
 from dataclasses import dataclass
-from typing import Awaitable, Callable
+from typing import Any, Awaitable, Callable, Mapping
 
 from .calendar import from_iso, to_iso
 from .config import SourceConfig
-from .http import FetchError, RateLimitedError
+from .http import MAX_RETRY_AFTER, FetchError, RateLimitedError
 from .records import DataError
 from .sanitize import clean
 from .schedule import next_attempt
@@ -54,7 +54,7 @@ async def run_poll(
     """Run `body` once for `source` and persist the outcome. Never raises but for cancellation: a
     refusal (DataError, FetchError) or any other exception becomes the source's state."""
     status = store.status(source)
-    ban_until = from_iso(status.get("ban_until"))
+    ban_until = stored_wait(status, "ban_until", now)
     if ban_until and now < ban_until:
         return PollOutcome(source, str(status.get("state")), status.get("last_error"), skipped=True)  # type: ignore[arg-type]
     store.set_status(source, last_attempt=to_iso(now))
@@ -86,6 +86,17 @@ async def run_poll(
         next_attempt=to_iso(next_attempt(now, interval=cfg.interval, failures=0, state=state, rng=rng)),
     )
     return PollOutcome(source, state, None, result.written, result.revisions, result.warning)
+
+
+def stored_wait(status: Mapping[str, Any], key: str, now: dt.datetime) -> dt.datetime | None:
+    """A persisted ban end (or next attempt), at most MAX_RETRY_AFTER after the attempt that set it: a Retry-After
+    date in 9999 stored before the cap existed must not stop a source forever. Anchored on that attempt, not on
+    now, so the capped end stays put and arrives."""
+    when = from_iso(status.get(key))
+    if when is None:
+        return None
+    attempt = from_iso(status.get("last_attempt"))
+    return min(when, min(attempt or now, now) + MAX_RETRY_AFTER)
 
 
 def classify(exc: BaseException, cfg: SourceConfig) -> tuple[str, str, dt.datetime | None]:

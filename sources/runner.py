@@ -11,8 +11,7 @@ import asyncio
 import datetime as dt
 from typing import Awaitable, Callable
 
-from .calendar import from_iso
-from .polling import PollOutcome
+from .polling import PollOutcome, stored_wait
 from .sanitize import clean
 from .store import Store
 
@@ -51,7 +50,9 @@ class SourceLoop:
 
     def _due(self) -> dt.datetime | None:
         status = self._store.status(self.source_id)
-        times = [t for t in (from_iso(status.get("next_attempt")), from_iso(status.get("ban_until")), self._not_before) if t]
+        now = self._clock()  # both may hold a host's Retry-After from before its cap: capped again when read
+        stored = (stored_wait(status, "next_attempt", now), stored_wait(status, "ban_until", now))
+        times = [t for t in (*stored, self._not_before) if t]
         return max(times) if times else None
 
     async def run(self) -> None:
