@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
+import os
 import sys
+import time
 from dataclasses import replace
 
 import pytest
@@ -114,3 +117,100 @@ def test_alerts_config_errors(tmp_path):
     with pytest.raises(ConfigError, match="alerts.command: expected a list of strings"):
         parse_config({"alerts": {"command": "notify-send"}}, Path("c.toml"))
     assert parse_config({"alerts": {"command": ["notify-send", "x"], "bell": False}}, Path("c.toml")).alerts.command == ("notify-send", "x")
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie (this container's init does not reap orphans: a killed orphan stays a zombie)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def stopped(*pids: int, timeout: float = 1.0) -> bool:
+    """All gone within `timeout` (a SIGKILLed process dies when next scheduled, not at the kill call)."""
+    deadline = time.monotonic() + timeout
+    while any(running(p) for p in pids):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def pids(tmp_path, *names, timeout=5.0) -> list[int]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        texts = [(tmp_path / n).read_text().strip() if (tmp_path / n).exists() else "" for n in names]
+        if all(texts):
+            return [int(t) for t in texts]
+        time.sleep(0.02)
+    raise AssertionError(f"the command never wrote {names}")
+
+
+@pytest.fixture
+def short_deadline(monkeypatch):
+    import tui.alerts
+
+    monkeypatch.setattr(tui.alerts, "COMMAND_DEADLINE_S", 1.0)
+    monkeypatch.setattr(tui.alerts, "STOP_GRACE_S", 0.3)
+
+
+async def test_deadline_stops_the_command_and_everything_it_started(tmp_path, short_deadline):
+    from tui.alerts import run_alert_command
+
+    # The brief's case: `sleep 100 & sleep 100`; the background sleep ignores SIGTERM, so only the SIGKILL
+    # after the grace ends it.
+    script = f"echo $$ > {tmp_path}/leader; (trap '' TERM; exec sleep 100) & echo $! > {tmp_path}/child; sleep 100"
+    started = time.monotonic()
+    problem = await run_alert_command(["sh", "-c", script], {"k": 1})
+    assert "took longer than 1s and was stopped" in problem
+    leader, child = pids(tmp_path, "leader", "child")
+    assert stopped(leader, child)
+    assert time.monotonic() - started < 1.0 + 0.3 + 1.0
+
+
+async def test_what_a_finished_command_left_running_is_stopped_at_its_deadline(tmp_path, short_deadline):
+    from tui.alerts import run_alert_command
+
+    problem = await run_alert_command(["sh", "-c", f"sleep 100 & echo $! > {tmp_path}/child"], {"k": 1})
+    assert problem is None  # the command itself succeeded
+    (child,) = pids(tmp_path, "child")
+    assert stopped(child)
+
+
+async def test_quitting_while_a_command_runs_kills_its_group(tmp_path):
+    from tui.alerts import run_alert_command
+
+    task = asyncio.create_task(run_alert_command(["sh", "-c", f"sleep 100 & echo $! > {tmp_path}/child; sleep 100"], {}))
+    (child,) = await asyncio.to_thread(pids, tmp_path, "child")
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert stopped(child)
+
+
+async def test_a_recompute_does_not_orphan_a_running_alert_command(store, tmp_path, short_deadline):
+    """The command outlives the analytics worker that fired it: still stopped at its deadline, still reported."""
+    command = ("sh", "-c", f"echo $$ > {tmp_path}/leader; sleep 100 & echo $! > {tmp_path}/child; sleep 100")
+    store.set_meta("scenario_label:caution", "inactive")
+    app = make_app(store)
+    app.config = replace(app.config, alerts=AlertsConfig(bell=False, toast=False, command=command))
+    notes: list[str] = []
+    notify = app.notify
+    app.notify = lambda message, **kw: (notes.append(message), notify(message, **kw))[1]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        leader, child = await asyncio.to_thread(pids, tmp_path, "leader", "child")
+        app.recompute()  # exclusive: cancels the analytics worker that raised the alert
+        await app.settle()
+        for _ in range(60):
+            if notes:
+                break
+            await pilot.pause(0.05)
+        assert any("took longer than 1s and was stopped" in n for n in notes), notes
+        assert stopped(leader, child)

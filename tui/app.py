@@ -279,19 +279,27 @@ class FlowtapeApp(App[None]):
                 self.store.set_meta(f"scenario_label:{r.scenario.id}", r.label)
         for view in self.views.values():
             alerts += flow_alerts(view.report, red_streak=cfg.red_streak, green_streak_at_size=cfg.green_streak_at_size)
+        payloads = []
         for alert in alerts:
             payload = {**alert.payload(), "mode": self.mode, "as_of": as_of.isoformat()}
             if not self.store.log_alert(alert.key, alert.kind, json.dumps(payload), created_at=self.clock()):
                 continue  # fired before (maybe in an earlier run)
             self.alerts_fired.append(alert)
+            payloads.append(payload)
             if cfg.toast:
                 self.notify(fmt.safe(alert.message, max_len=300).plain, title=fmt.safe(alert.title).plain, severity="warning", timeout=20)
             if cfg.bell:
                 self.bell()
-            if cfg.command:
-                problem = await run_alert_command(cfg.command, payload)
-                if problem:
-                    self.notify(problem, severity="error", timeout=20)
+        if cfg.command and payloads:
+
+            async def deliver() -> None:  # one batch, in order, each command supervised to its deadline
+                for payload in payloads:
+                    if problem := await run_alert_command(cfg.command, payload):
+                        self.notify(problem, severity="error", timeout=20)
+
+            # Its own worker, outside the exclusive analytics group: a newer recompute cancelled the command's
+            # supervision (the command ran on, unwatched, its outcome never shown).
+            self.run_worker(deliver, name="alert command", group="alert-commands", exit_on_error=False)
 
     async def settle(self) -> None:
         """Wait for pending analytics (tests and benchmarks await this instead of sleeping)."""
