@@ -169,6 +169,24 @@ def test_config_given_before_the_subcommand_is_used(tmp_path, capsys):
              needle="sources.farside.interval")
 
 
+def test_offline_given_before_the_subcommand_is_used(tmp_path, capsys):
+    """`flowtape --offline snapshot` fetched live: the subcommand's default False overwrote it."""
+    from sources.config import DEFAULT_SOURCES
+
+    dead = "".join(f'[sources.{s}]\nbase_url = "http://127.0.0.1:9"\ndeadline = 1\n' for s in DEFAULT_SOURCES)
+    path = write(tmp_path, dead)  # should the flag be lost again, nothing real is asked
+    code = main(["--offline", "--config", str(path), "snapshot", "--json", "--db", str(tmp_path / "s.db")])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert '"mode": "offline"' in out
+
+
+def test_a_nul_in_a_path_is_one_line(tmp_path, capsys):
+    one_line(capsys, ["snapshot", "--json", "--offline", "--config", "a\0b", "--db", str(tmp_path / "s.db")],
+             needle="cannot read it")
+    one_line(capsys, ["snapshot", "--json", "--offline", "--db", "a\0b"], needle="--db a")
+
+
 def test_any_value_error_while_loading_is_one_line_but_bugs_stay_visible(tmp_path, capsys, monkeypatch):
     def value_error(path):
         raise ValueError("a value\nnobody validated")
