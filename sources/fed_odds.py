@@ -30,10 +30,11 @@ from .sanitize import clean
 from .store import Store
 
 POLYMARKET, KALSHI = "polymarket", "kalshi"
-# Decision days (the second day of each meeting). 2025-2026: the FOMC's tentative schedule for 2025 and
-# 2026 (Board of Governors press release, Aug 2024); 2027: "Federal Open Market Committee announces its
-# tentative meeting schedule for 2027" (press release, 5 Sep 2025; also names 26 Jan 2028). Kalshi lists
-# KXFED-27JAN/-27MAR/-27APR with strike dates 27 Jan, 17 Mar and 28 Apr 2027, the same days.
+# Decision days (the second day of each meeting), from the FOMC's announced tentative schedules:
+# "... tentative meeting schedule for 2025" (which also gives 2026 and 27 Jan 2027) and "... tentative
+# meeting schedule for 2027" (Board of Governors press release, 5 Sep 2025; also gives 26 Jan 2028; copies
+# on einpresswire.com and menafn.com). Kalshi lists KXFED-27JAN/-27MAR/-27APR with strike dates 27 Jan,
+# 17 Mar and 28 Apr 2027: the same days.
 FOMC_DECISION_DAYS = tuple(dt.date.fromisoformat(d) for d in (
     "2025-01-29", "2025-03-19", "2025-05-07", "2025-06-18", "2025-07-30", "2025-09-17", "2025-10-29", "2025-12-10",
     "2026-01-28", "2026-03-18", "2026-04-29", "2026-06-17", "2026-07-29", "2026-09-16", "2026-10-28", "2026-12-09",
