@@ -1,22 +1,24 @@
 """Fed decision odds as of a time: each venue's cut / hold / hike for the next meeting, and the change
-over the last month (percentage points) from stored observations."""
+over the last month (percentage points) from stored observations. A venue whose latest poll found no
+event for the meeting is "no market listed yet", a state of its own, with the meeting's date."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from sources.fed_odds import BUCKETS, FOMC_DECISION_DAYS, KALSHI, POLYMARKET, next_meeting
+from sources.fed_odds import BUCKETS, FOMC_DECISION_DAYS, KALSHI, POLYMARKET, UNLISTED, next_meeting
 from sources.store import Store
 
 MONTH = dt.timedelta(days=30)
 STALE_AFTER = dt.timedelta(hours=6)
+NOT_LISTED = "no market listed yet"
 
 
 @dataclass(frozen=True)
 class VenueOdds:
     venue: str
-    odds: dict[str, float]  # bucket -> probability 0..1
+    odds: dict[str, float]  # bucket -> probability 0..1; a bucket the venue has no market for is absent
     as_of: dt.datetime
     stale: bool
     month_change_pt: dict[str, float | None]  # bucket -> change in percentage points over ~30 days
@@ -26,34 +28,47 @@ class VenueOdds:
 class FedOdds:
     meeting: dt.date
     venues: dict[str, VenueOdds]
+    unlisted: tuple[str, ...] = ()  # venues whose latest listing had no event for the meeting
+
+    @property
+    def state(self) -> str:
+        return "ok" if self.venues else (NOT_LISTED if self.unlisted else "no data yet")
 
 
 def compute_fed(rows: list[tuple], as_of: dt.datetime, days: tuple[dt.date, ...] = FOMC_DECISION_DAYS) -> FedOdds | None:
+    """None only when neither the calendar nor the stored odds know a meeting ahead."""
     as_of = as_of.astimezone(dt.timezone.utc)
-    meeting = next_meeting(as_of.date(), days)
+    today = as_of.date()
+    odds_rows = [r for r in rows if r[0] in (POLYMARKET, KALSHI)]
+    # Past the calendar's end, the meetings the venues listed (polls store them by date) say which is next.
+    meeting = next_meeting(today, days) or next_meeting(today, tuple({dt.date.fromisoformat(r[1]) for r in odds_rows}))
     if meeting is None:
         return None
     series: dict[tuple[str, str], list[tuple[dt.datetime, float]]] = {}
-    for venue, instrument, metric, ts, value in rows:
-        if venue in (POLYMARKET, KALSHI) and instrument == meeting.isoformat():
+    for venue, instrument, metric, ts, value in odds_rows:
+        if instrument == meeting.isoformat():
             t = dt.datetime.fromisoformat(ts)
             if t <= as_of:
                 series.setdefault((venue, metric), []).append((t, value))
-    venues = {}
+    venues, unlisted = {}, []
     for venue in (POLYMARKET, KALSHI):
-        latest = {b: sorted(series.get((venue, b), []))[-1] for b in BUCKETS if series.get((venue, b))}
-        if not latest:
+        latest = {b: max(series[(venue, b)]) for b in BUCKETS if series.get((venue, b))}
+        when = max((t for t, _ in latest.values()), default=None)
+        last_unlisted = max((t for t, _ in series.get((venue, UNLISTED), [])), default=None)
+        if last_unlisted is not None and (when is None or last_unlisted > when):
+            unlisted.append(venue)
             continue
-        when = max(t for t, _ in latest.values())
+        if when is None:
+            continue
         change = {}
         for b in BUCKETS:
             old = [v for t, v in sorted(series.get((venue, b), [])) if t <= when - MONTH]
             change[b] = round((latest[b][1] - old[-1]) * 100, 1) if old and b in latest else None
         venues[venue] = VenueOdds(venue, {b: latest[b][1] for b in latest}, when, as_of - when > STALE_AFTER, change)
-    return FedOdds(meeting, venues)
+    return FedOdds(meeting, venues, tuple(unlisted))
 
 
-def load_fed(store: Store, as_of: dt.datetime) -> FedOdds | None:
+def load_fed(store: Store, as_of: dt.datetime, days: tuple[dt.date, ...] = FOMC_DECISION_DAYS) -> FedOdds | None:
     since = (as_of - MONTH - dt.timedelta(days=3)).astimezone(dt.timezone.utc).isoformat(timespec="seconds")
     until = as_of.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
-    return compute_fed(store.observations(since, until, venues=(POLYMARKET, KALSHI)), as_of)
+    return compute_fed(store.observations(since, until, venues=(POLYMARKET, KALSHI)), as_of, days)

@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 from typing import Any, Callable, Iterable
 
+from sources.fed_odds import FOMC_DECISION_DAYS
 from sources.records import ATTRIBUTION
 from sources.sanitize import clean
 from sources.store import Store
@@ -135,6 +136,7 @@ def build_snapshot(
     oi_trend_pct: float = 5.0,
     scenarios: tuple[Scenario, ...] = (),
     cycle_start: dt.date = dt.date(2022, 11, 21),
+    fed_days: tuple[dt.date, ...] = FOMC_DECISION_DAYS,
 ) -> dict[str, Any]:
     # Each section is computed on its own: one that raises becomes null with its reason in `errors`,
     # and every other figure is still reported (the document never turns into a traceback).
@@ -184,7 +186,7 @@ def build_snapshot(
         context={
             "weekly_ledger": guarded("context.weekly_ledger", lambda: weekly_ledger(inputs)) if inputs is not None else None,
             "trend": guarded("context.trend", lambda: trend_document(compute_trend(store.candles(), as_of, cycle_start))),
-            "fed": guarded("context.fed", lambda: fed_document(load_fed(store, derivatives_as_of or now))),
+            "fed": guarded("context.fed", lambda: fed_document(load_fed(store, derivatives_as_of or now, fed_days))),
         },
         errors=errors,
     )
@@ -194,7 +196,7 @@ def build_snapshot(
 def fed_document(f: FedOdds | None) -> dict[str, Any] | None:
     if f is None:
         return None
-    return {"meeting": f.meeting.isoformat(), "venues": {
+    return {"meeting": f.meeting.isoformat(), "state": f.state, "no_market_listed": list(f.unlisted), "venues": {
         v.venue: {"cut": v.odds.get("cut"), "hold": v.odds.get("hold"), "hike": v.odds.get("hike"),
                   "as_of": _ts(v.as_of), "stale": v.stale, "change_1m_pt": v.month_change_pt} for v in f.venues.values()}}
 

@@ -54,6 +54,9 @@ BOUNDS: dict[str, Bound] = {
     "funding_interval_h": Bound(0.0, 24.0, "hours", "an interval is positive; venues settle 1-8 h", low_open=True),
     "basis_annualized_pct": Bound(-1000.0, 1000.0, "% a year", "an annualized basis beyond 1000% is a unit error"),
     "probability": Bound(0.0, 1.0, "", "a price of a binary market"),
+    # Last prices of one meeting's mutually exclusive buckets, not normalised: each sits within a spread of
+    # fair and 1-cent tails add up; real Kalshi/Polymarket captures sum to 1.02-1.05. 1.7 is a misread price.
+    "probability_sum": Bound(0.85, 1.15, "", "one meeting's cut + hold + hike last prices"),
     "flow_usd_m": Bound(-20_000.0, 20_000.0, "US$ millions", "one ETF day; the largest ever is near 1,300"),
     "volume": Bound(0.0, 1e13, "units", "traded volume"),
 }

@@ -54,6 +54,12 @@ class AlertsConfig:
 
 
 @dataclass(frozen=True)
+class FedConfig:
+    # Decision days added to the built-in FOMC calendar (sources/fed_odds.py), for years it does not cover yet.
+    decision_days: tuple[dt.date, ...] = ()
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path | None
     sources: Mapping[str, SourceConfig]
@@ -65,6 +71,7 @@ class Config:
     scenarios: tuple[Mapping[str, Any], ...] = ()
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     cycle_start: dt.date = dt.date(2022, 11, 21)  # crosses are counted from here (the 2022 cycle low)
+    fed: FedConfig = field(default_factory=FedConfig)
 
     def source(self, name: str) -> SourceConfig:
         return self.sources[name]
@@ -128,7 +135,7 @@ def load_config(path: Path | None = None) -> Config:
 
 
 def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
-    _only(raw, {"sources", "analytics", "scenarios", "alerts"}, path, "")
+    _only(raw, {"sources", "analytics", "scenarios", "alerts", "fed"}, path, "")
     alerts_raw = _table(raw, "alerts", path, "")
     _only(alerts_raw, {"bell", "toast", "command", "red_streak", "green_streak_at_size"}, path, "alerts.")
     command = alerts_raw.get("command", [])
@@ -180,7 +187,21 @@ def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
     if not isinstance(cycle_start, dt.date) or isinstance(cycle_start, dt.datetime) or cycle_start < dt.date(2015, 1, 1):
         raise ConfigError(f"{path}: analytics.cycle_start: expected a date like 2022-11-21 (TOML date, no quotes), got {cycle_start!r}")
     return Config(path=path, sources=MappingProxyType(sources), streak_size_usd_m=size, basis_band_edges=edges,
-                  oi_trend_pct=trend, scenarios=tuple(scenarios), alerts=alerts, cycle_start=cycle_start)
+                  oi_trend_pct=trend, scenarios=tuple(scenarios), alerts=alerts, cycle_start=cycle_start,
+                  fed=_fed(raw, path))
+
+
+def _fed(raw: Mapping[str, Any], path: Path) -> FedConfig:
+    """[fed] decision_days = [2027-01-27, ...]: TOML dates (no quotes) in 2020..2100, any order."""
+    table = _table(raw, "fed", path, "")
+    _only(table, {"decision_days"}, path, "fed.")
+    days = table.get("decision_days", [])
+    ok = isinstance(days, list) and all(
+        isinstance(d, dt.date) and not isinstance(d, dt.datetime) and 2020 <= d.year <= 2100 for d in days)
+    if not ok:
+        raise ConfigError(f"{path}: fed.decision_days: expected a list of dates like [2027-01-27, 2027-03-17] "
+                          f"(TOML dates, no quotes, years 2020-2100), got {repr(days)[:80]}")
+    return FedConfig(decision_days=tuple(sorted(set(days))))
 
 
 def _table(raw: Mapping[str, Any], key: str, path: Path, prefix: str) -> Mapping[str, Any]:

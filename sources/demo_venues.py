@@ -183,20 +183,39 @@ def cut_probability(t: dt.datetime) -> float:
     return round(min(0.46 + 0.26 * (h - 27 * 24) / 96, 0.72), 3)
 
 
+# The meetings the demo venues list, with slugs suffixed as Polymarket's are (the suffixes are made up) and
+# the two endDate styles it uses: 00:00 UTC on the decision day, or 23:59 New York (04:59 UTC the day after).
+_DEMO_MEETINGS = (
+    (dt.date(2025, 10, 29), "fed-decision-in-october-448", "2025-10-29T00:00:00Z"),
+    (dt.date(2025, 12, 10), "fed-decision-in-december-762", "2025-12-11T04:59:00Z"),
+    (dt.date(2026, 1, 28), "fed-decision-in-january-20251015190323537", "2026-01-29T04:59:00Z"),
+    (dt.date(2026, 3, 18), "fed-decision-in-march-885", "2026-03-18T00:00:00Z"),
+)
+
+
 def fed_odds(venue: str, path: str, t: dt.datetime) -> Any:
-    december = "december" in path or "25DEC" in path
-    # The October meeting (before 29 Oct) was priced as a near-certain cut; December follows cut_probability.
-    cut = (cut_probability(t) if december else 0.97) + (0.02 if venue == "kalshi" else 0.0)
-    hike = 0.01
-    hold = round(1 - cut - hike, 3)
-    if venue == "polymarket":
-        names = (("50+ bps decrease", cut * 0.05), ("25 bps decrease", cut * 0.95), ("No change", hold), ("25+ bps increase", hike))
-        return [{"slug": "fed-decision-in-december", "title": "Fed decision in December?", "closed": False, "markets": [
-            {"groupItemTitle": n, "outcomes": json.dumps(["Yes", "No"]), "outcomePrices": json.dumps([f"{p:.3f}", f"{1 - p:.3f}"]),
-             "closed": False} for n, p in names]}]
-    return {"markets": [
-        {"ticker": f"KXFEDDECISION-25DEC-{s}", "last_price_dollars": f"{p:.4f}", "status": "active"}
-        for s, p in (("C26", cut * 0.05), ("C25", cut * 0.95), ("H0", hold), ("H25", hike))]}
+    """Each venue's listing of open Fed decision events (the listing endpoints sources/fed_odds.py asks)."""
+    events = []
+    for meeting, slug, end in _DEMO_MEETINGS:
+        if meeting < t.date():
+            continue  # decided: no longer listed as open
+        # December follows cut_probability; the other meetings are priced as a near-certain cut.
+        cut = (cut_probability(t) if meeting.month == 12 else 0.97) + (0.02 if venue == "kalshi" else 0.0)
+        hike = 0.01
+        hold = round(1 - cut - hike, 3)
+        if venue == "polymarket":
+            names = (("50+ bps decrease", cut * 0.05), ("25 bps decrease", cut * 0.95), ("No change", hold), ("25+ bps increase", hike))
+            events.append({"slug": slug, "title": f"Fed decision in {meeting:%B}?", "endDate": end, "closed": False, "markets": [
+                {"groupItemTitle": n, "outcomes": json.dumps(["Yes", "No"]), "outcomePrices": json.dumps([f"{p:.3f}", f"{1 - p:.3f}"]),
+                 "closed": False} for n, p in names]})
+        else:
+            event = f"KXFEDDECISION-{meeting:%y}{meeting:%b}".upper()
+            events.append({"event_ticker": event, "series_ticker": "KXFEDDECISION", "title": f"Fed decision in {meeting:%b %Y}?",
+                           "strike_date": f"{meeting.isoformat()}T19:00:00Z", "markets": [
+                {"ticker": f"{event}-{s}", "yes_sub_title": label, "last_price_dollars": f"{p:.4f}", "status": "active"}
+                for s, label, p in (("C26", "Cut >25bps", cut * 0.05), ("C25", "Cut 25bps", cut * 0.95),
+                                    ("H0", "Fed maintains rate", hold), ("H25", "Hike 25bps", hike))]})
+    return events if venue == "polymarket" else {"cursor": "", "events": events}
 
 
 def body(venue: str, path: str, t: dt.datetime) -> str | None:

@@ -94,8 +94,12 @@ REGISTRY: tuple[SourceSpec, ...] = (
                "CME bitcoin futures open interest, weekly (Tuesday's positions)", _CME_STALE_S),
     SourceSpec("coinbase", "coinbase", CANDLES, "Coinbase Exchange", ("/products/BTC-USD/candles?granularity=86400",),
                "BTC-USD daily candles"),
-    SourceSpec("polymarket", "polymarket", ODDS, "Polymarket", ("/events",), "Fed decision odds per bucket", 6 * 3600.0),
-    SourceSpec("kalshi", "kalshi", ODDS, "Kalshi", ("/markets",), "Fed decision odds per bucket", 6 * 3600.0),
+    # Each venue's listing of Fed decision events (sources/fed_odds.py LISTING_PATHS; the test keeps them equal).
+    SourceSpec("polymarket", "polymarket", ODDS, "Polymarket", ("/events?tag_slug=fed-rates&closed=false&limit=100",),
+               "Fed decision odds per bucket", 6 * 3600.0),
+    SourceSpec("kalshi", "kalshi", ODDS, "Kalshi",
+               ("/events?series_ticker=KXFEDDECISION&status=open&with_nested_markets=true&limit=200",),
+               "Fed decision odds per bucket", 6 * 3600.0),
 )
 
 BY_ID: dict[str, SourceSpec] = {s.id: s for s in REGISTRY}
@@ -134,6 +138,6 @@ async def poll(source: SourceSpec, client: "httpx.AsyncClient", store: "Store", 
         from .coinbase import poll_coinbase
 
         return await poll_coinbase(client, store, cfg, cycle_start=config.cycle_start, now=now, rng=rng)
-    from .fed_odds import poll_odds
+    from .fed_odds import calendar, poll_odds
 
-    return await poll_odds(client, store, cfg, source.id, now=now, rng=rng)
+    return await poll_odds(client, store, cfg, source.id, now=now, decision_days=calendar(config.fed.decision_days), rng=rng)

@@ -215,6 +215,7 @@ class FlowtapeApp(App[None]):
         from analytics.dashboard import load_views
         from analytics.derivatives import load_derivatives
         from analytics.fed import load_fed
+        from sources.fed_odds import calendar
         from analytics.trend import compute_trend
 
         as_of = self.effective_as_of()
@@ -230,7 +231,7 @@ class FlowtapeApp(App[None]):
             self._render_market()
         self.scenario_results, self.transitions = await asyncio.to_thread(self._evaluate_scenarios, as_of)
         self.trend = await asyncio.to_thread(compute_trend, self.store.candles(), as_of, self.config.cycle_start)
-        self.fed = await asyncio.to_thread(load_fed, self.store, self.derivatives_as_of())
+        self.fed = await asyncio.to_thread(load_fed, self.store, self.derivatives_as_of(), calendar(self.config.fed.decision_days))
         self.views, self.dates = views, dates
         self.computations += 1
         self.render_views()

@@ -235,13 +235,14 @@ def snapshot_document(store: Store, config: Config, *, as_of: dt.date, now: dt.d
                       notice: str | None = None, rules: tuple = ()) -> dict:
     """What `snapshot --json` prints, from what the store holds (tests call it to see that document)."""
     from analytics.snapshot import build_snapshot  # polars loads only when needed
+    from sources.fed_odds import calendar
 
     # Derivatives as of the end of the as-of day (New York), or now when that is today.
     end_of_day = dt.datetime.combine(as_of, dt.time(23, 59, 59), tzinfo=NEW_YORK)
     return build_snapshot(
         store, as_of=as_of, mode=mode, assets=ASSETS, streak_size_usd_m=config.streak_size_usd_m, now=now, notice=notice,
         derivatives_as_of=min(now, end_of_day), band_edges=config.basis_band_edges, oi_trend_pct=config.oi_trend_pct,
-        scenarios=rules, cycle_start=config.cycle_start,
+        scenarios=rules, cycle_start=config.cycle_start, fed_days=calendar(config.fed.decision_days),
     )
 
 

@@ -1,4 +1,4 @@
-"""The context pane: the 50/200-day trend and its crosses, the weekly ledger, Fed odds (not yet)."""
+"""The context pane: the 50/200-day trend and its crosses, the weekly ledger, the next FOMC meeting's odds."""
 
 from __future__ import annotations
 
@@ -43,17 +43,30 @@ class ContextPane(Pane):
             out.append(f"{cs:+,.1f}" if cs is not None else "not entered", style="" if cs is not None else "dim")
         out.append("\n")
         out.append("Fed ", style="bold")
-        if fed is None or not fed.venues:
-            out.append("next-meeting odds: no data yet (Polymarket, Kalshi)", style="dim")
-        else:
-            out.append(f"{fed.meeting:%d %b %Y}: ")
-            for i, (venue, v) in enumerate(sorted(fed.venues.items())):
-                out.append(" · " if i else "")
-                out.append(f"{venue.capitalize()} ", style="yellow" if v.stale else "")
-                out.append(" ".join(f"{b} {v.odds.get(b, 0) * 100:.0f}%" for b in ("cut", "hold", "hike")))
-                change = v.month_change_pt.get("cut")
-                if change is not None:
-                    out.append(f" (cut {change:+.0f}pt 1m)", style="dim")
-                if v.stale:
-                    out.append(" STALE", style="bold yellow")
+        out.append_text(fed_text(fed))
         self.query_one("#context-text", Static).update(out)
+
+
+def fed_text(fed) -> Text:
+    """The next meeting's odds per venue; a venue with no event listed for it says so, with the date."""
+    out = Text()
+    if fed is None:
+        out.append("no FOMC meeting ahead in the calendar: add [fed] decision_days to the config", style="dim")
+        return out
+    out.append(f"{fed.meeting:%d %b %Y}: ")
+    if not fed.venues:
+        names = ", ".join(v.capitalize() for v in fed.unlisted) if fed.unlisted else "Polymarket, Kalshi"
+        out.append(f"{fed.state} ({names})", style="dim")
+        return out
+    for i, (venue, v) in enumerate(sorted(fed.venues.items())):
+        out.append(" · " if i else "")
+        out.append(f"{venue.capitalize()} ", style="yellow" if v.stale else "")
+        out.append(" ".join(f"{b} {v.odds[b] * 100:.0f}%" if b in v.odds else f"{b} -" for b in ("cut", "hold", "hike")))
+        change = v.month_change_pt.get("cut")
+        if change is not None:
+            out.append(f" (cut {change:+.0f}pt 1m)", style="dim")
+        if v.stale:
+            out.append(" STALE", style="bold yellow")
+    for venue in fed.unlisted:
+        out.append(f" · {venue.capitalize()} no market listed yet", style="dim")
+    return out
