@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import reprlib
 from dataclasses import dataclass
 
 from .records import DataError
@@ -67,6 +68,8 @@ MAX_EXPIRY_AHEAD = dt.timedelta(days=3 * 366)
 
 # Instrument and fund names are identifiers, not prose: a tight alphabet and length (venue names are
 # stored and shown; a name with ESC in it retitled the terminal).
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother = 2, 40, 40
 _IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/-]{0,39}")
 
 
@@ -119,8 +122,16 @@ def identifier(raw: object, where: str) -> str:
     """An instrument or fund name: ASCII letters, digits and `_.:/-`, at most 40 characters."""
     text = raw if isinstance(raw, str) else ""
     if not _IDENTIFIER.fullmatch(text):
-        raise BoundsError(f"{where}: {clean(repr(raw), max_len=40)} is not an instrument name")
+        raise BoundsError(f"{where}: {shown(raw)} is not an instrument name")
     return text
+
+
+def shown(raw: object, max_len: int = 40) -> str:
+    """An outside value quoted in an error message: short, safe for a terminal, and never itself an error
+    (repr of a 5,000-digit int raises ValueError; of a deeply nested list, RecursionError)."""
+    if isinstance(raw, int) and not isinstance(raw, bool) and raw.bit_length() > 64:
+        return f"<an integer of {raw.bit_length()} bits>"
+    return clean(_SHORT.repr(raw), max_len=max_len)
 
 
 def table() -> list[tuple[str, str, str]]:

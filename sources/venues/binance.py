@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any, Mapping
 
 from .. import bounds
-from ..sanitize import clean
+from ..bounds import shown
 from .common import (Quote, VenueDataError, basis_fraction, expiry_from_code, field, instrument_id, millis, number,
                      price, quarterly_expiries, rate, ratio, row_id, rows)
 
@@ -39,7 +39,7 @@ def coinm_requests(now: dt.datetime) -> list[tuple[str, str]]:
 
 def check(key: str, obj: Any, now: dt.datetime) -> None:
     if isinstance(obj, dict) and "code" in obj and "msg" in obj and obj.get("code") not in (0, 200):
-        raise VenueDataError(f"{key}: Binance error {clean(repr(obj.get('code')), max_len=20)}")
+        raise VenueDataError(f"{key}: Binance error {shown(obj.get('code'), 20)}")
 
 
 def funding_interval(info: Any, symbol: str) -> float:

@@ -15,8 +15,8 @@ import re
 from typing import Any, Mapping
 
 from ..bounds import check_expiry
+from ..bounds import shown
 from ..http import RateLimitedError
-from ..sanitize import clean
 from .common import (DATED_BTC, UTC, Quote, VenueDataError, basis_fraction, expiry_millis, field, millis, number, price,
                      rate, row_id, rows)
 
@@ -36,7 +36,7 @@ def check(key: str, obj: Any, now: dt.datetime) -> None:
     if isinstance(code, int) and code in RATE_LIMIT_CODES:
         raise RateLimitedError(f"Bybit retCode {code} rate limit", None)
     if code != 0 or isinstance(code, bool):
-        raise VenueDataError(f"{key}: Bybit retCode {clean(repr(code), max_len=20)}")
+        raise VenueDataError(f"{key}: Bybit retCode {shown(code, 20)}")
 
 
 def _delivery(entry: Mapping, where: str, now: dt.datetime) -> dt.datetime:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Mapping
 
-from ..bounds import check, check_day, check_time
+from ..bounds import check, check_day, check_time, shown
 from ..calendar import new_york_today, previous_trading_day
 from ..sanitize import clean
 from .common import UTC, Quote, VenueDataError, field, number, rows
@@ -50,7 +50,7 @@ def parse_cftc(responses: dict[str, Any], now: dt.datetime) -> list[Quote]:
         except ValueError:
             day = None
         if day is None:
-            raise VenueDataError(f"cot: bad report date {clean(repr(raw), max_len=24)}")
+            raise VenueDataError(f"cot: bad report date {shown(raw, 24)}")
         check_day(day, "cot: report_date_as_yyyy_mm_dd", today=new_york_today(now), first=FIRST_CME_REPORT)
         contracts = number(row, "open_interest_all", f"cot {day}", "oi_contracts")
         # As of Tuesday's close (New York), released on Friday.

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from ..bounds import check, expiry_from_millis, from_millis, identifier
+from ..bounds import check, expiry_from_millis, from_millis, identifier, shown
 from ..records import DataError
 from ..sanitize import clean
 
@@ -132,7 +132,7 @@ def _finite(obj: Any, key: str, where: str, optional: bool) -> float | None:
     if optional and (not isinstance(obj, Mapping) or obj.get(key) in (None, "")):
         return None
     raw = field(obj, key, where)
-    bad = VenueDataError(f"{where}: {key} is not a number ({clean(repr(raw), max_len=40)})")
+    bad = VenueDataError(f"{where}: {key} is not a number ({shown(raw, 40)})")
     if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
         raise bad
     if isinstance(raw, str):
@@ -177,7 +177,7 @@ def _epoch(obj: Any, key: str, where: str, optional: bool) -> float | None:
     if isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= MAX_INT_DIGITS:
         raw = int(raw)
     if isinstance(raw, bool) or not isinstance(raw, (int, float)):
-        raise VenueDataError(f"{where}: {key} is not epoch milliseconds ({clean(repr(raw), max_len=40)})")
+        raise VenueDataError(f"{where}: {key} is not epoch milliseconds ({shown(raw, 40)})")
     try:
         return float(raw)
     except OverflowError:

@@ -14,8 +14,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Mapping
 
+from ..bounds import shown
 from ..http import RateLimitedError
-from ..sanitize import clean
 from .common import (DATED_BTC, Quote, VenueDataError, expiry_millis, field, instrument_id, millis, number, price, rate,
                      ratio, row_id, rows)
 
@@ -38,7 +38,7 @@ def check(key: str, obj: Any, now: dt.datetime) -> None:
         code = obj["error"].get("code")
         if code == 10028:
             raise RateLimitedError("Deribit 10028 too many requests", None)
-        raise VenueDataError(f"{key}: JSON-RPC error {clean(repr(code), max_len=20)}")
+        raise VenueDataError(f"{key}: JSON-RPC error {shown(code, 20)}")
 
 
 def _result(obj: Any, key: str) -> Any:

@@ -11,8 +11,8 @@ import datetime as dt
 from typing import Any, Mapping
 
 from .. import bounds
+from ..bounds import shown
 from ..http import RateLimitedError
-from ..sanitize import clean
 from .common import Quote, VenueDataError, expiry_from_code, field, millis, number, price, rate, row_id, rows
 
 NAME = "okx"
@@ -36,7 +36,7 @@ def check(key: str, obj: Any, now: dt.datetime) -> None:
     if code == "50011":
         raise RateLimitedError("OKX 50011 rate limit", None)
     if code != "0":
-        raise VenueDataError(f"{key}: OKX code {clean(repr(code), max_len=20)}")
+        raise VenueDataError(f"{key}: OKX code {shown(code, 20)}")
 
 
 def _data(obj: Any, key: str) -> list:
