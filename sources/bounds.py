@@ -68,7 +68,14 @@ MAX_EXPIRY_AHEAD = dt.timedelta(days=3 * 366)
 
 # Instrument and fund names are identifiers, not prose: a tight alphabet and length (venue names are
 # stored and shown; a name with ESC in it retitled the terminal).
-_SHORT = reprlib.Repr()
+class _Short(reprlib.Repr):
+    """reprlib, but an int of thousands of digits is described, not converted (that raises ValueError)."""
+
+    def repr_int(self, x: int, level: int) -> str:
+        return f"<an integer of {x.bit_length()} bits>" if x.bit_length() > 64 else repr(x)
+
+
+_SHORT = _Short()
 _SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother = 2, 40, 40
 _IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/-]{0,39}")
 
@@ -129,8 +136,6 @@ def identifier(raw: object, where: str) -> str:
 def shown(raw: object, max_len: int = 40) -> str:
     """An outside value quoted in an error message: short, safe for a terminal, and never itself an error
     (repr of a 5,000-digit int raises ValueError; of a deeply nested list, RecursionError)."""
-    if isinstance(raw, int) and not isinstance(raw, bool) and raw.bit_length() > 64:
-        return f"<an integer of {raw.bit_length()} bits>"
     return clean(_SHORT.repr(raw), max_len=max_len)
 
 

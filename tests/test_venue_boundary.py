@@ -271,6 +271,9 @@ def test_huge_integers_and_odd_shapes_raise_only_data_errors():
         (binance.parse_usdm, usdm_responses, USDM_NOW, lambda r: r.update(funding_info={"symbol": "BTCUSDT"}), "expected a list, got dict"),
         (okx.parse, okx_responses, OKX_NOW, lambda r: r["index"].update(data=[["BTC-USD"]]), "index: no BTC-USD"),
         (cme.parse_cftc, cftc_responses, CFTC_NOW, lambda r: r["cot"][0].update(report_date_as_yyyy_mm_dd=None), "bad report date"),
+        # a huge int inside a list: quoting it in the message must not itself raise (repr would, ValueError)
+        (binance.parse_coinm, coinm_responses, COINM_NOW, lambda r: r["open_interest"].update(symbol=[1, 10 ** 5000]),
+         r"openInterest: symbol: \[1, <an integer of 16610 bits>\] is not an instrument name"),
     ]
     for parse, responses, now, mutate, needle in shapes:
         r = responses()
