@@ -114,7 +114,7 @@ def responses(venue: str, path: str, t: dt.datetime) -> Any | None:
         rows = [{"symbol": "BTCUSDT", "markPrice": f"{idx * 1.0001:.2f}", "indexPrice": f"{idx:.2f}",
                  "openInterest": f"{52000 * oi_scale(t):.3f}", "openInterestValue": f"{52000 * oi_scale(t) * idx:.2f}",
                  "fundingRate": f"{funding_8h(t):.8f}", "nextFundingTime": str(_ms(t + dt.timedelta(hours=3))),
-                 "deliveryTime": "0", "basisRate": "", "basis": ""},
+                 "fundingIntervalHour": "8", "deliveryTime": "0", "basisRate": "", "basis": ""},
                 {"symbol": "ETHUSDT", "markPrice": "3000", "indexPrice": "3000", "openInterest": "1", "openInterestValue": "3000",
                  "fundingRate": "0.0001", "deliveryTime": "0"}]
         for code in ("26DEC25", "27MAR26"):
