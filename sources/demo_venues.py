@@ -72,8 +72,11 @@ def responses(venue: str, path: str, t: dt.datetime) -> Any | None:
                                  "estimated_delivery_price": idx, "open_interest": round(2.1e8 * oi_scale(t)), "creation_timestamp": _ms(t)})
             return {"jsonrpc": "2.0", "result": book}
         if path.startswith("/public/get_instruments"):
-            return {"jsonrpc": "2.0", "result": [{"instrument_name": f"BTC-{c}", "expiration_timestamp": _ms(e),
-                                                  "settlement_period": "month", "contract_size": 10.0} for c, e in EXPIRIES.items()]}
+            # As the real listing: the perpetual is in it, stamped with the year 3000 (32503708800000).
+            perp = {"instrument_name": "BTC-PERPETUAL", "kind": "future", "expiration_timestamp": 32503708800000,
+                    "settlement_period": "perpetual", "contract_size": 10.0}
+            return {"jsonrpc": "2.0", "result": [perp] + [{"instrument_name": f"BTC-{c}", "kind": "future", "expiration_timestamp": _ms(e),
+                                                           "settlement_period": "month", "contract_size": 10.0} for c, e in EXPIRIES.items()]}
     if venue in ("binance", "binance_coinm") and "/v1/exchangeInfo" in path:
         return {"timezone": "UTC", "serverTime": _ms(t), "rateLimits": [
             {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 2400},
@@ -111,7 +114,7 @@ def responses(venue: str, path: str, t: dt.datetime) -> Any | None:
         rows = [{"symbol": "BTCUSDT", "markPrice": f"{idx * 1.0001:.2f}", "indexPrice": f"{idx:.2f}",
                  "openInterest": f"{52000 * oi_scale(t):.3f}", "openInterestValue": f"{52000 * oi_scale(t) * idx:.2f}",
                  "fundingRate": f"{funding_8h(t):.8f}", "nextFundingTime": str(_ms(t + dt.timedelta(hours=3))),
-                 "deliveryTime": "0", "basisRate": "", "basis": ""},
+                 "fundingIntervalHour": "8", "deliveryTime": "0", "basisRate": "", "basis": ""},
                 {"symbol": "ETHUSDT", "markPrice": "3000", "indexPrice": "3000", "openInterest": "1", "openInterestValue": "3000",
                  "fundingRate": "0.0001", "deliveryTime": "0"}]
         for code in ("26DEC25", "27MAR26"):

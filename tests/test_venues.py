@@ -9,6 +9,7 @@ import json
 import pytest
 
 from sources.http import RateLimitedError
+from sources.records import DataError
 from sources.venues import binance, bybit, cme, deribit, okx
 from sources.venues.common import VenueDataError, days_between, expiry_from_code, loads, quarterly_expiries
 
@@ -27,7 +28,7 @@ def deribit_ticker():
 
 
 def test_deribit_ticker_sample_exact_and_units():
-    q = deribit.parse_ticker(deribit_ticker())
+    q = deribit.parse_ticker(deribit_ticker(), NOW)
     assert q.instrument == "BTC-PERPETUAL" and q.perpetual
     assert q.funding_rate == 0.00001742 and q.funding_interval_h == 8.0
     assert q.oi_usd == 1132329370.0  # Deribit inverse OI is in USD
@@ -36,7 +37,7 @@ def test_deribit_ticker_sample_exact_and_units():
 
 
 def test_deribit_docs_ticker_sample_in_rest_envelope():
-    q = deribit.parse_ticker({"result": js("deribit_docs_incremental_ticker_BTC-PERPETUAL_example.json")["data"]})
+    q = deribit.parse_ticker({"result": js("deribit_docs_incremental_ticker_BTC-PERPETUAL_example.json")["data"]}, NOW)
     assert q.funding_rate == 0.0000211 and q.oi_usd == 502097590
 
 
@@ -63,13 +64,22 @@ def usdm_responses():
         "premium": js("binance_fapi_premiumIndex__official_connector_docs_example.json"),
         "open_interest": js("binance_fapi_openInterest__official_connector_docs_example.json"),
         "funding_info": js("binance_fapi_fundingInfo__official_connector_docs_example.json"),
-        "basis_current": js("binance_dapi_futures_data_basis__official_connector_docs_example.json"),
-        "basis_next": js("binance_dapi_futures_data_basis__official_connector_docs_example.json"),
+        "basis_current": usdm_basis("CURRENT_QUARTER"),
+        "basis_next": usdm_basis("NEXT_QUARTER"),
     }
 
 
+def usdm_basis(contract_type):
+    """The real COIN-M basis row (pair BTCUSD, CURRENT_QUARTER) relabelled to the USD-M pair and the asked type."""
+    rows = js("binance_dapi_futures_data_basis__official_connector_docs_example.json")
+    return [{**r, "pair": "BTCUSDT", "contractType": contract_type} for r in rows]
+
+
+BASIS_NOW = dt.datetime(2022, 5, 24, 12, tzinfo=UTC)  # just after the basis sample's hour
+
+
 def test_binance_usdm_samples_and_units():
-    quotes = binance.parse_usdm(usdm_responses(), NOW)
+    quotes = binance.parse_usdm(usdm_responses(), BASIS_NOW)
     perp = quotes[0]
     assert perp.funding_rate == 0.00038246 and perp.funding_interval_h == 8.0  # BTCUSDT not in fundingInfo
     assert perp.oi_btc == 10659.509  # Binance USD-M OI is in BTC
@@ -81,7 +91,7 @@ def test_binance_usdm_samples_and_units():
 def test_binance_funding_interval_is_read_not_assumed():
     r = usdm_responses()
     r["funding_info"] = [{"symbol": "BTCUSDT", "fundingIntervalHours": 4}]
-    assert binance.parse_usdm(r, NOW)[0].funding_interval_h == 4.0
+    assert binance.parse_usdm(r, BASIS_NOW)[0].funding_interval_h == 4.0
 
 
 def test_binance_coinm_units_and_delivery_contracts():
@@ -89,7 +99,8 @@ def test_binance_coinm_units_and_delivery_contracts():
     prem.append({"symbol": "BTCUSD_251226", "pair": "BTCUSD", "markPrice": "11100.5", "indexPrice": "10979.144375",
                  "estimatedSettlePrice": "10981.7", "lastFundingRate": "", "interestRate": "", "nextFundingTime": 0,
                  "time": 1596094042000})
-    quotes = binance.parse_coinm({"premium": prem, "open_interest": js("binance_dapi_openInterest__official_connector_docs_example.json")}, NOW)
+    oi = {**js("binance_dapi_openInterest__official_connector_docs_example.json"), "symbol": "BTCUSD_PERP"}
+    quotes = binance.parse_coinm({"premium": prem, "open_interest": oi}, NOW)
     perp, fut = quotes
     assert perp.oi_usd == 15004 * 100.0  # COIN-M contracts of 100 USD
     assert perp.oi_btc == pytest.approx(15004 * 100.0 / 10979.144375)
@@ -100,11 +111,14 @@ def bybit_list(*entries):
     return {"retCode": 0, "retMsg": "OK", "result": {"category": "linear", "list": list(entries)}, "time": 1760409119857}
 
 
+BYBIT_NOW = dt.datetime(2025, 10, 14, 3, tzinfo=UTC)  # after the docs examples' ts, before BTC-26DEC25 expires
+
+
 def test_bybit_perpetual_and_dated_future_samples():
     perp = js("bybit_docs_ws_tickers_LinearPerpetual_BTCUSDT_example.json")["data"]
     fut = js("bybit_docs_ws_tickers_LinearFutures_BTC-26DEC25_example.json")["data"]
     real = js("bybit_v5_market_tickers_linear_10000LADYSUSDT__real_capture_kotlin_comment.json")["result"]["list"][0]
-    quotes = bybit.parse({"tickers": bybit_list(perp, fut, real)}, NOW)
+    quotes = bybit.parse({"tickers": bybit_list(perp, fut, real)}, BYBIT_NOW)
     p = next(q for q in quotes if q.perpetual)
     f = next(q for q in quotes if not q.perpetual)
     assert len(quotes) == 2  # the unrelated 10000LADYSUSDT row is ignored
@@ -136,7 +150,7 @@ def test_okx_funding_sample_field_and_interval_from_times():
     history = js("okx_public_funding-rate-history_BTC-USDT-SWAP__nautilus_fixture.json")
     r = okx_responses()
     r["funding"]["data"][0]["fundingRate"] = history["data"][0]["fundingRate"]
-    quotes = okx.parse(r, NOW)
+    quotes = okx.parse(r, dt.datetime(2024, 1, 1, 12, tzinfo=UTC))
     swap = quotes[0]
     assert swap.funding_rate == 0.0001515032 and swap.funding_interval_h == 8.0
     assert swap.oi_btc == 25000.0 and swap.oi_usd == 1050000000.0  # oiCcy is BTC, not contracts
@@ -160,30 +174,30 @@ def test_cftc_and_cme_contracts_of_5_btc():
 @pytest.mark.parametrize("mutate,needle", [
     (lambda p: p.pop("markPrice"), "markPrice' missing"),
     (lambda p: p.update(markPrice="NaN"), "not finite"),
-    (lambda p: p.update(markPrice="-5"), "out of range"),
-    (lambda p: p.update(markPrice="1e12"), "out of range"),
-    (lambda p: p.update(lastFundingRate="5"), "out of range"),
+    (lambda p: p.update(markPrice="-5"), "markPrice = -5 is outside"),
+    (lambda p: p.update(markPrice="1e12"), r"markPrice = 1e\+12 is outside"),
+    (lambda p: p.update(lastFundingRate="5"), "lastFundingRate = 5 is outside"),
     (lambda p: p.update(markPrice=[1]), "not a number"),
     (lambda p: p.update(markPrice="12abc"), "not a number"),
 ])
 def test_binance_drift_and_absurd_values_are_refused(mutate, needle):
     r = usdm_responses()
     mutate(r["premium"])
-    with pytest.raises(VenueDataError, match=needle):
-        binance.parse_usdm(r, NOW)
+    with pytest.raises(DataError, match=needle):
+        binance.parse_usdm(r, BASIS_NOW)
 
 
 def test_extra_fields_are_ignored():
     r = usdm_responses()
     r["premium"]["brandNewField"] = {"x": 1}
-    assert binance.parse_usdm(r, NOW)[0].mark == 11793.63104562
+    assert binance.parse_usdm(r, BASIS_NOW)[0].mark == 11793.63104562
 
 
 def test_negative_open_interest_is_refused():
     t = deribit_ticker()
     t["result"]["open_interest"] = -1
-    with pytest.raises(VenueDataError, match="open_interest"):
-        deribit.parse_ticker(t)
+    with pytest.raises(DataError, match="open_interest"):
+        deribit.parse_ticker(t, NOW)
 
 
 @pytest.mark.parametrize("text,needle", [
@@ -201,7 +215,7 @@ def test_empty_results_are_errors():
     with pytest.raises(VenueDataError):
         binance.parse_coinm({"premium": [], "open_interest": {"openInterest": "1"}}, NOW)
     with pytest.raises(VenueDataError):
-        okx.parse({**okx_responses(), "futures": {"code": "0", "data": []}}, NOW)
+        okx.parse({**okx_responses(), "futures": {"code": "0", "data": []}}, dt.datetime(2024, 1, 1, 12, tzinfo=UTC))
 
 
 # ---- expiry arithmetic -----------------------------------------------------------------------

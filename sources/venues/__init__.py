@@ -38,7 +38,7 @@ VENUES: dict[str, Venue] = {
         Venue(okx.NAME, okx.DEFAULT_BASE_URL, 60.0, okx.requests, okx.check, okx.parse, 900),
         # CME's JSON is bot-protected: polled hourly, best effort. CFTC publishes weekly (Tuesday's
         # positions on Friday) under the same venue name, so CME data is stale only after 12 days.
-        Venue(cme.CME, cme.CME_BASE_URL, 3600.0, cme.cme_requests, cme.check, cme.parse_cme, 12 * 86400),
-        Venue(cme.CFTC, cme.CFTC_BASE_URL, 6 * 3600.0, cme.cftc_requests, cme.check, cme.parse_cftc, 12 * 86400),
+        Venue(cme.CME, cme.CME_BASE_URL, 3600.0, cme.cme_requests, cme.check_envelope, cme.parse_cme, 12 * 86400),
+        Venue(cme.CFTC, cme.CFTC_BASE_URL, 6 * 3600.0, cme.cftc_requests, cme.check_envelope, cme.parse_cftc, 12 * 86400),
     )
 }

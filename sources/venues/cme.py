@@ -8,15 +8,18 @@ USD values need a BTC price, so these quotes carry BTC only; analytics prices th
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Mapping
 
+from ..bounds import check, check_day, check_time, shown
 from ..calendar import new_york_today, previous_trading_day
-from .common import UTC, Quote, VenueDataError, amount, field
+from ..sanitize import clean
+from .common import UTC, Quote, VenueDataError, field, number, rows
 
 CFTC, CME = "cftc", "cme"
 CFTC_BASE_URL, CME_BASE_URL = "https://publicreporting.cftc.gov", "https://www.cmegroup.com"
 BTC_PER_CONTRACT = 5.0
 CFTC_MARKET = "133741"  # BITCOIN - CHICAGO MERCANTILE EXCHANGE
+FIRST_CME_REPORT = dt.date(2017, 12, 19)  # CME bitcoin futures listed 17 Dec 2017; first COT Tuesday after
 
 
 def cftc_requests(now: dt.datetime) -> list[tuple[str, str]]:
@@ -29,38 +32,47 @@ def cme_requests(now: dt.datetime) -> list[tuple[str, str]]:
     return [("settlements", f"/CmeWS/mvc/Settlements/Futures/Settlements/8478/FUT?tradeDate={day:%m/%d/%Y}")]
 
 
-def check(key: str, obj: Any, now: dt.datetime) -> None:
+def check_envelope(key: str, obj: Any, now: dt.datetime) -> None:
     return None
 
 
 def parse_cftc(responses: dict[str, Any], now: dt.datetime) -> list[Quote]:
-    rows = responses["cot"]
-    if not isinstance(rows, list) or not rows:
-        raise VenueDataError("cot: empty result")
+    """Weekly rows, newest first. Rows of another market (when the row names one) are skipped; a bad row
+    of this market refuses the response, naming the report date and field."""
     quotes = []
-    for row in rows:
-        raw = str(field(row, "report_date_as_yyyy_mm_dd", "cot"))[:10]
+    for row in rows(responses["cot"], "cot"):
+        code = row.get("cftc_contract_market_code", CFTC_MARKET) if isinstance(row, Mapping) else CFTC_MARKET
+        if code != CFTC_MARKET:
+            continue
+        raw = field(row, "report_date_as_yyyy_mm_dd", "cot")
         try:
-            day = dt.date.fromisoformat(raw)
+            day = dt.date.fromisoformat(raw[:10]) if isinstance(raw, str) else None
         except ValueError:
-            raise VenueDataError(f"cot: bad report date {raw[:10]!r}") from None
-        contracts = amount(row, "open_interest_all", f"cot {day}")
+            day = None
+        if day is None:
+            raise VenueDataError(f"cot: bad report date {shown(raw, 24)}")
+        check_day(day, "cot: report_date_as_yyyy_mm_dd", today=new_york_today(now), first=FIRST_CME_REPORT)
+        contracts = number(row, "open_interest_all", f"cot {day}", "oi_contracts")
         # As of Tuesday's close (New York), released on Friday.
-        ts = dt.datetime(day.year, day.month, day.day, 21, tzinfo=UTC)
-        quotes.append(Quote(CME, "BTC futures (CFTC COT)", ts, oi_btc=contracts * BTC_PER_CONTRACT))
+        ts = check_time(dt.datetime(day.year, day.month, day.day, 21, tzinfo=UTC), f"cot {day}", now=now)
+        quotes.append(Quote(CME, "BTC futures (CFTC COT)", ts, oi_btc=check("oi_btc", contracts * BTC_PER_CONTRACT, f"cot {day}")))
+    if not quotes:
+        raise VenueDataError(f"cot: no rows for market {CFTC_MARKET}")
     return quotes
 
 
 def parse_cme(responses: dict[str, Any], now: dt.datetime) -> list[Quote]:
-    rows = field(responses["settlements"], "settlements", "settlements")
-    if not isinstance(rows, list) or not rows:
+    settlements = rows(field(responses["settlements"], "settlements", "settlements"), "settlements")
+    if not settlements:
         raise VenueDataError("settlements: empty result")
     total = 0.0
-    for row in rows:
-        month = str(field(row, "month", "settlements"))
-        if month.lower() == "total":
+    for row in settlements:
+        month = field(row, "month", "settlements")
+        if isinstance(month, str) and month.lower() == "total":
             continue
-        total += amount(row, "openInterest", f"settlements {month}") or 0.0
+        label = clean(month, max_len=12) if isinstance(month, str) else "?"
+        total += number(row, "openInterest", f"settlements {label}", "oi_contracts")
+    total = check("oi_contracts", total, "settlements: total openInterest")
     day = previous_trading_day(new_york_today(now))
     ts = dt.datetime(day.year, day.month, day.day, 21, tzinfo=UTC)
-    return [Quote(CME, "BTC futures (CME settlements)", ts, oi_btc=total * BTC_PER_CONTRACT)]
+    return [Quote(CME, "BTC futures (CME settlements)", ts, oi_btc=check("oi_btc", total * BTC_PER_CONTRACT, "settlements"))]

@@ -1,8 +1,10 @@
 """What every derivatives venue parser shares: the Quote record and strict field readers.
 
-Venues send numbers as strings (mostly), in their own units. Readers here parse, bounds-check and
-reject non-finite values, raising VenueDataError naming the field, so a drifted or lying response is
-refused whole and nothing of it is stored.
+Venues send numbers as strings (mostly), in their own units. Readers here parse and check every value
+against sources/bounds.py, raising a DataError naming the field, so a drifted or lying response is
+refused whole and nothing of it is stored. Parsers decide per row first whether it is in scope
+(skip by rule: another symbol, a perpetual in a futures listing, an expired contract, a name that is
+not an identifier) and only then read its values, where anything bad refuses the response.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from ..bounds import check, expiry_from_millis, from_millis, identifier, shown
 from ..records import DataError
 from ..sanitize import clean
 
@@ -45,23 +48,39 @@ class Quote:
         return self.expiry is None
 
 
+# No venue value needs more digits than this (epoch microseconds have 16); a longer JSON integer is
+# hostile, and Python refuses to convert one past 4300 digits anyway ("Exceeds the limit").
+MAX_INT_DIGITS = 40
+MAX_NUMBER_TEXT = 64  # characters in a number sent as a string
+_NUMERIC = re.compile(r"-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+
+
 def loads(text: str) -> Any:
-    """JSON with NaN/Infinity refused and deep nesting turned into a clean error."""
+    """JSON with NaN/Infinity, overlong integers and deep nesting refused as VenueDataError."""
 
     def no_constants(name: str) -> Any:
         raise VenueDataError(f"non-finite number {name} in JSON")
 
+    def bounded_int(digits: str) -> int:
+        if len(digits.lstrip("-")) > MAX_INT_DIGITS:
+            raise VenueDataError(f"a JSON integer of {len(digits.lstrip('-'))} digits (no venue value has over {MAX_INT_DIGITS})")
+        return int(digits)
+
     try:
-        return json.loads(text, parse_constant=no_constants)
+        return json.loads(text, parse_constant=no_constants, parse_int=bounded_int)
+    except DataError:
+        raise
     except RecursionError:
         raise VenueDataError("JSON nested too deeply") from None
     except json.JSONDecodeError as exc:
         head = text.lstrip()[:1]
         what = "HTML where JSON was expected" if head == "<" else f"not JSON ({exc.msg} at {exc.pos})"
         raise VenueDataError(what) from None
+    except ValueError as exc:  # anything else json's number parsing refuses
+        raise VenueDataError(f"unreadable JSON number ({clean(str(exc), max_len=60)})") from None
 
 
-def field(obj: Mapping[str, Any], name: str, where: str) -> Any:
+def field(obj: Any, name: str, where: str) -> Any:
     if not isinstance(obj, Mapping):
         raise VenueDataError(f"{where}: expected an object, got {type(obj).__name__}")
     if name not in obj:
@@ -69,44 +88,105 @@ def field(obj: Mapping[str, Any], name: str, where: str) -> Any:
     return obj[name]
 
 
-def number(
-    obj: Mapping[str, Any], name: str, where: str, *, minimum: float | None = None, maximum: float | None = None,
-    optional: bool = False,
-) -> float | None:
-    """A finite number from a JSON number or numeric string, within bounds. '' counts as absent."""
-    if optional and (not isinstance(obj, Mapping) or obj.get(name) in (None, "")):
-        return None
-    raw = field(obj, name, where)
-    if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
-        raise VenueDataError(f"{where}: {name} is not a number ({clean(repr(raw), max_len=40)})")
+def rows(obj: Any, where: str) -> list:
+    """A JSON array, or VenueDataError naming where (a string or object where a list belongs)."""
+    if not isinstance(obj, list):
+        raise VenueDataError(f"{where}: expected a list, got {type(obj).__name__}")
+    return obj
+
+
+def instrument_id(obj: Any, key: str, where: str) -> str:
+    """An instrument name, through bounds.identifier (stored and printed: no control bytes, no prose)."""
+    return identifier(field(obj, key, where), f"{where}: {key}")
+
+
+def row_id(row: Any, key: str, where: str) -> str | None:
+    """A listing row's instrument name, or None when the row is not an object or the name is not an
+    identifier: such a row is out of scope and skipped (a bad name on the required row shows up as
+    that row missing, which refuses the response)."""
     try:
-        value = float(raw.replace(",", "")) if isinstance(raw, str) else float(raw)
-    except ValueError:
-        raise VenueDataError(f"{where}: {name} is not a number ({clean(repr(raw), max_len=40)})") from None
+        return instrument_id(row, key, where)
+    except DataError:
+        return None
+
+
+# A dated BTC future on Deribit and Bybit: BTC-26DEC25 (options carry a strike and C/P after it).
+DATED_BTC = re.compile(r"BTC-\d{1,2}[A-Z]{3}\d{2}")
+
+
+def number(obj: Any, key: str, where: str, kind: str, *, optional: bool = False) -> float | None:
+    """A finite number (JSON number or numeric string) inside BOUNDS[kind]. Absent, null or '' is None
+    when optional, else an error naming the field."""
+    value = _finite(obj, key, where, optional)
+    return None if value is None else check(kind, value, f"{where}: {key}")
+
+
+def basis_fraction(obj: Any, key: str, where: str) -> float | None:
+    """A venue's annualized basis sent as a fraction (Bybit basisRateYear, Binance annualizedBasisRate:
+    0.3066 = 30.66 % a year), checked in % against 'basis_annualized_pct'; absent or '' is None."""
+    value = _finite(obj, key, where, True)
+    return None if value is None else check("basis_annualized_pct", value * 100.0, f"{where}: {key} x 100") / 100.0
+
+
+def _finite(obj: Any, key: str, where: str, optional: bool) -> float | None:
+    if optional and (not isinstance(obj, Mapping) or obj.get(key) in (None, "")):
+        return None
+    raw = field(obj, key, where)
+    bad = VenueDataError(f"{where}: {key} is not a number ({shown(raw, 40)})")
+    if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
+        raise bad
+    if isinstance(raw, str):
+        text = raw.strip().replace(",", "")  # CME writes thousands with commas
+        if text.lower().lstrip("+-") in ("nan", "inf", "infinity"):
+            raise VenueDataError(f"{where}: {key} is not finite")
+        if len(text) > MAX_NUMBER_TEXT or not _NUMERIC.fullmatch(text):
+            raise bad
+        raw = text
+    try:
+        value = float(raw)
+    except (ValueError, OverflowError):  # float() of a huge int overflows
+        raise bad from None
     if not math.isfinite(value):
-        raise VenueDataError(f"{where}: {name} is not finite")
-    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-        raise VenueDataError(f"{where}: {name} = {value:g} is out of range")
+        raise VenueDataError(f"{where}: {key} is not finite")
     return value
 
 
-def price(obj, name, where, *, optional=False) -> float | None:
-    return number(obj, name, where, minimum=1e-9, maximum=1e8, optional=optional)  # BTC in USD: > 0
+def price(obj: Any, key: str, where: str, *, optional: bool = False) -> float | None:
+    return number(obj, key, where, "btc_usd", optional=optional)
 
 
-def rate(obj, name, where, *, optional=False) -> float | None:
-    return number(obj, name, where, minimum=-0.1, maximum=0.1, optional=optional)  # funding per interval
+def rate(obj: Any, key: str, where: str, *, optional: bool = False) -> float | None:
+    return number(obj, key, where, "funding_rate", optional=optional)
 
 
-def amount(obj, name, where, *, optional=False) -> float | None:
-    return number(obj, name, where, minimum=0.0, maximum=1e13, optional=optional)  # OI >= 0
+def millis(obj: Any, key: str, where: str, *, now: dt.datetime, optional: bool = False) -> dt.datetime | None:
+    """A venue instant in epoch ms, between 2010 and tomorrow (`timestamp: 0` and seconds sent as ms are refused)."""
+    value = _epoch(obj, key, where, optional)
+    return None if value is None else from_millis(value, f"{where}: {key}", now=now)
 
 
-def millis(obj, name, where, *, optional=False) -> dt.datetime | None:
-    value = number(obj, name, where, minimum=0, maximum=4_102_444_800_000, optional=optional)
-    if value is None or value == 0:
+def expiry_millis(obj: Any, key: str, where: str, *, now: dt.datetime) -> dt.datetime:
+    """A contract expiry in epoch ms (may be past: the caller skips expired contracts by rule)."""
+    return expiry_from_millis(_epoch(obj, key, where, False), f"{where}: {key}", now=now)
+
+
+def _epoch(obj: Any, key: str, where: str, optional: bool) -> float | None:
+    if optional and (not isinstance(obj, Mapping) or obj.get(key) in (None, "")):
         return None
-    return dt.datetime.fromtimestamp(value / 1000.0, UTC)
+    raw = field(obj, key, where)
+    if isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= MAX_INT_DIGITS:
+        raw = int(raw)
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+        raise VenueDataError(f"{where}: {key} is not epoch milliseconds ({shown(raw, 40)})")
+    try:
+        return float(raw)
+    except OverflowError:
+        raise VenueDataError(f"{where}: {key} is not epoch milliseconds") from None
+
+
+def ratio(numerator: float, denominator: float, kind: str, where: str) -> float:
+    """numerator / denominator inside BOUNDS[kind] (OI in USD / index = OI in BTC)."""
+    return check(kind, numerator / denominator, where)
 
 
 def expiry_from_code(code: str) -> dt.datetime | None:
