@@ -30,6 +30,11 @@ EXIT_USAGE = 2
 EXIT_FAILURE = 1
 
 
+def wall_clock() -> dt.datetime:
+    """Now, in UTC: the one clock of live commands (tests pin it to replay recorded upstreams)."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
 class UsageError(Exception):
     pass
 
@@ -192,7 +197,7 @@ class Session:
                 self._tmp = tempfile.TemporaryDirectory(prefix="flowtape-demo-")
                 self.db = Path(self._tmp.name) / "demo.db"
         else:
-            self.clock = lambda: dt.datetime.now(dt.timezone.utc)
+            self.clock = wall_clock
             self.started_at = self.clock()
             self.mode = "offline" if args.offline else "live"
         self.db = self.db or default_db_path()
@@ -343,7 +348,7 @@ def coinshares_add(args: argparse.Namespace, config: Config) -> int:
     if args.week_ending.weekday() != 4:
         print(f"flowtape: --week-ending {args.week_ending.isoformat()} is a {args.week_ending:%A}; CoinShares weeks end on a Friday", file=sys.stderr)
         return EXIT_USAGE
-    if args.week_ending > new_york_today(dt.datetime.now(dt.timezone.utc)):
+    if args.week_ending > new_york_today(wall_clock()):
         print(f"flowtape: --week-ending {args.week_ending.isoformat()} is in the future; CoinShares reports a week after it ends", file=sys.stderr)
         return EXIT_USAGE
     if args.demo or args.offline:
@@ -354,7 +359,7 @@ def coinshares_add(args: argparse.Namespace, config: Config) -> int:
         if store.readonly:
             print(f"flowtape: {store.notices[0]}; try again when it has stopped", file=sys.stderr)
             return EXIT_FAILURE
-        replaced = store.add_coinshares(args.week_ending, args.total_usd_m, args.btc, entered_at=dt.datetime.now(dt.timezone.utc))
+        replaced = store.add_coinshares(args.week_ending, args.total_usd_m, args.btc, entered_at=wall_clock())
     finally:
         store.close()
     print(f"{'replaced' if replaced else 'recorded'} CoinShares week ending {args.week_ending.isoformat()}: {args.total_usd_m:+,.1f} US$m")
