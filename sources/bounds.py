@@ -59,6 +59,9 @@ FIRST_ETF_SESSION = dt.date(2024, 1, 11)
 # Instants a venue may stamp: after bitcoin had a price, at most a day ahead of our clock.
 EARLIEST_INSTANT = dt.datetime(2010, 7, 17, tzinfo=UTC)
 MAX_AHEAD = dt.timedelta(days=1)
+# A dated future's expiry: venues list quarterlies about a year out (CME a few years); beyond 5 years
+# from the quote that carried it is a unit error (milliseconds read as seconds land in the year 57,000).
+MAX_EXPIRY_AHEAD = dt.timedelta(days=5 * 366)
 
 # Instrument and fund names are identifiers, not prose: a tight alphabet and length (venue names are
 # stored and shown; a name with ESC in it retitled the terminal).
@@ -77,6 +80,13 @@ def check_time(when: dt.datetime, where: str, *, now: dt.datetime) -> dt.datetim
     """An instant between EARLIEST_INSTANT and a day after `now` (seconds sent as milliseconds land in 1970)."""
     if not EARLIEST_INSTANT <= when <= now + MAX_AHEAD:
         raise BoundsError(f"{where} = {when:%Y-%m-%d %H:%M} UTC is outside {EARLIEST_INSTANT:%Y-%m-%d} .. tomorrow")
+    return when
+
+
+def check_expiry(when: dt.datetime, where: str, *, quoted: dt.datetime) -> dt.datetime:
+    """An expiry between EARLIEST_INSTANT and MAX_EXPIRY_AHEAD after the quote (`quoted`) that carried it."""
+    if not EARLIEST_INSTANT <= when <= quoted + MAX_EXPIRY_AHEAD:
+        raise BoundsError(f"{where} = {when:%Y-%m-%d %H:%M} UTC is outside {EARLIEST_INSTANT:%Y-%m-%d} .. 5 years after the quote")
     return when
 
 

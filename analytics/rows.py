@@ -1,0 +1,117 @@
+"""Store rows checked on the way into analytics: one bad row is set aside with a notice naming it.
+
+The store is written only by our parsers, but a file can be edited, restored from an older build or
+damaged: SQLite keeps TEXT in a REAL column, `inf`, 1e300, a date of '0001-01-01'. Any of those used to
+raise inside polars and blank every pane. Each reader here checks a row against sources/bounds.py
+(type, finite, physical bound, parseable date or instant), keeps the good rows and returns a notice per
+table ("store: 1 bad row set aside in observations (deribit BTC-PERPETUAL at ...: mark = 'abc' is not a
+number)") for the records' `notices`, the status bar and `snapshot --json` `data_notices`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Callable, Iterable, TypeVar
+
+from sources.bounds import BoundsError, check, check_day, check_expiry, check_time
+from sources.records import DataError
+from sources.sanitize import clean
+
+UTC = dt.timezone.utc
+NAMED = 3  # rows named in one notice; the rest are counted
+
+R = TypeVar("R")
+T = TypeVar("T")
+
+
+def number(value: object, where: str, kind: str | None = None) -> float:
+    """A stored REAL as a float: not TEXT, BLOB or NULL, finite, within BOUNDS[kind] when given."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise BoundsError(f"{where} = {clean(repr(value), max_len=40)} is not a number")
+    value = float(value)
+    if not math.isfinite(value):
+        raise BoundsError(f"{where} = {value} is not finite")
+    return check(kind, value, where) if kind else value
+
+
+def instant(value: object, where: str, *, now: dt.datetime) -> dt.datetime:
+    """A stored ISO timestamp as a UTC instant (naive means UTC, as the store writes), within check_time."""
+    try:
+        when = dt.datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        when = None
+    if when is None:
+        raise BoundsError(f"{where} = {clean(repr(value), max_len=40)} is not a timestamp")
+    when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    return check_time(when, where, now=now)
+
+
+def day(value: object, where: str, *, today: dt.date, first: dt.date | None = None) -> dt.date:
+    """A stored ISO date, between `first` (default: the first US spot ETF session) and tomorrow."""
+    try:
+        parsed = dt.date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise BoundsError(f"{where} = {clean(repr(value), max_len=40)} is not a date")
+    return check_day(parsed, where, today=today, **({"first": first} if first else {}))
+
+
+def expiry(value: object, where: str, *, quoted: dt.datetime) -> float:
+    """A contract's expiry stored as epoch seconds, within check_expiry of the quote that carried it."""
+    seconds = number(value, where)
+    try:
+        when = dt.datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise BoundsError(f"{where} = {seconds:g} is not epoch seconds") from None
+    check_expiry(when, where, quoted=quoted)
+    return seconds
+
+
+def screen(table: str, rows: Iterable[R], check_row: Callable[[R], T | None], name: Callable[[R], str]) -> tuple[list[T], tuple[str, ...]]:
+    """(checked rows, notices): `check_row` returns the row to keep, None to skip a row that is not
+    ours (another metric), or raises DataError saying what is wrong; `name` says which row it was."""
+    good: list[T] = []
+    bad: list[str] = []
+    for row in rows:
+        try:
+            kept = check_row(row)
+        except DataError as exc:
+            bad.append(f"{clean(name(row), max_len=80)}: {exc}")
+            continue
+        if kept is not None:
+            good.append(kept)
+    return good, notice(table, bad)
+
+
+def notice(table: str, problems: list[str]) -> tuple[str, ...]:
+    """One line naming the first few bad rows of a table (none when nothing was set aside)."""
+    if not problems:
+        return ()
+    n = len(problems)
+    named = "; ".join(problems[:NAMED]) + (f"; and {n - NAMED} more" if n > NAMED else "")
+    return (f"store: {n} bad row{'s' if n > 1 else ''} set aside in {table} ({named})",)
+
+
+def observation_name(row: tuple) -> str:
+    venue, instrument, _metric, ts, *_ = (*row, None, None, None, None, None)
+    return f"{venue} {instrument} at {ts}"
+
+
+def observations(rows: Iterable[tuple], kinds: dict[str, str | None], *, now: dt.datetime) -> tuple[list[tuple], tuple[str, ...]]:
+    """(venue, instrument, metric, ISO ts, value) rows whose metric is in `kinds` (metric -> its BOUNDS
+    kind; None for an expiry in epoch seconds), ts normalised to UTC ISO seconds and value a float."""
+
+    def check_row(row: tuple) -> tuple | None:
+        venue, instrument, metric, ts, value = row
+        if metric not in kinds:
+            return None  # another reader's metric
+        if not isinstance(venue, str) or not isinstance(instrument, str):
+            raise BoundsError("venue or instrument is not text")
+        when = instant(ts, "ts", now=now)
+        kind = kinds[metric]
+        v = expiry(value, metric, quoted=when) if kind is None else number(value, metric, kind)
+        return venue, instrument, metric, when.isoformat(timespec="seconds"), v
+
+    return screen("observations", rows, check_row, observation_name)
