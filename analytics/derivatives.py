@@ -22,10 +22,11 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from sources.records import DataError
 from sources.store import RETENTION, Store
 from sources.venues import VENUES
 
-from .rows import observations as checked_rows
+from .rows import instant, observations as checked_rows
 
 MIN_DAYS = 7.0
 TARGET_DAYS = 90.0
@@ -381,6 +382,14 @@ def load_derivatives(store: Store, as_of: dt.datetime, *, band_edges, trend_pct:
     until = as_of.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
     # Hourly: every figure here is the latest quote or an hourly series, and polling faster must not cost more.
     rows = store.observations(since, until, venues=tuple(VENUES), hourly=True)
+    return compute(rows, as_of, band_edges=band_edges, trend_pct=trend_pct, newest=_newest(store))
+
+
+def _newest(store: Store) -> dt.datetime | None:
+    """The newest stored instant (history is thinned back from it); the real now if it is unreadable."""
     newest = store.newest_observation(venues=tuple(VENUES))
-    return compute(rows, as_of, band_edges=band_edges, trend_pct=trend_pct,
-                   newest=dt.datetime.fromisoformat(newest) if newest else None)
+    now = dt.datetime.now(dt.timezone.utc)
+    try:
+        return instant(newest, "newest observation", now=now) if newest else None
+    except DataError:
+        return now

@@ -3,11 +3,14 @@ over the last month (percentage points) from stored observations."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
 from sources.fed_odds import BUCKETS, FOMC_DECISION_DAYS, KALSHI, POLYMARKET, next_meeting
 from sources.store import Store
+
+from .rows import observations as checked_rows
 
 MONTH = dt.timedelta(days=30)
 STALE_AFTER = dt.timedelta(hours=6)
@@ -26,6 +29,7 @@ class VenueOdds:
 class FedOdds:
     meeting: dt.date
     venues: dict[str, VenueOdds]
+    notices: tuple[str, ...] = ()  # bad stored rows set aside (analytics/rows.py)
 
 
 def compute_fed(rows: list[tuple], as_of: dt.datetime, days: tuple[dt.date, ...] = FOMC_DECISION_DAYS) -> FedOdds | None:
@@ -56,4 +60,7 @@ def compute_fed(rows: list[tuple], as_of: dt.datetime, days: tuple[dt.date, ...]
 def load_fed(store: Store, as_of: dt.datetime) -> FedOdds | None:
     since = (as_of - MONTH - dt.timedelta(days=3)).astimezone(dt.timezone.utc).isoformat(timespec="seconds")
     until = as_of.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
-    return compute_fed(store.observations(since, until, venues=(POLYMARKET, KALSHI)), as_of)
+    rows, notices = checked_rows(store.observations(since, until, venues=(POLYMARKET, KALSHI)),
+                                 {b: "probability" for b in BUCKETS}, now=as_of.astimezone(dt.timezone.utc))
+    odds = compute_fed(rows, as_of)
+    return dataclasses.replace(odds, notices=notices) if odds else None

@@ -35,6 +35,13 @@ def number(value: object, where: str, kind: str | None = None) -> float:
     return check(kind, value, where) if kind else value
 
 
+def text(value: object, where: str) -> str:
+    """A stored name (venue, instrument, fund): TEXT, not a number, BLOB or NULL."""
+    if not isinstance(value, str) or not value:
+        raise BoundsError(f"{where} = {clean(repr(value), max_len=40)} is not a name")
+    return value
+
+
 def instant(value: object, where: str, *, now: dt.datetime) -> dt.datetime:
     """A stored ISO timestamp as a UTC instant (naive means UTC, as the store writes), within check_time."""
     try:
@@ -107,8 +114,8 @@ def observations(rows: Iterable[tuple], kinds: dict[str, str | None], *, now: dt
         venue, instrument, metric, ts, value = row
         if metric not in kinds:
             return None  # another reader's metric
-        if not isinstance(venue, str) or not isinstance(instrument, str):
-            raise BoundsError("venue or instrument is not text")
+        text(venue, "venue")
+        text(instrument, "instrument")
         when = instant(ts, "ts", now=now)
         kind = kinds[metric]
         v = expiry(value, metric, quoted=when) if kind is None else number(value, metric, kind)

@@ -150,3 +150,55 @@ def test_aggregates_name_stale_and_missing_venues_and_changes_compare_the_same_v
     assert d.funding_missing == ("binance", "okx")
     assert d.change_24h_pct == round((1.1 / (1 + 24 / 480) - 1) * 100, 2)  # deribit + bybit then and now
     assert d.oi_history[-1] == d.offshore_usd
+
+
+def test_the_tiles_and_the_snapshot_name_the_venues_left_out(demo):
+    """30 minutes on, every venue but Binance (2 h limit) is stale: the OI tile's total says whose it is."""
+    from analytics.snapshot import derivatives_document
+    from tests.dashboard_fixtures import FROZEN
+    from tui.derivatives_pane import excluded
+
+    store = demo
+    later = FROZEN + dt.timedelta(minutes=30)
+    d = load_derivatives(store, later, band_edges=EDGES, trend_pct=5.0)
+    assert d.offshore_missing == ("binance_coinm", "bybit", "deribit", "okx")
+    assert excluded(d.offshore_missing, d.open_interest) == "excl. binance_coinm, bybit, deribit, okx (stale)"
+    doc = derivatives_document(d)
+    assert doc["open_interest"]["offshore_missing_venues"] == list(d.offshore_missing)
+    assert doc["funding"]["oi_weighted_missing_venues"] == list(d.funding_missing)
+    assert doc["basis_3m"]["headline_missing_venues"] == list(d.basis_missing)
+    fresh = derivatives_document(load_derivatives(store, FROZEN, band_edges=EDGES, trend_pct=5.0))
+    assert fresh["open_interest"]["offshore_missing_venues"] == []
+
+
+def test_excluded_says_why_each_venue_is_left_out():
+    from analytics.derivatives import FundingVenue
+    from tui.derivatives_pane import excluded
+
+    entries = {"okx": FundingVenue("okx", 0.0001, 8, 10.95, NOW, True), "binance": FundingVenue("binance", 0.0001, 8, 10.95, NOW, False)}
+    assert excluded(("binance", "bybit", "okx"), entries, unused="no OI to weigh by") == \
+        "excl. okx (stale); binance (no OI to weigh by); bybit (no data)"
+    assert excluded(("okx",), entries, stale_shown=True) == ""
+    assert excluded((), entries) == ""
+
+
+@pytest.fixture
+def demo(tmp_path):
+    from tests.dashboard_fixtures import demo_store
+
+    s = demo_store(tmp_path / "demo.db")
+    yield s
+    s.close()
+
+
+async def test_the_oi_tile_names_the_stale_venues_its_total_leaves_out(demo):
+    from tests.dashboard_fixtures import FROZEN, make_app
+
+    store = demo
+    app = make_app(store, clock=lambda: FROZEN + dt.timedelta(minutes=30))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await app.settle()
+        await pilot.pause()
+        text = str(app.query_one("#tile-oi .tile-text").render())
+        assert "excl. binance_coinm, bybit, deribit, okx (stale)" in text
