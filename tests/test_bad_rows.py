@@ -12,9 +12,12 @@ import shutil
 import sqlite3
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analytics.dashboard import load_views
-from analytics.derivatives import compute, load_derivatives
+from analytics import rows
+from analytics.derivatives import _METRIC_BOUNDS, compute, load_derivatives
 from analytics.fed import load_fed
 from analytics.snapshot import build_snapshot
 from analytics.trend import compute_trend
@@ -162,3 +165,20 @@ def test_snapshot_lists_every_notice_and_keeps_every_figure(stores):
     assert after == before
     assert [n.split(" (")[0] for n in notices] == ["store: 1 bad row set aside in flows", "store: 1 bad row set aside in observations",
                                                    "store: 1 bad row set aside in candles"]
+
+
+ROW = ("deribit", "BTC-27MAR26", "mark", "2025-11-24T19:00:00+00:00", 91_000.0)
+ODD_TS = ["2025-11-24T19:00:00+00:00", "2025-11-24T19:00:00", "2025-11-24T21:00:00+02:00", "2025-11-24T19:00:00.5+00:00",
+          "2025-11-26T19:00:00+00:00", "1970-01-01T00:00:00+00:00", "2025-11-24T19:61:00+00:00", "", "garbage", "2025-11-24"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(metric=st.sampled_from(sorted(_METRIC_BOUNDS)), ts=st.sampled_from(ODD_TS),
+       value=st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([0.0, 100.0, 0.1, 24.0, 1.8e9, 1.8e15])),
+       names=st.sampled_from([("deribit", "BTC-27MAR26"), ("", "X"), ("okx", "")]))
+def test_rows_cleared_in_bulk_are_rows_the_one_by_one_check_accepts(metric, ts, value, names):
+    """The bulk path only saves time: whatever it clears, the named check accepts with the same value."""
+    now = dt.datetime(2025, 11, 24, 22, tzinfo=dt.timezone.utc)
+    row = (*names, metric, ts, value)
+    if rows._cleared([row], _METRIC_BOUNDS, now=now)[0]:
+        assert rows.check_observation(row, _METRIC_BOUNDS, now=now) == row
