@@ -26,7 +26,7 @@ from sources.records import DataError
 from sources.store import RETENTION, Store
 from sources.venues import VENUES
 
-from .rows import instant, observations as checked_rows
+from .rows import instant, observation_frame
 
 MIN_DAYS = 7.0
 TARGET_DAYS = 90.0
@@ -124,7 +124,6 @@ def funding_annualized_pct(rate: float, interval_hours: float) -> float:
     return rate * (24.0 / interval_hours) * 365.0 * 100.0
 
 
-_SCHEMA = {"venue": pl.Utf8, "instrument": pl.Utf8, "metric": pl.Utf8, "ts": pl.Utf8, "value": pl.Float64}
 # metric -> its bound in sources/bounds.py (None: an expiry, epoch seconds)
 _METRIC_BOUNDS: dict[str, str | None] = {"mark": "btc_usd", "index": "btc_usd", "expiry": None, "funding_rate": "funding_rate",
                                           "funding_interval_h": "funding_interval_h", "oi_usd": "oi_usd", "oi_btc": "oi_btc"}
@@ -150,9 +149,8 @@ def stale_limit_s(venue_limit_s: float, as_of: dt.datetime, newest: dt.datetime)
     return venue_limit_s + resolution
 
 
-def wide_quotes(rows: list[tuple]) -> pl.DataFrame:
-    """Checked observations -> one row per (venue, instrument, ts) with a column per metric."""
-    long = pl.DataFrame(rows, schema=_SCHEMA, orient="row")
+def wide_quotes(long: pl.DataFrame) -> pl.DataFrame:
+    """Checked observations (rows.observation_frame) -> one row per (venue, instrument, ts), a column per metric."""
     if not long.height:
         return pl.DataFrame(schema={"venue": pl.Utf8, "instrument": pl.Utf8, "ts": pl.Datetime("us", "UTC"),
                                     **{m: pl.Float64 for m in _METRICS}})
@@ -182,8 +180,8 @@ def compute(rows: list[tuple], as_of: dt.datetime, *, band_edges=(0.0, 3.5, 7.0,
     now while running; default `as_of`), which sets how finely the store still holds `as_of`."""
     as_of = as_of.astimezone(dt.timezone.utc)
     newest = max(newest.astimezone(dt.timezone.utc), as_of) if newest else as_of
-    good, notices = checked_rows(rows, kinds=_METRIC_BOUNDS, now=newest)
-    q = _live(wide_quotes(good).filter(pl.col("ts") <= as_of))
+    long, notices = observation_frame(rows, _METRIC_BOUNDS, now=newest)
+    q = _live(wide_quotes(long).filter(pl.col("ts") <= as_of))
     limits = {v: stale_limit_s(VENUES[v].stale_after_s, as_of, newest) if v in VENUES else math.inf
               for v in q["venue"].unique().to_list()}
     # group_by order is arbitrary in polars: sort, so the same rows always give the same figures and row order

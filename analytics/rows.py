@@ -113,22 +113,51 @@ _OBS_SCHEMA = {"venue": pl.Utf8, "instrument": pl.Utf8, "metric": pl.Utf8, "ts":
 
 
 def observations(rows: list[tuple], kinds: dict[str, str | None], *, now: dt.datetime) -> tuple[list[tuple], tuple[str, ...]]:
+    """observation_frame() as (venue, instrument, metric, ISO ts, value) tuples."""
+    frame, notices = observation_frame(rows, kinds, now=now)
+    return frame.rows(), notices
+
+
+def observation_frame(rows: list[tuple], kinds: dict[str, str | None], *, now: dt.datetime) -> tuple[pl.DataFrame, tuple[str, ...]]:
     """(venue, instrument, metric, ISO ts, value) rows whose metric is in `kinds` (metric -> its BOUNDS
-    kind; None for an expiry in epoch seconds), ts normalised to UTC ISO seconds and value a float.
+    kind; None for an expiry in epoch seconds), ts as UTC ISO seconds and value a float, as a frame.
 
     Rows as the store writes them are cleared in bulk (polars, the same bounds); only the others are
     checked one by one, which names the bad ones. Checking every row in Python tripled a derivatives load."""
     rows = [r for r in rows if len(r) == 5 and r[2] in kinds]
     typed = [type(r[0]) is str and type(r[1]) is str and type(r[3]) is str and type(r[4]) is float for r in rows]
     typed_rows = [r for r, t in zip(rows, typed) if t]
-    cleared = _cleared(typed_rows, kinds, now=now)
-    good = [r for r, ok in zip(typed_rows, cleared) if ok]
+    frame = _frame(typed_rows)
+    cleared = frame.select(_cleared(kinds, now=now))[:, 0].to_list()
     rest = [r for r, t in zip(rows, typed) if not t] + [r for r, ok in zip(typed_rows, cleared) if not ok]
+    good = frame.filter(pl.Series(cleared, dtype=pl.Boolean)) if rest else frame
     if not rest:
         return good, ()
-
     checked, notices = screen("observations", rest, lambda r: check_observation(r, kinds, now=now), observation_name)
-    return good + checked, notices
+    return pl.concat([good, _frame(checked)]), notices
+
+
+def _frame(rows: list[tuple]) -> pl.DataFrame:
+    # by columns: about a third faster than orient="row" on the ~50k rows of a derivatives load
+    return pl.DataFrame(dict(zip(_OBS_SCHEMA, zip(*rows))) if rows else {}, schema=_OBS_SCHEMA)
+
+
+def _cleared(kinds: dict[str, str | None], *, now: dt.datetime) -> pl.Expr:
+    """Per row: True when it is certainly good (the store's own ts format, value within its bound)."""
+    low = pl.col("metric").replace_strict({m: BOUNDS[k].low for m, k in kinds.items() if k}, default=None, return_dtype=pl.Float64)
+    high = pl.col("metric").replace_strict({m: BOUNDS[k].high for m, k in kinds.items() if k}, default=None, return_dtype=pl.Float64)
+    open_low = pl.col("metric").is_in([m for m, k in kinds.items() if k and BOUNDS[k].low_open])
+    when = pl.col("ts").str.to_datetime("%Y-%m-%dT%H:%M:%S%:z", time_zone="UTC", strict=False)
+    value = pl.col("value")
+    in_bound = pl.when(open_low).then(value > low).otherwise(value >= low) & (value <= high)
+    in_expiry = (value >= EARLIEST_INSTANT.timestamp()) & (value <= when.dt.epoch("s") + MAX_EXPIRY_AHEAD.total_seconds())
+    ok = (
+        (pl.col("venue").str.len_chars() > 0) & (pl.col("instrument").str.len_chars() > 0)
+        & pl.col("ts").str.ends_with("+00:00") & when.is_not_null()
+        & (when >= EARLIEST_INSTANT) & (when <= now + MAX_AHEAD) & value.is_finite()
+        & pl.when(low.is_null()).then(in_expiry).otherwise(in_bound)
+    )
+    return ok.fill_null(False)
 
 
 def check_observation(row: tuple, kinds: dict[str, str | None], *, now: dt.datetime) -> tuple:
@@ -140,25 +169,3 @@ def check_observation(row: tuple, kinds: dict[str, str | None], *, now: dt.datet
     kind = kinds[metric]
     v = expiry(value, metric, quoted=when) if kind is None else number(value, metric, kind)
     return venue, instrument, metric, when.isoformat(timespec="seconds"), v
-
-
-def _cleared(rows: list[tuple], kinds: dict[str, str | None], *, now: dt.datetime) -> list[bool]:
-    """Per row: True when it is certainly good (the store's own ts format, value within its bound)."""
-    if not rows:
-        return []
-    bounds = pl.DataFrame(
-        [(m, BOUNDS[k].low, BOUNDS[k].high, BOUNDS[k].low_open) for m, k in kinds.items() if k is not None],
-        schema={"metric": pl.Utf8, "low": pl.Float64, "high": pl.Float64, "low_open": pl.Boolean}, orient="row")
-    f = pl.DataFrame(rows, schema=_OBS_SCHEMA, orient="row").join(bounds, on="metric", how="left", maintain_order="left")
-    when = pl.col("ts").str.to_datetime("%Y-%m-%dT%H:%M:%S%:z", time_zone="UTC", strict=False)
-    value = pl.col("value")
-    in_bound = pl.when(pl.col("low_open")).then(value > pl.col("low")).otherwise(value >= pl.col("low")) & (value <= pl.col("high"))
-    quoted_s = when.dt.epoch("s")
-    in_expiry = (value >= EARLIEST_INSTANT.timestamp()) & (value <= quoted_s + MAX_EXPIRY_AHEAD.total_seconds())
-    ok = (
-        (pl.col("venue").str.len_chars() > 0) & (pl.col("instrument").str.len_chars() > 0)
-        & pl.col("ts").str.ends_with("+00:00") & when.is_not_null()
-        & (when >= EARLIEST_INSTANT) & (when <= now + MAX_AHEAD) & value.is_finite()
-        & pl.when(pl.col("low").is_null()).then(in_expiry).otherwise(in_bound)
-    )
-    return f.select(ok.fill_null(False))[:, 0].to_list()

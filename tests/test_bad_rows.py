@@ -180,5 +180,5 @@ def test_rows_cleared_in_bulk_are_rows_the_one_by_one_check_accepts(metric, ts, 
     """The bulk path only saves time: whatever it clears, the named check accepts with the same value."""
     now = dt.datetime(2025, 11, 24, 22, tzinfo=dt.timezone.utc)
     row = (*names, metric, ts, value)
-    if rows._cleared([row], _METRIC_BOUNDS, now=now)[0]:
+    if rows._frame([row]).select(rows._cleared(_METRIC_BOUNDS, now=now))[0, 0]:
         assert rows.check_observation(row, _METRIC_BOUNDS, now=now) == row
