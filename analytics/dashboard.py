@@ -36,6 +36,7 @@ class AssetView:
     tape: tuple[TapeRow, ...]  # oldest first, the last TAPE_SESSIONS sessions up to as_of
     monthly: tuple[tuple[str, float], ...]  # (YYYY-MM, total) of complete sessions, up to the as-of month
     month_daily: tuple[tuple[dt.date, float], ...]  # the as-of month's complete sessions
+    notices: tuple[str, ...] = ()  # bad stored rows set aside (analytics/rows.py)
 
 
 def session_dates(frames: AssetFrames) -> tuple[dt.date, ...]:
@@ -72,6 +73,7 @@ def asset_view(frames: AssetFrames, as_of: dt.date, *, streak_size_usd_m: float,
         tape=tuple(tape),
         monthly=tuple((m, t + 0.0) for m, t in monthly.iter_rows()),
         month_daily=tuple(daily.iter_rows()),
+        notices=frames.notices,
     )
 
 

@@ -6,19 +6,27 @@
 - Funding per venue: the rate per interval and annualized (x 24/interval x 365); OI-weighted average.
 - Open interest per venue (USD, BTC), offshore total, CME separately (priced with the median index),
   24 h and 7 d change of the offshore total, and a trend verdict.
-A venue whose newest data is older than its limit is stale: shown with its age, never aggregated.
+A contract leaves every figure (history included) at its expiry. An instrument whose newest quote is
+older than its venue's limit (stale_limit_s: the limit widens with the store's thinning when looking
+back) is not current: a venue's figure uses its fresh instruments; a venue with none is stale, shown
+with its age, never aggregated, and each aggregate names the venues it leaves out (`*_missing`).
+Bad stored rows are set aside with a notice (analytics/rows.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import statistics
 from dataclasses import dataclass
 
 import polars as pl
 
-from sources.store import Store
+from sources.records import DataError
+from sources.store import RETENTION, Store
 from sources.venues import VENUES
+
+from .rows import instant, observation_frame
 
 MIN_DAYS = 7.0
 TARGET_DAYS = 90.0
@@ -63,6 +71,7 @@ class TermPoint:
     instrument: str
     days_to_expiry: float | None  # None: perpetual (premium, not annualized)
     pct: float
+    stale: bool = False  # shown only because its venue has nothing fresh
 
 
 @dataclass(frozen=True)
@@ -87,6 +96,11 @@ class Derivatives:
     oi_history: tuple[float, ...]
     basis_change_24h_pt: float | None = None  # percentage points
     funding_change_24h_pt: float | None = None
+    # Venues with data in the last 22 days that an aggregate leaves out (stale, or nothing current):
+    basis_missing: tuple[str, ...] = ()  # from the headline basis
+    funding_missing: tuple[str, ...] = ()  # from the OI-weighted funding (stale, or no fresh OI to weigh by)
+    offshore_missing: tuple[str, ...] = ()  # from the offshore OI total and its 24 h / 7 d change
+    notices: tuple[str, ...] = ()  # bad stored rows set aside (analytics/rows.py)
 
     @property
     def empty(self) -> bool:
@@ -110,13 +124,33 @@ def funding_annualized_pct(rate: float, interval_hours: float) -> float:
     return rate * (24.0 / interval_hours) * 365.0 * 100.0
 
 
-_SCHEMA = {"venue": pl.Utf8, "instrument": pl.Utf8, "metric": pl.Utf8, "ts": pl.Utf8, "value": pl.Float64}
-_METRICS = ("mark", "index", "expiry", "funding_rate", "funding_interval_h", "oi_usd", "oi_btc")
+# metric -> its bound in sources/bounds.py (None: an expiry, epoch seconds)
+_METRIC_BOUNDS: dict[str, str | None] = {"mark": "btc_usd", "index": "btc_usd", "expiry": None, "funding_rate": "funding_rate",
+                                          "funding_interval_h": "funding_interval_h", "oi_usd": "oi_usd", "oi_btc": "oi_btc"}
+_METRICS = tuple(_METRIC_BOUNDS)
+# How finely the store keeps history (sources/store.py RETENTION buckets are ISO-timestamp prefixes).
+_BUCKET_S = {13: 3600.0, 10: 86400.0}
 
 
-def wide_quotes(rows: list[tuple]) -> pl.DataFrame:
-    """Observations -> one row per (venue, instrument, ts) with a column per metric."""
-    long = pl.DataFrame(rows, schema=_SCHEMA, orient="row")
+def stale_limit_s(venue_limit_s: float, as_of: dt.datetime, newest: dt.datetime) -> float:
+    """How old an instrument's newest quote may be at `as_of` and still be current: THE freshness rule.
+
+    The store thins history with age (RETENTION, counted back from the newest stored data, which is
+    the real now while flowtape runs): full resolution for 48 h, then one observation an hour to 30
+    days, then one a day. Looking back (time travel) the newest quote before `as_of` can be a whole
+    bucket old although the venue never stopped, so the limit is the venue's own plus the resolution
+    kept at that age: the venue's limit at the newest data, +1 h from 48 h back, +1 day from 30 days.
+    """
+    age = newest - as_of
+    resolution = 0.0
+    for keep, bucket in RETENTION:
+        if age > keep:
+            resolution = _BUCKET_S[bucket]
+    return venue_limit_s + resolution
+
+
+def wide_quotes(long: pl.DataFrame) -> pl.DataFrame:
+    """Checked observations (rows.observation_frame) -> one row per (venue, instrument, ts), a column per metric."""
     if not long.height:
         return pl.DataFrame(schema={"venue": pl.Utf8, "instrument": pl.Utf8, "ts": pl.Datetime("us", "UTC"),
                                     **{m: pl.Float64 for m in _METRICS}})
@@ -127,37 +161,71 @@ def wide_quotes(rows: list[tuple]) -> pl.DataFrame:
     return wide.with_columns(pl.col("ts").str.to_datetime(time_zone="UTC")).sort("ts")
 
 
-def compute(rows: list[tuple], as_of: dt.datetime, *, band_edges=(0.0, 3.5, 7.0, 11.0), trend_pct: float = 5.0) -> Derivatives:
-    as_of = as_of.astimezone(dt.timezone.utc)
-    q = wide_quotes(rows).filter(pl.col("ts") <= as_of)
-    # group_by order is arbitrary in polars: sort, so the same rows always give the same figures and row order
-    latest = q.group_by(["venue", "instrument"]).agg(pl.all().sort_by("ts").last()).sort(["venue", "instrument"])
-    venue_ts = dict(latest.group_by("venue").agg(pl.col("ts").max()).iter_rows())
-    stale = {v: (as_of - ts).total_seconds() > VENUES[v].stale_after_s if v in VENUES else False for v, ts in venue_ts.items()}
+def _live(q: pl.DataFrame) -> pl.DataFrame:
+    """Every quote carries its contract's expiry (one quote of it says so); quotes at or after the
+    expiry go: a contract leaves every figure, history included, when it expires."""
+    q = q.with_columns(pl.col("expiry").max().over(["venue", "instrument"]))
+    return q.filter(pl.col("expiry").is_null() | (pl.col("expiry") > pl.col("ts").dt.epoch("s")))
 
-    basis, terms = _basis(latest, stale)
-    fresh_cm = [b.constant_maturity_pct for b in basis.values() if not b.stale and b.constant_maturity_pct is not None]
+
+def _current(frame: pl.DataFrame) -> pl.DataFrame:
+    """Per venue, its fresh instruments; a venue with none keeps them all, `stale` (shown, never summed)."""
+    return (frame.with_columns(stale=~pl.col("fresh").any().over("venue"))
+            .filter(pl.col("fresh") | pl.col("stale")).sort(["venue", "instrument"]))
+
+
+def compute(rows: list[tuple], as_of: dt.datetime, *, band_edges=(0.0, 3.5, 7.0, 11.0), trend_pct: float = 5.0,
+            newest: dt.datetime | None = None) -> Derivatives:
+    """Figures as of `as_of` from stored observation rows; `newest` is the newest stored data (the real
+    now while running; default `as_of`), which sets how finely the store still holds `as_of`."""
+    as_of = as_of.astimezone(dt.timezone.utc)
+    newest = max(newest.astimezone(dt.timezone.utc), as_of) if newest else as_of
+    long, notices = observation_frame(rows, _METRIC_BOUNDS, now=newest)
+    q = _live(wide_quotes(long).filter(pl.col("ts") <= as_of))
+    limits = {v: stale_limit_s(VENUES[v].stale_after_s, as_of, newest) if v in VENUES else math.inf
+              for v in q["venue"].unique().to_list()}
+    # group_by order is arbitrary in polars: sort, so the same rows always give the same figures and row order
+    limit = pl.DataFrame({"venue": list(limits), "limit": list(limits.values())}, schema={"venue": pl.Utf8, "limit": pl.Float64})
+    latest = (
+        q.group_by(["venue", "instrument"]).agg(pl.all().sort_by("ts").last())
+        .filter(pl.col("expiry").is_null() | (pl.col("expiry") > as_of.timestamp()))  # expired by as_of
+        .join(limit, on="venue", how="left")
+        .with_columns(fresh=(pl.lit(as_of) - pl.col("ts")).dt.total_seconds() <= pl.col("limit"))
+        .drop("limit").sort(["venue", "instrument"])
+    )
+
+    basis, terms = _basis(latest)
+    fresh_basis = {v: b for v, b in basis.items() if not b.stale}
+    fresh_cm = [b.constant_maturity_pct for b in fresh_basis.values() if b.constant_maturity_pct is not None]
     cm = round(statistics.fmean(fresh_cm), 2) if fresh_cm else None
-    fresh_3m = [b.annualized_pct for b in basis.values() if not b.stale]
+    fresh_3m = [b.annualized_pct for b in fresh_basis.values()]
     headline = cm if cm is not None else (round(statistics.fmean(fresh_3m), 2) if fresh_3m else None)
 
-    funding = _funding(latest, stale)
-    weights = {v: o for v, o in _oi_by_venue(latest, stale, None).items() if o.usd}
-    weighted = [(f.annualized_pct, weights[v].usd) for v, f in funding.items() if not f.stale and v in weights]
-    oi_weighted = round(sum(p * w for p, w in weighted) / sum(w for _, w in weighted), 2) if weighted else None
+    funding = _funding(latest)
+    weights = {v: o.usd for v, o in _oi_by_venue(latest, None).items() if o.usd and not o.stale}
+    weighted = {v: (f.annualized_pct, weights[v]) for v, f in funding.items() if not f.stale and v in weights}
+    oi_weighted = (round(sum(p * w for p, w in weighted.values()) / sum(w for _, w in weighted.values()), 2)
+                   if weighted else None)
 
-    indexes = [i for i in latest.filter(pl.col("venue") != CME)["index"].to_list() if i]
+    indexes = [i for i in latest.filter((pl.col("venue") != CME) & pl.col("fresh"))["index"].to_list() if i]
     ref_index = statistics.median(indexes) if indexes else None
-    oi = _oi_by_venue(latest, stale, ref_index)
-    offshore = [o.usd for v, o in oi.items() if v != CME and not o.stale and o.usd is not None]
+    oi = _oi_by_venue(latest, ref_index)
+    offshore = {v: o.usd for v, o in oi.items() if v != CME and not o.stale and o.usd is not None}
     cme = oi.get(CME)
     history = q.filter(pl.col("ts") >= as_of - dt.timedelta(days=HISTORY_DAYS))
-    oi_hist = _oi_history(history, [v for v, s in stale.items() if not s and v != CME])
+    oi_hist = _oi_history(history, sorted(offshore))
     change_24h = _change(oi_hist, as_of, 24)
     change_7d = _change(oi_hist, as_of, 24 * 7)
-    basis_hist = _basis_history(history, [v for v, s in stale.items() if not s])
-    funding_hist = _funding_history(history)
+    basis_hist = _basis_history(history, sorted(fresh_basis))
+    funding_hist = _funding_history(history, sorted(v for v, f in funding.items() if not f.stale))
     trend = "unknown" if change_7d is None else "rebuilding" if change_7d >= trend_pct else "bleeding" if change_7d <= -trend_pct else "flat"
+
+    def missing(metric: pl.Expr, counted) -> tuple[str, ...]:
+        """Venues with this figure's data in the rows read (the last 22 days) that an aggregate leaves out."""
+        seen = q.filter(metric & (pl.col("venue") != CME))["venue"].unique().to_list()
+        return tuple(sorted(set(seen) - set(counted)))
+
+    future = pl.col("expiry").is_not_null() & pl.col("mark").is_not_null()
     return Derivatives(
         as_of=as_of,
         basis=basis,
@@ -168,7 +236,7 @@ def compute(rows: list[tuple], as_of: dt.datetime, *, band_edges=(0.0, 3.5, 7.0,
         funding=funding,
         oi_weighted_funding_pct=oi_weighted,
         open_interest=oi,
-        offshore_usd=round(sum(offshore), 0) if offshore else None,
+        offshore_usd=round(sum(offshore.values()), 0) if offshore else None,
         cme_usd=cme.usd if cme and not cme.stale else None,
         cme_btc=cme.btc if cme and not cme.stale else None,
         change_24h_pct=change_24h,
@@ -179,6 +247,10 @@ def compute(rows: list[tuple], as_of: dt.datetime, *, band_edges=(0.0, 3.5, 7.0,
         oi_history=tuple(v for _, v in oi_hist),
         basis_change_24h_pt=_points_change(basis_hist, 24),
         funding_change_24h_pt=_points_change(funding_hist, 24),
+        basis_missing=missing(future, fresh_basis),
+        funding_missing=missing(pl.col("funding_rate").is_not_null(), weighted),
+        offshore_missing=missing(pl.col("oi_usd").is_not_null() | pl.col("oi_btc").is_not_null(), offshore),
+        notices=notices,
     )
 
 
@@ -190,14 +262,15 @@ def _futures(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _basis(latest: pl.DataFrame, stale: dict[str, bool]) -> tuple[dict[str, BasisVenue], tuple[TermPoint, ...]]:
-    futures = _futures(latest).sort("days", maintain_order=True)
-    perps = latest.filter(pl.col("expiry").is_null() & pl.col("mark").is_not_null() & pl.col("index").is_not_null())
-    terms = [TermPoint(v, i, None, round((m / x - 1.0) * 100.0, 4)) for v, i, m, x in perps.select("venue", "instrument", "mark", "index").iter_rows()]
+def _basis(latest: pl.DataFrame) -> tuple[dict[str, BasisVenue], tuple[TermPoint, ...]]:
+    futures = _current(_futures(latest)).sort("days", maintain_order=True)
+    perps = _current(latest.filter(pl.col("expiry").is_null() & pl.col("mark").is_not_null() & pl.col("index").is_not_null()))
+    terms = [TermPoint(v, i, None, round((m / x - 1.0) * 100.0, 4), s)
+             for v, i, m, x, s in perps.select("venue", "instrument", "mark", "index", "stale").iter_rows()]
     out: dict[str, BasisVenue] = {}
     for venue in sorted(set(futures["venue"].to_list())):
         f = futures.filter(pl.col("venue") == venue)
-        terms.extend(TermPoint(venue, i, round(d, 1), round(p, 2)) for i, d, p in f.select("instrument", "days", "pct").iter_rows())
+        terms.extend(TermPoint(venue, i, round(d, 1), round(p, 2), s) for i, d, p, s in f.select("instrument", "days", "pct", "stale").iter_rows())
         usable = f.filter(pl.col("days") >= MIN_DAYS)
         if not usable.height:
             continue
@@ -210,22 +283,23 @@ def _basis(latest: pl.DataFrame, stale: dict[str, bool]) -> tuple[dict[str, Basi
             d2, p2 = above["days"][0], above["pct"][0]
             cm = round(p1 + (p2 - p1) * (TARGET_DAYS - d1) / (d2 - d1), 2)
         out[venue] = BasisVenue(venue, round(best["pct"], 2), best["instrument"], round(best["days"], 1), best["ts"],
-                                stale.get(venue, False), cm)
+                                best["stale"], cm)
     return out, tuple(terms)
 
 
-def _funding(latest: pl.DataFrame, stale: dict[str, bool]) -> dict[str, FundingVenue]:
-    perps = latest.filter(pl.col("funding_rate").is_not_null() & pl.col("funding_interval_h").is_not_null())
+def _funding(latest: pl.DataFrame) -> dict[str, FundingVenue]:
+    perps = _current(latest.filter(pl.col("funding_rate").is_not_null() & pl.col("funding_interval_h").is_not_null()))
     out = {}
-    for venue, rate, hours, ts in perps.select("venue", "funding_rate", "funding_interval_h", "ts").iter_rows():
-        out[venue] = FundingVenue(venue, rate, hours, round(funding_annualized_pct(rate, hours), 2), ts, stale.get(venue, False))
+    for venue, rate, hours, ts, stale in perps.select("venue", "funding_rate", "funding_interval_h", "ts", "stale").iter_rows():
+        out[venue] = FundingVenue(venue, rate, hours, round(funding_annualized_pct(rate, hours), 2), ts, stale)
     return out
 
 
-def _oi_by_venue(latest: pl.DataFrame, stale: dict[str, bool], ref_index: float | None) -> dict[str, OIVenue]:
+def _oi_by_venue(latest: pl.DataFrame, ref_index: float | None) -> dict[str, OIVenue]:
+    current = _current(latest.filter(pl.col("oi_usd").is_not_null() | pl.col("oi_btc").is_not_null()))
     out = {}
-    for venue in sorted(set(latest["venue"].to_list())):
-        rows = latest.filter(pl.col("venue") == venue)
+    for venue in sorted(set(current["venue"].to_list())):
+        rows = current.filter(pl.col("venue") == venue)
         if venue == CME:
             rows = rows.sort("ts").tail(1)  # settlements (daily) or CFTC (weekly): the newest
         usd = rows["oi_usd"].drop_nulls()
@@ -234,7 +308,7 @@ def _oi_by_venue(latest: pl.DataFrame, stale: dict[str, bool], ref_index: float 
             continue
         usd_total = float(usd.sum()) if usd.len() else (float(btc.sum()) * ref_index if ref_index else None)
         out[venue] = OIVenue(venue, round(usd_total, 0) if usd_total is not None else None,
-                             round(float(btc.sum()), 2) if btc.len() else None, rows["ts"].max(), stale.get(venue, False))
+                             round(float(btc.sum()), 2) if btc.len() else None, rows["ts"].max(), rows["stale"][0])
     return out
 
 
@@ -290,8 +364,9 @@ def _basis_history(history: pl.DataFrame, venues: list[str]) -> list[tuple[dt.da
     return [(h, round(v, 2)) for h, v in best.iter_rows()]
 
 
-def _funding_history(history: pl.DataFrame) -> list[tuple[dt.datetime, float]]:
-    h = _hourly_last(history.filter(pl.col("funding_rate").is_not_null() & pl.col("funding_interval_h").is_not_null()))
+def _funding_history(history: pl.DataFrame, venues: list[str]) -> list[tuple[dt.datetime, float]]:
+    h = _hourly_last(history.filter(pl.col("venue").is_in(venues) & pl.col("funding_rate").is_not_null()
+                                    & pl.col("funding_interval_h").is_not_null()))
     if not h.height:
         return []
     h = h.with_columns(ann=pl.col("funding_rate") * 24.0 / pl.col("funding_interval_h") * 365.0 * 100.0,
@@ -305,4 +380,14 @@ def load_derivatives(store: Store, as_of: dt.datetime, *, band_edges, trend_pct:
     until = as_of.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
     # Hourly: every figure here is the latest quote or an hourly series, and polling faster must not cost more.
     rows = store.observations(since, until, venues=tuple(VENUES), hourly=True)
-    return compute(rows, as_of, band_edges=band_edges, trend_pct=trend_pct)
+    return compute(rows, as_of, band_edges=band_edges, trend_pct=trend_pct, newest=_newest(store))
+
+
+def _newest(store: Store) -> dt.datetime | None:
+    """The newest stored instant (history is thinned back from it); the real now if it is unreadable."""
+    newest = store.newest_observation(venues=tuple(VENUES))
+    now = dt.datetime.now(dt.timezone.utc)
+    try:
+        return instant(newest, "newest observation", now=now) if newest else None
+    except DataError:
+        return now

@@ -4,11 +4,14 @@ event for the meeting is "no market listed yet", a state of its own, with the me
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
 from sources.fed_odds import BUCKETS, FOMC_DECISION_DAYS, KALSHI, POLYMARKET, UNLISTED, next_meeting
 from sources.store import Store
+
+from .rows import observations as checked_rows
 
 MONTH = dt.timedelta(days=30)
 STALE_AFTER = dt.timedelta(hours=6)
@@ -29,6 +32,7 @@ class FedOdds:
     meeting: dt.date
     venues: dict[str, VenueOdds]
     unlisted: tuple[str, ...] = ()  # venues whose latest listing had no event for the meeting
+    notices: tuple[str, ...] = ()  # bad stored rows set aside (analytics/rows.py)
 
     @property
     def state(self) -> str:
@@ -71,4 +75,9 @@ def compute_fed(rows: list[tuple], as_of: dt.datetime, days: tuple[dt.date, ...]
 def load_fed(store: Store, as_of: dt.datetime, days: tuple[dt.date, ...] = FOMC_DECISION_DAYS) -> FedOdds | None:
     since = (as_of - MONTH - dt.timedelta(days=3)).astimezone(dt.timezone.utc).isoformat(timespec="seconds")
     until = as_of.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
-    return compute_fed(store.observations(since, until, venues=(POLYMARKET, KALSHI)), as_of, days)
+    # The "unlisted" marker is stored as 1.0, a probability-shaped flag, and checked as one.
+    kinds: dict[str, str | None] = {b: "probability" for b in (*BUCKETS, UNLISTED)}
+    rows, notices = checked_rows(store.observations(since, until, venues=(POLYMARKET, KALSHI)), kinds,
+                                 now=as_of.astimezone(dt.timezone.utc))
+    odds = compute_fed(rows, as_of, days)
+    return dataclasses.replace(odds, notices=notices) if odds else None

@@ -94,22 +94,25 @@ def _ts(t: dt.datetime | None) -> str | None:
 
 
 def derivatives_document(d: Derivatives) -> dict[str, Any]:
-    """Venue entries sit beside the aggregates, as the issue's schema has it; stale venues say so."""
+    """Venue entries sit beside the aggregates, as the issue's schema has it; stale venues say so, and each
+    aggregate lists the venues it leaves out (`*_missing_venues`: stale, or no current data)."""
     basis: dict[str, Any] = {
         v: {"annualized_pct": b.annualized_pct, "instrument": b.instrument, "days_to_expiry": b.days_to_expiry,
             "as_of": _ts(b.as_of), "stale": b.stale, "constant_maturity_pct": b.constant_maturity_pct}
         for v, b in d.basis.items()
     }
     basis.update(constant_maturity_pct=d.constant_maturity_pct, headline_pct=d.headline_basis_pct, band=d.band,
+                 headline_missing_venues=list(d.basis_missing),
                  term_structure=[{"venue": t.venue, "instrument": t.instrument, "days_to_expiry": t.days_to_expiry,
-                                  "pct": t.pct, "annualized": t.days_to_expiry is not None} for t in d.term_structure])
+                                  "pct": t.pct, "annualized": t.days_to_expiry is not None, "stale": t.stale}
+                                 for t in d.term_structure])
     funding: dict[str, Any] = {
         v: {"rate": f.rate, "interval_hours": f.interval_hours, "annualized_pct": f.annualized_pct, "as_of": _ts(f.as_of), "stale": f.stale}
         for v, f in d.funding.items()
     }
-    funding["oi_weighted_annualized_pct"] = d.oi_weighted_funding_pct
+    funding.update(oi_weighted_annualized_pct=d.oi_weighted_funding_pct, oi_weighted_missing_venues=list(d.funding_missing))
     oi: dict[str, Any] = {v: {"usd": o.usd, "btc": o.btc, "as_of": _ts(o.as_of), "stale": o.stale} for v, o in d.open_interest.items()}
-    oi.update(offshore_usd=d.offshore_usd, cme_usd=d.cme_usd, cme_btc=d.cme_btc, change_24h_pct=d.change_24h_pct,
+    oi.update(offshore_usd=d.offshore_usd, offshore_missing_venues=list(d.offshore_missing), cme_usd=d.cme_usd, cme_btc=d.cme_btc, change_24h_pct=d.change_24h_pct,
               change_7d_pct=d.change_7d_pct, trend=d.trend)
     return {"as_of": _ts(d.as_of), "basis_3m": basis, "funding": funding, "open_interest": oi}
 
@@ -156,6 +159,11 @@ def build_snapshot(
                                                                    trend_pct=oi_trend_pct))
     ok_frames = {a: f for a, f in frames.items() if f is not None}
     inputs = guarded("scenarios", lambda: load_inputs(store, ok_frames, as_of, now, derivatives))
+    trend = guarded("context.trend", lambda: compute_trend(store.candles(), as_of, cycle_start))
+    fed = guarded("context.fed", lambda: load_fed(store, derivatives_as_of or now, fed_days))
+    # Bad stored rows set aside by each reader (analytics/rows.py); every other figure stands.
+    data_notices = [n for f in ok_frames.values() for n in f.notices] + list(derivatives.notices if derivatives else ())
+    data_notices += list(trend.notices if trend else ()) + list(fed.notices if fed else ())
     sources = guarded("sources", lambda: {
         sid: {k: (clean(v) if isinstance(v, str) else v) for k, v in status.items()} for sid, status in store.all_status().items()
     })
@@ -174,6 +182,7 @@ def build_snapshot(
         attribution=ATTRIBUTION,
         units="US$ millions",
         store={"path": str(store.path), "readonly": store.readonly, "notices": list(store.notices)},
+        data_notices=data_notices,
         sources=sources,
         assets={a: guarded(f"assets.{a}", lambda r=r: asset_document(r)) if r is not None else None for a, r in reports.items()},
         all_assets={
@@ -185,8 +194,8 @@ def build_snapshot(
         if inputs is not None else None,
         context={
             "weekly_ledger": guarded("context.weekly_ledger", lambda: weekly_ledger(inputs)) if inputs is not None else None,
-            "trend": guarded("context.trend", lambda: trend_document(compute_trend(store.candles(), as_of, cycle_start))),
-            "fed": guarded("context.fed", lambda: fed_document(load_fed(store, derivatives_as_of or now, fed_days))),
+            "trend": guarded("context.trend", lambda: trend_document(trend)),
+            "fed": guarded("context.fed", lambda: fed_document(fed)),
         },
         errors=errors,
     )

@@ -8,6 +8,10 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from sources.bounds import EARLIEST_INSTANT
+
+from .rows import day, number, screen
+
 SHORT, LONG = 50, 200
 
 
@@ -23,14 +27,23 @@ class Trend:
     death_crosses: int  # since cycle_start
     golden_crosses: int
     cycle_start: dt.date
+    notices: tuple[str, ...] = ()  # bad stored candles set aside (analytics/rows.py)
 
 
-def compute_trend(rows: list[tuple[str, float]], as_of: dt.date, cycle_start: dt.date) -> Trend | None:
-    """None until there are 200 closes up to `as_of`."""
-    df = pl.DataFrame(rows, schema={"day": pl.Utf8, "close": pl.Float64}, orient="row")
+def checked_candles(rows: list[tuple], *, today: dt.date) -> tuple[list[tuple[dt.date, float]], tuple[str, ...]]:
+    """(day, close) rows with a real day (bitcoin's first price .. tomorrow) and a bitcoin price."""
+    first = EARLIEST_INSTANT.date()
+    return screen("candles", rows, lambda r: (day(r[0], "day", today=today, first=first), number(r[1], "close", "btc_usd")),
+                  lambda r: f"BTC-USD candle {r[0]}")
+
+
+def compute_trend(rows: list[tuple[str, float]], as_of: dt.date, cycle_start: dt.date, *, today: dt.date | None = None) -> Trend | None:
+    """None until there are 200 closes up to `as_of`; `today` bounds the days (default the real UTC date)."""
+    good, notices = checked_candles(rows, today=today or dt.datetime.now(dt.timezone.utc).date())
+    df = pl.DataFrame(good, schema={"day": pl.Date, "close": pl.Float64}, orient="row")
     if not df.height:
         return None
-    df = df.with_columns(pl.col("day").str.to_date()).filter(pl.col("day") <= as_of).sort("day")
+    df = df.filter(pl.col("day") <= as_of).sort("day")
     if df.height < LONG:
         return None
     df = df.with_columns(sma50=pl.col("close").rolling_mean(SHORT), sma200=pl.col("close").rolling_mean(LONG))
@@ -48,4 +61,5 @@ def compute_trend(rows: list[tuple[str, float]], as_of: dt.date, cycle_start: dt
         death_crosses=since.filter(pl.col("kind") == "death").height,
         golden_crosses=since.filter(pl.col("kind") == "golden").height,
         cycle_start=cycle_start,
+        notices=notices,
     )

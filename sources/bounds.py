@@ -119,6 +119,7 @@ def expiry_from_millis(value: float, where: str, *, now: dt.datetime) -> dt.date
 
 
 def check_expiry(when: dt.datetime, where: str, *, now: dt.datetime) -> dt.datetime:
+    """An expiry after EARLIEST_INSTANT and at most MAX_EXPIRY_AHEAD past `now` (the quote that carried it)."""
     if not EARLIEST_INSTANT <= when <= now + MAX_EXPIRY_AHEAD:
         raise BoundsError(f"{where} = {when:%Y-%m-%d %H:%M} UTC is outside {EARLIEST_INSTANT:%Y-%m-%d} .. "
                           f"{MAX_EXPIRY_AHEAD.days} days ahead")

@@ -470,6 +470,14 @@ class Store:
             sql = f"SELECT venue, instrument, metric, ts, value FROM observations WHERE {where} ORDER BY ts"
         return self._query(sql, tuple(params))
 
+    def newest_observation(self, *, venues: tuple[str, ...] | None = None) -> str | None:
+        """The newest stored observation's ISO ts: the instant history is thinned back from (RETENTION)."""
+        where, params = "ts GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T*'", ()  # a garbage ts sorts after digits
+        if venues is not None:
+            where, params = f"{where} AND venue IN ({', '.join('?' * len(venues))})", tuple(venues)
+        rows = self._query(f"SELECT MAX(ts) FROM observations WHERE {where}", params)
+        return rows[0][0] if rows else None
+
     def has_observations(self) -> bool:
         return bool(self._query("SELECT 1 FROM observations LIMIT 1"))
 

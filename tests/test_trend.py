@@ -41,7 +41,8 @@ def series(closes, start=D(2024, 1, 1)):
 
 def test_death_and_golden_crosses_are_found_and_counted_since_the_cycle_start():
     # 300 days rising, 150 falling hard, 200 rising: the 50-day crosses the 200-day down, then up.
-    closes = [100 + i for i in range(300)] + [400 - 3 * i for i in range(150)] + [-50 + 4 * i + 100 for i in range(200)]
+    # (+1000: closes are bitcoin prices, bounded below at $100 like every stored price)
+    closes = [1000 + c for c in [100 + i for i in range(300)] + [400 - 3 * i for i in range(150)] + [-50 + 4 * i + 100 for i in range(200)]]
     rows = series(closes)
     t = compute_trend(rows, D(2030, 1, 1), D(2024, 1, 1))
     assert t.death_crosses == 1 and t.golden_crosses == 1 and t.latest_cross == "golden"

@@ -1,5 +1,6 @@
 """The derivatives pane: Basis, Funding and Open interest tiles; maximized, the per-venue breakdown
-and a plotext history chart. Stale venues are marked and never averaged in (analytics does that).
+and a plotext history chart. Stale venues are marked and never averaged in (analytics does that); each
+tile names the venues its aggregate leaves out.
 """
 
 from __future__ import annotations
@@ -39,6 +40,20 @@ def change_text(value: float | None, label: str, unit: str, decimals: int = 2) -
         return Text(f"{label} -", style="dim")
     style = "red" if value < 0 else "green" if value > 0 else "dim"
     return Text(f"{label} {fmt.arrow(value)}{abs(value):.{decimals}f}{unit}", style=style)
+
+
+def excluded(missing: tuple[str, ...], entries: dict, *, stale_shown: bool = False, unused: str = "unused") -> str:
+    """'excl. bybit, okx (stale); binance (no data)': the venues an aggregate leaves out and why (its
+    entry is stale; it has none; or it has a fresh one the aggregate cannot use, `unused`); '' when
+    none. With `stale_shown` the stale ones are left to the tile's STALE line."""
+    groups: dict[str, list[str]] = {"stale": [], unused: [], "no data": []}
+    for venue in missing:
+        entry = entries.get(venue)
+        groups["no data" if entry is None else "stale" if entry.stale else unused].append(venue)
+    if stale_shown:
+        del groups["stale"]
+    parts = [f"{', '.join(venues)} ({why})" for why, venues in groups.items() if venues]
+    return f"excl. {'; '.join(parts)}" if parts else ""
 
 
 class Tile(Vertical):
@@ -102,33 +117,40 @@ class DerivativesPane(Pane):
     def _age(ts: list[dt.datetime], now: dt.datetime) -> str:
         return fmt.age((now - max(ts)).total_seconds()) if ts else "-"
 
-    def _footer(self, out: Text, change: float | None, venues, now: dt.datetime) -> Text:
-        """24 h change, how many fresh venues and their data age, and the stale ones by name."""
-        venues = list(venues)
+    def _footer(self, out: Text, change: float | None, entries: dict, missing: tuple[str, ...], unused: str, now: dt.datetime) -> Text:
+        """24 h change, how many fresh venues and their data age, the stale ones by name, and any other
+        venue the aggregate leaves out."""
+        venues = list(entries.values())
         out.append_text(change_text(change, "24h", "pt"))
         fresh = [v for v in venues if not v.stale]
         out.append(f" {len(fresh)}v {self._age([v.as_of for v in fresh], now)}", style="dim")
         stale = [v.venue for v in venues if v.stale]
         if stale:
             out.append(f"\nSTALE: {', '.join(stale)}", style="yellow")
+        other = excluded(missing, entries, stale_shown=True, unused=unused)
+        if other:
+            out.append(f"\n{other}", style="yellow")
         return out
 
     def _basis(self, d: Derivatives, now: dt.datetime) -> Text:
         out = Text()
         out.append(pct(d.headline_basis_pct), style="bold")
         out.append(f" {d.band or '-'}\n", style="bold yellow" if d.band in ("compressed", "snapback", "backwardation") else "")
-        return self._footer(out, d.basis_change_24h_pt, d.basis.values(), now)
+        return self._footer(out, d.basis_change_24h_pt, d.basis, d.basis_missing, "unused", now)
 
     def _funding(self, d: Derivatives, now: dt.datetime) -> Text:
         out = Text()
         out.append(pct(d.oi_weighted_funding_pct), style="bold")
         out.append(" ann. OI-wtd\n")
-        return self._footer(out, d.funding_change_24h_pt, d.funding.values(), now)
+        return self._footer(out, d.funding_change_24h_pt, d.funding, d.funding_missing, "no OI to weigh by", now)
 
     def _oi(self, d: Derivatives, now: dt.datetime) -> Text:
         out = Text()
         out.append(usd_bn(d.offshore_usd), style="bold")
         out.append(f" {d.trend}\n", style="red" if d.trend == "bleeding" else "green" if d.trend == "rebuilding" else "dim")
+        left_out = excluded(d.offshore_missing, d.open_interest)
+        if left_out:  # the total and its changes are of the venues left
+            out.append(f"{left_out}\n", style="yellow")
         out.append_text(change_text(d.change_24h_pct, "24h", "%", 1))
         out.append(" ")
         out.append_text(change_text(d.change_7d_pct, "7d", "%", 1))
