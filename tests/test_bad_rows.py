@@ -182,3 +182,24 @@ def test_rows_cleared_in_bulk_are_rows_the_one_by_one_check_accepts(metric, ts, 
     row = (*names, metric, ts, value)
     if rows._frame([row]).select(rows._cleared(_METRIC_BOUNDS, now=now))[0, 0]:
         assert rows.check_observation(row, _METRIC_BOUNDS, now=now) == row
+
+
+async def test_the_dashboard_names_a_bad_row_and_keeps_every_other_figure(stores):
+    from tui.bars import StatusBar
+    from tui.panes import Pane
+
+    from .dashboard_fixtures import make_app
+
+    _, bad = stores
+    insert(bad, "INSERT INTO observations VALUES (?, ?, ?, ?, ?)", ("deribit", "BTC-PERPETUAL", "mark", QUIET_HOUR, "abc"))
+    app = make_app(bad)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await app.settle()
+        await pilot.pause()
+        status = str(app.query_one(StatusBar).render())
+        assert "STORE: 1 bad row set aside" in status
+        named = [n.message for n in app._notifications if "set aside in observations" in n.message]
+        assert len(named) == 1 and "deribit BTC-PERPETUAL" in named[0] and "'abc' is not a number" in named[0]
+        assert app.derivatives is not None and not app.derivatives.empty and app.views["btc"].report.latest is not None
+        assert app.analytics_problem is None and not any(p.border_subtitle for p in app.query(Pane))

@@ -98,6 +98,8 @@ class FlowtapeApp(App[None]):
         self.loops: list[SourceLoop] = []
         self.computations = 0
         self.analytics_problem: str | None = None  # the last recompute failed: what the screen says
+        self.data_problem: str | None = None  # bad stored rows set aside by the last recompute
+        self._bad_rows_seen: set[str] = set()
         self._last_good_compute: dt.datetime | None = None
         self._client: httpx.AsyncClient | None = None
 
@@ -168,7 +170,7 @@ class FlowtapeApp(App[None]):
         except Exception as exc:  # a store read failing must not take the screen down
             self.notify(fmt.safe(f"store: {exc}").plain, severity="error")
         now = self.clock()
-        problems = tuple(p for p in (self.store.held_report(), self.analytics_problem) if p)
+        problems = tuple(p for p in (self.store.held_report(), self.analytics_problem, self.data_problem) if p)
         self.query_one(StatusBar).show(self.statuses, now, mode=self.mode, paused=self.paused, problems=problems)
         self.query_one(DerivativesPane).show(self.derivatives, now)  # ages move by the minute
         self._mark_stale()
@@ -200,6 +202,18 @@ class FlowtapeApp(App[None]):
             self.notify("analytics recovered: the figures are current again", timeout=5)
         self._last_good_compute = self.clock()
         self.refresh_status()
+
+    def _note_bad_rows(self) -> None:
+        """Stored rows the analytics set aside (analytics/rows.py): each notice shown once, the count in the bar."""
+        notices = [n for v in self.views.values() for n in v.notices]
+        for found in (self.derivatives, self.trend, self.fed):
+            notices += list(getattr(found, "notices", ()) or ())
+        for note in notices:
+            if note not in self._bad_rows_seen:
+                self._bad_rows_seen.add(note)
+                self.notify(fmt.safe(note, max_len=300).plain, severity="warning", timeout=20)
+        count = sum(int(n.split()[1]) if n.split()[1].isdigit() else 1 for n in notices)
+        self.data_problem = f"STORE: {count} bad row{'s' if count != 1 else ''} set aside (see notices)" if notices else None
 
     def _analytics_failed(self, exc: Exception) -> None:
         when = self.clock().strftime("%H:%M UTC")
@@ -234,6 +248,7 @@ class FlowtapeApp(App[None]):
         self.fed = await asyncio.to_thread(load_fed, self.store, self.derivatives_as_of(), calendar(self.config.fed.decision_days))
         self.views, self.dates = views, dates
         self.computations += 1
+        self._note_bad_rows()
         self.render_views()
         if self.as_of_pinned is None and not self.store.readonly:
             await self._raise_alerts(as_of)
