@@ -166,10 +166,7 @@ class Store:
         store = cls(path=path, readonly=readonly)
         if not readonly and not store._take_writer_lock():
             store.readonly = True
-            real = os.path.realpath(path)
-            alias = f" (the file {real})" if real != str(path) else ""
-            store.notices.append(f"another flowtape process is writing to {path}{alias}, maybe under another name "
-                                 "(a symlink or hard link); this one is read-only")
+            store.notices.append(_second_writer_notice(path))
         try:
             if store.readonly:
                 store._check_readable()
@@ -200,6 +197,7 @@ class Store:
         return True
 
     def _open_writer(self) -> None:
+        _refuse_newer(self.path)
         problem = _health_problem(self.path)
         if problem:
             aside = self._move_aside()
@@ -215,7 +213,7 @@ class Store:
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the store {self.path}: {exc}. Check the disk and permissions, or pass --db PATH") from None
         try:
-            _refuse_newer(self.path, conn)
+            _refuse_newer(self.path, conn)  # the header can be stale while a WAL holds page 1
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA busy_timeout=5000")
@@ -231,17 +229,15 @@ class Store:
     def _check_readable(self) -> None:
         if not self.path.exists():
             return
+        _refuse_newer(self.path)
+        if os.stat(self.path).st_nlink > 1:
+            return  # read through another name than the writer's, SQLite misses its journal: see _second_writer_notice
         problem = _health_problem(self.path)
         if problem:
             raise StoreError(
                 f"the store {self.path} is {problem}; run flowtape without --offline, with no other flowtape "
                 "running, to move it aside and start a new one (nothing is deleted)"
             )
-        conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=5.0)
-        try:
-            _refuse_newer(self.path, conn)
-        finally:
-            conn.close()
 
     def _move_aside(self) -> Path:
         stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
@@ -491,6 +487,7 @@ class Store:
         A stored number is never replaced by `-` (missing): a fund that shows `-` today on a day we
         already hold keeps its value. A table wider than bounds "funds_per_table", or bringing more new
         funds than NEW_FUNDS_PER_DAY today, is refused (BoundsError naming it): what one write may add is bounded."""
+        self._writer()  # a read-only store says so before anything is read
         seen = fetched_at.isoformat(timespec="seconds")
         now, day_start = _utc(fetched_at), _day_start(fetched_at)
         bounds.check("funds_per_table", len(table.tickers), f"farside {table.asset} table width")
@@ -771,18 +768,24 @@ def _age_out(conn: sqlite3.Connection, table: str, owner_col: str, name_col: str
 
 
 def _file_version(path: Path) -> int:
-    """PRAGMA user_version read from the header bytes (offset 60), touching nothing; 0 for a new or empty file."""
+    """PRAGMA user_version read from the header bytes (offset 60), touching nothing; 0 for a new or empty file, or
+    a header that is not sane (bytes 21-23 are always 64, 32, 32): the health check then says what is wrong."""
     try:
         with open(path, "rb") as fh:
             head = fh.read(64)
     except FileNotFoundError:
         return 0
-    return int.from_bytes(head[60:64], "big") if len(head) == 64 and head.startswith(SQLITE_MAGIC) else 0
+    sane = len(head) == 64 and head.startswith(SQLITE_MAGIC) and head[21:24] == b"\x40\x20\x20"
+    return int.from_bytes(head[60:64], "big") if sane else 0
 
 
-def _refuse_newer(path: Path, conn: sqlite3.Connection) -> None:
-    """A store from a newer flowtape is left as it is: writing it with this schema would silently downgrade it."""
-    version = max(_file_version(path), conn.execute("PRAGMA user_version").fetchone()[0])
+def _refuse_newer(path: Path, conn: sqlite3.Connection | None = None) -> None:
+    """A store from a newer flowtape is left as it is: writing it with this schema would silently downgrade it.
+    Checked from the header bytes before SQLite opens the file (even a read-only open of a WAL store creates
+    files beside it), then on the connection."""
+    version = _file_version(path)
+    if conn is not None:
+        version = max(version, conn.execute("PRAGMA user_version").fetchone()[0])
     if version > SCHEMA_VERSION:
         raise StoreError(f"the store {path} was written by a newer flowtape (schema {version}, this one reads "
                          f"{SCHEMA_VERSION}): upgrade flowtape or pass --db for another file")
@@ -841,6 +844,18 @@ def _unwritable(exc: sqlite3.Error) -> tuple[str, str] | None:
         if needle in text:
             return _UNWRITABLE[primary]
     return None
+
+
+def _second_writer_notice(path: Path) -> str:
+    """Why this process is read-only: the file (whatever name it was reached by) has a writer already."""
+    real = os.path.realpath(path)
+    alias = f" (the file {real})" if real != str(path) else ""
+    text = f"another flowtape process is writing to {path}{alias}; this one is read-only"
+    links = os.stat(path).st_nlink
+    if links > 1:  # SQLite keeps the WAL beside the name it opened: other names do not see the newest writes
+        text += (f". The file has {links} names (hard links): SQLite's journal is kept beside the name the writer "
+                 "uses, so open it by that name to see the newest data")
+    return text
 
 
 def _health_problem(path: Path) -> str | None:
