@@ -31,6 +31,25 @@ from .records import TOTAL, FlowTable
 SCHEMA_VERSION = 2
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
+# What a well-typed row looks like, per table (SQLite stores any type in any column: an older or foreign writer
+# can leave TEXT where REAL belongs, or an unparsable date). Timestamps are the writer's own UTC format.
+_ISO_DATE = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
+_GOOD = {
+    "sessions": f"typeof(asset) = 'text' AND date GLOB '{_ISO_DATE}' AND date(date) IS date "
+                "AND typeof(total_usd_m) IN ('real', 'null') AND typeof(provisional) = 'integer'",
+    "flows": f"typeof(asset) = 'text' AND date GLOB '{_ISO_DATE}' AND date(date) IS date "
+             "AND typeof(fund) = 'text' AND typeof(usd_m) IN ('real', 'null')",
+    "observations": f"typeof(venue) = 'text' AND typeof(instrument) = 'text' AND typeof(metric) = 'text' "
+                    f"AND ts GLOB '{_ISO_DATE}T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]+00:00' AND datetime(ts) IS NOT NULL "
+                    "AND typeof(value) = 'real' AND abs(value) <= 1.7976931348623157e308",
+}
+_BAD = {table: f"NOT coalesce(({good}), 0)" for table, good in _GOOD.items()}
+# Observations are read by the hundred thousand: testing each row costs more than the read. A partial index holds
+# just the bad rows (none, normally), so a read leaves them out and counts them for the price of a tiny lookup.
+# Its WHERE must be _BAD["observations"] to the letter (the planner matches it); changing _GOOD needs a migration.
+_BAD_OBSERVATIONS_INDEX = f"CREATE INDEX IF NOT EXISTS observations_bad ON observations (ts) WHERE {_BAD['observations']}"
+
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
     asset TEXT NOT NULL, date TEXT NOT NULL, total_usd_m REAL, provisional INTEGER NOT NULL,
@@ -54,6 +73,7 @@ CREATE TABLE IF NOT EXISTS observations (
     venue TEXT NOT NULL, instrument TEXT NOT NULL, metric TEXT NOT NULL, ts TEXT NOT NULL, value REAL NOT NULL,
     PRIMARY KEY (venue, instrument, metric, ts));
 CREATE INDEX IF NOT EXISTS observations_ts ON observations (ts);
+{bad_index};
 CREATE TABLE IF NOT EXISTS series (
     venue TEXT NOT NULL, instrument TEXT NOT NULL, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,
     PRIMARY KEY (venue, instrument));
@@ -64,7 +84,7 @@ CREATE TABLE IF NOT EXISTS alerts (
     key TEXT PRIMARY KEY, kind TEXT NOT NULL, created_at TEXT NOT NULL, payload TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS coinshares (
     week_ending TEXT PRIMARY KEY, total_usd_m REAL NOT NULL, btc_usd_m REAL, entered_at TEXT NOT NULL);
-"""
+""".replace("{bad_index}", _BAD_OBSERVATIONS_INDEX)
 
 # Schema steps: _MIGRATIONS[n] takes a version-n store to n + 1. Funds and series a v1 store already holds get
 # NULL/first-observation times, so nothing it holds looks like churn (see age_out) until it is seen again.
@@ -77,7 +97,7 @@ _MIGRATIONS: dict[int, str] = {
         PRIMARY KEY (venue, instrument));
     INSERT INTO series SELECT venue, instrument, MIN(ts), MAX(ts) FROM observations GROUP BY venue, instrument;
     CREATE INDEX revisions_cell ON revisions (asset, date, fund);
-    """,
+    """ + _BAD_OBSERVATIONS_INDEX,
 }
 
 QUOTE_METRICS = ("mark", "index", "funding_rate", "funding_interval_h", "oi_usd", "oi_btc")
@@ -329,9 +349,13 @@ class Store:
         """`select ... WHERE where` keeping only rows whose values have the types _GOOD[table] names; the rows
         left out are counted in set_aside[table] (a foreign or older writer's TEXT in a REAL column, an
         unparsable date) so one bad row cannot blank a pane, and the caller can say how many were skipped."""
-        good = _GOOD[table]
-        rows = self._query(f"{select} WHERE ({where}) AND ({good}) {tail}", params)
-        bad = self._query(f"SELECT COUNT(*) FROM {table} WHERE ({where}) AND NOT coalesce(({good}), 0)", params)
+        if table == "observations":  # through the partial index of bad rows (see _BAD_OBSERVATIONS_INDEX)
+            bad_rows = f"rowid IN (SELECT rowid FROM observations WHERE {_BAD[table]})"
+            rows = self._query(f"{select} WHERE ({where}) AND NOT {bad_rows} {tail}", params)
+            bad = self._query(f"SELECT COUNT(*) FROM {table} WHERE {bad_rows} AND ({where})", params)
+        else:
+            rows = self._query(f"{select} WHERE ({where}) AND ({_GOOD[table]}) {tail}", params)
+            bad = self._query(f"SELECT COUNT(*) FROM {table} WHERE ({where}) AND {_BAD[table]}", params)
         self.set_aside[table] = int(bad[0][0]) if bad else 0
         return rows
 
@@ -730,20 +754,6 @@ class Store:
     def set_meta(self, key: str, value: str) -> None:
         if self._write(lambda conn: _put_meta(conn, key, value), held=HELD, keep=False) is HELD:
             self._held_meta[key] = value
-
-
-# What a well-typed row looks like, per table (SQLite stores any type in any column: an older or foreign writer
-# can leave TEXT where REAL belongs, or an unparsable date). Timestamps are the writer's own UTC format.
-_ISO_DATE = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
-_GOOD = {
-    "sessions": f"typeof(asset) = 'text' AND date GLOB '{_ISO_DATE}' AND date(date) IS date "
-                "AND typeof(total_usd_m) IN ('real', 'null') AND typeof(provisional) = 'integer'",
-    "flows": f"typeof(asset) = 'text' AND date GLOB '{_ISO_DATE}' AND date(date) IS date "
-             "AND typeof(fund) = 'text' AND typeof(usd_m) IN ('real', 'null')",
-    "observations": f"typeof(venue) = 'text' AND typeof(instrument) = 'text' AND typeof(metric) = 'text' "
-                    f"AND ts GLOB '{_ISO_DATE}T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]+00:00' AND datetime(ts) IS NOT NULL "
-                    "AND typeof(value) = 'real' AND abs(value) <= 1.7976931348623157e308",
-}
 
 
 def _utc(when: dt.datetime) -> str:

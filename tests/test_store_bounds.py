@@ -234,7 +234,8 @@ def v1_store(path) -> None:
         INSERT INTO funds VALUES ('btc', 'IBIT', 0), ('btc', 'OLDF', 1);
         INSERT INTO revisions VALUES ('btc', '2025-11-03', 'IBIT', -90.0, -100.0, '2025-11-04T00:00:00+00:00');
         INSERT INTO observations VALUES ('deribit', 'BTC-PERPETUAL', 'mark', '2025-11-01T00:00:00+00:00', 110000.0),
-                                        ('deribit', 'BTC-PERPETUAL', 'mark', '2025-11-02T00:00:00+00:00', 111000.0);
+                                        ('deribit', 'BTC-PERPETUAL', 'mark', '2025-11-02T00:00:00+00:00', 111000.0),
+                                        ('deribit', 'BTC-PERPETUAL', 'oi_usd', '2025-11-02T00:00:00+00:00', 'n/a');
     """)
     conn.commit()
     conn.close()
@@ -251,12 +252,14 @@ def test_a_version_1_store_is_migrated_in_place_keeping_everything(tmp_path):
     assert conn.execute("SELECT * FROM series").fetchall() == [
         ("deribit", "BTC-PERPETUAL", "2025-11-01T00:00:00+00:00", "2025-11-02T00:00:00+00:00")]
     assert conn.execute("SELECT first_seen, last_seen FROM funds").fetchall() == [(None, None), (None, None)]
+    indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert {"revisions_cell", "observations_bad"} <= indexes  # bad rows a v1 writer left are found cheaply too
     # and it works as a v2 store: a fund carried over is never taken for churn, however long it is absent
     later = dt.datetime(2026, 1, 1, tzinfo=UTC)
     s.write_table(table("btc", [(dt.date(2025, 12, 31), 5.0)]), source="farside_btc", fetched_at=later)
     assert "OLDF" in {f for _, _, f, _ in s.flows("btc")}
     s.write_quotes([quote("deribit", "BTC-PERPETUAL", later)], fetched_at=later)
-    assert len(s.observations()) == 2 + METRICS_PER_QUOTE
+    assert len(s.observations()) == 2 + METRICS_PER_QUOTE and s.set_aside["observations"] == 1
     s.close()
     assert Store.open(db).sessions("btc")[0][2] == -186.5  # reopening a current store changes nothing
 
