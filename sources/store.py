@@ -86,17 +86,18 @@ CREATE TABLE IF NOT EXISTS coinshares (
     week_ending TEXT PRIMARY KEY, total_usd_m REAL NOT NULL, btc_usd_m REAL, entered_at TEXT NOT NULL);
 """.replace("{bad_index}", _BAD_OBSERVATIONS_INDEX)
 
-# Schema steps: _MIGRATIONS[n] takes a version-n store to n + 1. Funds and series a v1 store already holds get
+# Schema steps: _MIGRATIONS[n] takes a version-n store to n + 1. Each step must also run on a store that already
+# had it: flowtape 1 stamps version 1 on any store it opens, so a v2 store opened once by it comes back as "1". Funds and series a v1 store already holds get
 # NULL/first-observation times, so nothing it holds looks like churn (see age_out) until it is seen again.
 _MIGRATIONS: dict[int, str] = {
     1: """
     ALTER TABLE funds ADD COLUMN first_seen TEXT;
     ALTER TABLE funds ADD COLUMN last_seen TEXT;
-    CREATE TABLE series (
+    CREATE TABLE IF NOT EXISTS series (
         venue TEXT NOT NULL, instrument TEXT NOT NULL, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,
         PRIMARY KEY (venue, instrument));
-    INSERT INTO series SELECT venue, instrument, MIN(ts), MAX(ts) FROM observations GROUP BY venue, instrument;
-    CREATE INDEX revisions_cell ON revisions (asset, date, fund);
+    INSERT OR IGNORE INTO series SELECT venue, instrument, MIN(ts), MAX(ts) FROM observations GROUP BY venue, instrument;
+    CREATE INDEX IF NOT EXISTS revisions_cell ON revisions (asset, date, fund);
     """ + _BAD_OBSERVATIONS_INDEX,
 }
 
@@ -815,7 +816,11 @@ def _migrate(conn: sqlite3.Connection) -> None:
         for step in steps:
             for statement in step.split(";"):
                 if statement.strip():
-                    conn.execute(statement)
+                    try:
+                        conn.execute(statement)
+                    except sqlite3.OperationalError as exc:  # ADD COLUMN has no IF NOT EXISTS (see _MIGRATIONS)
+                        if "duplicate column name" not in str(exc):
+                            raise
         conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         conn.execute("COMMIT")
     except BaseException:

@@ -264,6 +264,23 @@ def test_a_version_1_store_is_migrated_in_place_keeping_everything(tmp_path):
     assert Store.open(db).sessions("btc")[0][2] == -186.5  # reopening a current store changes nothing
 
 
+def test_a_store_stamped_back_to_1_by_an_older_flowtape_opens_again(tmp_path):
+    """flowtape 1 sets user_version = 1 on whatever it opens: running it once on a v2 store must not lock the
+    newer one out (the step re-runs over columns and tables that are already there)."""
+    db = tmp_path / "back.db"
+    s = Store.open(db)
+    s.write_quotes([quote("deribit", "BTC-PERPETUAL", T0)], fetched_at=T0)
+    s.close()
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    s = Store.open(db)
+    assert sqlite3.connect(db).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert len(s.observations()) == METRICS_PER_QUOTE
+    s.close()
+
+
 @pytest.mark.parametrize("readonly", [False, True])
 def test_a_store_from_a_newer_flowtape_is_refused_untouched(tmp_path, readonly):
     db = tmp_path / "new.db"
