@@ -62,4 +62,7 @@ def frames_from_rows(asset: str, funds: list[str], sessions: list[tuple], flows:
 
 
 def load_asset(store: Store, asset: str) -> AssetFrames:
-    return frames_from_rows(asset, store.funds(asset), store.sessions(asset), store.flows(asset))
+    # Rows the store set aside for their type join the check, which names them in the notice.
+    sessions = store.sessions(asset) + store.set_aside_rows("sessions")
+    flows = store.flows(asset) + store.set_aside_rows("flows")
+    return frames_from_rows(asset, store.funds(asset), sessions, flows)

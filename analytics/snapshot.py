@@ -181,7 +181,8 @@ def build_snapshot(
     doc.update(
         attribution=ATTRIBUTION,
         units="US$ millions",
-        store={"path": str(store.path), "readonly": store.readonly, "notices": list(store.notices)},
+        store={"path": str(store.path), "readonly": store.readonly, "notices": list(store.notices),
+               "problem": store.problem, "set_aside": dict(store.set_aside)},
         data_notices=data_notices,
         sources=sources,
         assets={a: guarded(f"assets.{a}", lambda r=r: asset_document(r)) if r is not None else None for a, r in reports.items()},

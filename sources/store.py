@@ -3,6 +3,11 @@
 Per RELIABILITY.md: WAL, synchronous=FULL, one writer connection guarded by an OS file lock (a second
 process opens read-only and says so), one transaction per poll batch, idempotent upserts, revisions
 kept. A file at the path that is not a healthy SQLite database is moved aside, never deleted.
+
+Bounded and honest (README "The store"): what one write may add is capped (new instrument names per venue
+per day, new funds per asset per day, revisions per cell), names that stop appearing age out, a store from a
+newer flowtape is refused untouched, a store deleted or replaced under the writer is noticed and recreated,
+and readers set aside rows of the wrong type (counted in `set_aside`) rather than hand them on.
 """
 
 from __future__ import annotations
@@ -18,10 +23,36 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, TypeVar
 
+from . import bounds
 from .records import TOTAL, FlowTable
 
-SCHEMA_VERSION = 1
+# Version 2 added funds.first_seen/last_seen, the `series` table and the revisions index (the age-out and
+# the caps below). Each step in _MIGRATIONS takes a store from version N to N + 1, in one transaction.
+SCHEMA_VERSION = 2
 SQLITE_MAGIC = b"SQLite format 3\x00"
+
+# What a well-typed row looks like, per table (SQLite stores any type in any column: an older or foreign writer
+# can leave TEXT where REAL belongs, or an unparsable date). Timestamps are the writer's own UTC format.
+_ISO_DATE = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
+_GOOD = {
+    "sessions": f"typeof(asset) = 'text' AND date GLOB '{_ISO_DATE}' AND date(date) IS date "
+                "AND typeof(total_usd_m) IN ('real', 'null') AND typeof(provisional) = 'integer'",
+    "flows": f"typeof(asset) = 'text' AND date GLOB '{_ISO_DATE}' AND date(date) IS date "
+             "AND typeof(fund) = 'text' AND typeof(usd_m) IN ('real', 'null')",
+    "observations": f"typeof(venue) = 'text' AND typeof(instrument) = 'text' AND typeof(metric) = 'text' "
+                    f"AND ts GLOB '{_ISO_DATE}T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]+00:00' AND datetime(ts) IS NOT NULL "
+                    "AND typeof(value) = 'real' AND abs(value) <= 1.7976931348623157e308",
+}
+_BAD = {table: f"NOT coalesce(({good}), 0)" for table, good in _GOOD.items()}
+_PLAIN = {"sessions": "SELECT asset, date, total_usd_m, provisional FROM sessions",
+          "flows": "SELECT asset, date, fund, usd_m FROM flows",
+          "observations": "SELECT venue, instrument, metric, ts, value FROM observations"}
+MAX_SET_ASIDE_ROWS = 200  # handed on to be named; the count in set_aside is exact
+# Observations are read by the hundred thousand: testing each row costs more than the read. A partial index holds
+# just the bad rows (none, normally), so a read leaves them out and counts them for the price of a tiny lookup.
+# Its WHERE must be _BAD["observations"] to the letter (the planner matches it); changing _GOOD needs a migration.
+_BAD_OBSERVATIONS_INDEX = f"CREATE INDEX IF NOT EXISTS observations_bad ON observations (ts) WHERE {_BAD['observations']}"
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -33,8 +64,10 @@ CREATE TABLE IF NOT EXISTS flows (
 CREATE TABLE IF NOT EXISTS revisions (
     asset TEXT NOT NULL, date TEXT NOT NULL, fund TEXT NOT NULL,
     old_usd_m REAL, new_usd_m REAL, seen_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS revisions_cell ON revisions (asset, date, fund);
 CREATE TABLE IF NOT EXISTS funds (
-    asset TEXT NOT NULL, fund TEXT NOT NULL, position INTEGER NOT NULL, PRIMARY KEY (asset, fund));
+    asset TEXT NOT NULL, fund TEXT NOT NULL, position INTEGER NOT NULL, first_seen TEXT, last_seen TEXT,
+    PRIMARY KEY (asset, fund));
 CREATE TABLE IF NOT EXISTS source_status (
     source TEXT PRIMARY KEY, state TEXT NOT NULL, last_success TEXT, last_attempt TEXT,
     next_attempt TEXT, failures INTEGER NOT NULL DEFAULT 0, last_error TEXT, ban_until TEXT,
@@ -44,6 +77,10 @@ CREATE TABLE IF NOT EXISTS observations (
     venue TEXT NOT NULL, instrument TEXT NOT NULL, metric TEXT NOT NULL, ts TEXT NOT NULL, value REAL NOT NULL,
     PRIMARY KEY (venue, instrument, metric, ts));
 CREATE INDEX IF NOT EXISTS observations_ts ON observations (ts);
+{bad_index};
+CREATE TABLE IF NOT EXISTS series (
+    venue TEXT NOT NULL, instrument TEXT NOT NULL, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,
+    PRIMARY KEY (venue, instrument));
 CREATE TABLE IF NOT EXISTS candles (
     product TEXT NOT NULL, day TEXT NOT NULL, open REAL NOT NULL, high REAL NOT NULL, low REAL NOT NULL,
     close REAL NOT NULL, volume REAL NOT NULL, PRIMARY KEY (product, day));
@@ -51,7 +88,22 @@ CREATE TABLE IF NOT EXISTS alerts (
     key TEXT PRIMARY KEY, kind TEXT NOT NULL, created_at TEXT NOT NULL, payload TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS coinshares (
     week_ending TEXT PRIMARY KEY, total_usd_m REAL NOT NULL, btc_usd_m REAL, entered_at TEXT NOT NULL);
-"""
+""".replace("{bad_index}", _BAD_OBSERVATIONS_INDEX)
+
+# Schema steps: _MIGRATIONS[n] takes a version-n store to n + 1. Each step must also run on a store that already
+# had it: flowtape 1 stamps version 1 on any store it opens, so a v2 store opened once by it comes back as "1". Funds and series a v1 store already holds get
+# NULL/first-observation times, so nothing it holds looks like churn (see age_out) until it is seen again.
+_MIGRATIONS: dict[int, str] = {
+    1: """
+    ALTER TABLE funds ADD COLUMN first_seen TEXT;
+    ALTER TABLE funds ADD COLUMN last_seen TEXT;
+    CREATE TABLE IF NOT EXISTS series (
+        venue TEXT NOT NULL, instrument TEXT NOT NULL, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,
+        PRIMARY KEY (venue, instrument));
+    INSERT OR IGNORE INTO series SELECT venue, instrument, MIN(ts), MAX(ts) FROM observations GROUP BY venue, instrument;
+    CREATE INDEX IF NOT EXISTS revisions_cell ON revisions (asset, date, fund);
+    """ + _BAD_OBSERVATIONS_INDEX,
+}
 
 QUOTE_METRICS = ("mark", "index", "funding_rate", "funding_interval_h", "oi_usd", "oi_btc")
 # Bounded growth: full resolution for 48 h, then the first observation of each hour up to 30 days,
@@ -63,6 +115,27 @@ PRUNE_EVERY = dt.timedelta(hours=1)
 # written, in order and in one transaction, as soon as a write succeeds again. A day of polling every
 # source is about 12,000 batches of a few KB; 3,000 keeps the last few hours within a few MB.
 MAX_HELD_BATCHES = 3_000
+
+# Churn (names that appear and vanish) must not grow the store without bound (measured: fresh instrument
+# names every poll cost ~4.4 GB a day; a broken Farside page sent 200 new tickers a poll).
+# - A venue lists at most ~12 BTC futures at once (Deribit) and on a store's first day all are new: 64 new
+#   instrument names per venue per UTC day is 5x that; past it new names are refused and counted (`refused`).
+NEW_SERIES_PER_DAY = 64
+# - An instrument its venue has not listed for 7 days is gone (expired, delisted): it leaves the registry and
+#   the reads (no dead future's last OI summed forever); a week covers a weekend, a holiday and the weekly CFTC
+#   report. If it lived less than a day it was churn, not an instrument: its rows are deleted too; longer-lived
+#   ones keep their history, thinned by RETENTION, for looking back.
+SERIES_TTL = dt.timedelta(days=7)
+CHURN_LIFE = dt.timedelta(days=1)
+# - Funds: a table wider than bounds "funds_per_table" is refused; so are more new funds in a day than one
+#   table's worth. A fund off the page for SERIES_TTL leaves the page order (its flows stay, see frames);
+#   one that was on the page for less than CHURN_LIFE goes with its flows.
+NEW_FUNDS_PER_DAY = int(bounds.BOUNDS["funds_per_table"].high)
+# - Revisions per (asset, date, fund): Farside corrects a cell once or twice (a late print, a typo); 20 keeps
+#   every real correction while a page flipping A, B, A, B... adds at most 20 rows per cell, ever.
+MAX_REVISIONS_PER_CELL = 20
+# How long the status bar says the store file was deleted or replaced (the notice stays in `notices`).
+REPLACED_SHOWN_FOR = dt.timedelta(minutes=30)
 
 T = TypeVar("T")
 HELD = object()  # what a write returns when the disk is full and it was kept for later
@@ -86,7 +159,8 @@ class Store:
     readonly: bool
     notices: list[str] = field(default_factory=list)
     _conn: sqlite3.Connection | None = None
-    _lock_fd: int | None = None
+    _lock_fd: int | None = None  # the database file itself, flocked: one writer per inode, whatever its name
+    _identity: tuple[int, int] | None = None  # (st_dev, st_ino) the writer has open
     _write_lock: threading.Lock = field(default_factory=threading.Lock)
     _last_prune: dt.datetime | None = None
     # Disk full: hold batches in memory (the long-running app) or raise (one-shot commands, which exit).
@@ -99,6 +173,13 @@ class Store:
     full_since: dt.datetime | None = None
     full_error: str = ""
     full_why: tuple[str, str] = ("CANNOT WRITE", "check the disk holding {path}")  # (label, remedy) from _UNWRITABLE
+    # The file was deleted or replaced under the writer and a new one started: (when, what), for the status bar.
+    replaced: tuple[dt.datetime, str] | None = None
+    # Rows the last read of each table left out because a value had the wrong type (see _GOOD).
+    set_aside: dict[str, int] = field(default_factory=dict)
+    _read_local: threading.local = field(default_factory=threading.local)
+    # New instrument names refused today by NEW_SERIES_PER_DAY: {(venue, ISO day): count}.
+    refused: dict[tuple[str, str], int] = field(default_factory=dict)
 
     # ---- opening -------------------------------------------------------------------------
     @classmethod
@@ -111,45 +192,72 @@ class Store:
         store = cls(path=path, readonly=readonly)
         if not readonly and not store._take_writer_lock():
             store.readonly = True
-            store.notices.append(f"another flowtape process is writing to {path}; this one is read-only")
-        if store.readonly:
-            store._check_readable()
-        else:
-            store._open_writer()
+            store.notices.append(_second_writer_notice(path))
+        try:
+            if store.readonly:
+                store._check_readable()
+            else:
+                store._open_writer()
+        except BaseException:
+            store.close()
+            raise
         return store
 
     def _take_writer_lock(self) -> bool:
+        """flock the database file itself (created empty if absent: SQLite starts a new store in it), so a
+        symlink or a hard link to the same file finds it locked. SQLite's own locks are fcntl locks, which
+        flock does not touch; the descriptor stays open until the connection is closed (closing another
+        descriptor of the file would drop SQLite's fcntl locks)."""
         try:
-            fd = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
-            raise StoreError(f"cannot create the lock file beside {self.path}: {exc.strerror}") from None
+            raise StoreError(f"cannot open the store {self.path}: {exc.strerror}. Check the permissions, or pass --db PATH") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             os.close(fd)
             return False
         self._lock_fd = fd
+        st = os.fstat(fd)
+        self._identity = (st.st_dev, st.st_ino)
         return True
 
     def _open_writer(self) -> None:
+        _refuse_newer(self.path)
         problem = _health_problem(self.path)
         if problem:
             aside = self._move_aside()
             self.notices.append(f"the store {self.path} was {problem}; it was moved to {aside} and a new one started")
+            os.close(self._lock_fd)  # the lock went aside with the file: lock the new one
+            self._lock_fd = None
+            if not self._take_writer_lock():
+                self.readonly = True
+                self.notices.append(f"another flowtape process started a new store at {self.path}; this one is read-only")
+                return
         try:
             conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=5.0)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the store {self.path}: {exc}. Check the disk and permissions, or pass --db PATH") from None
+        try:
+            _refuse_newer(self.path, conn)  # the header can be stale while a WAL holds page 1
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA busy_timeout=5000")
-            conn.executescript(_SCHEMA)
-            conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            _migrate(conn)
         except sqlite3.Error as exc:
+            conn.close()
             raise StoreError(f"cannot open the store {self.path}: {exc}. Check the disk and permissions, or pass --db PATH") from None
+        except BaseException:
+            conn.close()
+            raise
         self._conn = conn
 
     def _check_readable(self) -> None:
         if not self.path.exists():
             return
+        _refuse_newer(self.path)
+        if os.stat(self.path).st_nlink > 1:
+            return  # read through another name than the writer's, SQLite misses its journal: see _second_writer_notice
         problem = _health_problem(self.path)
         if problem:
             raise StoreError(
@@ -172,8 +280,55 @@ class Store:
             self._conn.close()
             self._conn = None
         if self._lock_fd is not None:
-            os.close(self._lock_fd)  # closing the descriptor releases the flock
+            os.close(self._lock_fd)  # after the connection (see _take_writer_lock); releases the flock
             self._lock_fd = None
+
+    # ---- the file deleted or replaced under the writer ---------------------------------------
+    def _file_is_ours(self) -> bool:
+        """One stat: is the file at the path still the one the writer has open?"""
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return False
+        return (st.st_dev, st.st_ino) == self._identity
+
+    def _follow_path(self) -> None:
+        """Called under the write lock before every write: if the file at the path was deleted or replaced (rm,
+        mv), writes would go to an unlinked file and be lost. Start writing to what is at the path now (a new
+        store if nothing is), and say so."""
+        if self._conn is None or self._file_is_ours():
+            return
+        what = "replaced by another file" if self.path.exists() else "deleted"
+        self._conn.close()  # the old file: SQLite leaves its -wal/-shm behind for an unlinked file
+        self._conn = None
+        os.close(self._lock_fd)
+        self._lock_fd = None
+        self._identity = None
+        now = dt.datetime.now(dt.timezone.utc)
+        self.path.parent.mkdir(parents=True, exist_ok=True)  # rm -r of the folder too
+        if not self._take_writer_lock():
+            self.readonly = True
+            self.notices.append(f"the store {self.path} was {what} while flowtape ran and another flowtape writes the "
+                                "new file; this one is read-only now")
+            raise StoreError(self.notices[-1])
+        for suffix in ("-wal", "-shm"):  # the old file's journal: replayed into the new file it would corrupt it
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        self._open_writer()
+        self.replaced = (now, what)
+        self.notices.append(f"the store {self.path} was {what} at {now:%H:%M} UTC while flowtape ran; writing carries on "
+                            f"in {'that file' if what.startswith('replaced') else 'a new store there'} (history held "
+                            "only by the old file is not in it)")
+
+    @property
+    def problem(self) -> str | None:
+        """One line for the status bar when the store needs attention, else None."""
+        held = self.held_report()
+        if held:
+            return held
+        if self.replaced and dt.datetime.now(dt.timezone.utc) - self.replaced[0] < REPLACED_SHOWN_FOR:
+            when, what = self.replaced
+            return f"STORE {what.split()[0].upper()} at {when:%H:%M} UTC: writing to a new {self.path.name}"
+        return None
 
     # ---- reading (a short-lived connection per call: safe from any thread) ----------------
     def _reader(self) -> sqlite3.Connection:
@@ -196,16 +351,39 @@ class Store:
         finally:
             conn.close()
 
+    def _typed(self, table: str, select: str, where: str, params: tuple, tail: str = "") -> list[tuple]:
+        """`select ... WHERE where` keeping only rows whose values have the types _GOOD[table] names; the rows
+        left out are counted in set_aside[table] (a foreign or older writer's TEXT in a REAL column, an
+        unparsable date) so one bad row cannot blank a pane, and the caller can say how many were skipped."""
+        if table == "observations":  # through the partial index of bad rows (see _BAD_OBSERVATIONS_INDEX)
+            bad_rows = f"rowid IN (SELECT rowid FROM observations WHERE {_BAD[table]})"
+            rows = self._query(f"{select} WHERE ({where}) AND NOT {bad_rows} {tail}", params)
+            bad = self._query(f"SELECT COUNT(*) FROM {table} WHERE {bad_rows} AND ({where})", params)
+        else:
+            rows = self._query(f"{select} WHERE ({where}) AND ({_GOOD[table]}) {tail}", params)
+            bad = self._query(f"SELECT COUNT(*) FROM {table} WHERE ({where}) AND {_BAD[table]}", params)
+        count = int(bad[0][0]) if bad else 0
+        self.set_aside[table] = count
+        # The rows themselves, for the analytics to name in its notice (per thread: reads run in several).
+        self._read_local.set_aside = {**getattr(self._read_local, "set_aside", {}), table: self._query(
+            f"{_PLAIN[table]} WHERE ({where}) AND {_BAD[table]} LIMIT {MAX_SET_ASIDE_ROWS}", params) if count else []}
+        return rows
+
+    def set_aside_rows(self, table: str) -> list[tuple]:
+        """The rows (as stored, at most MAX_SET_ASIDE_ROWS) that this thread's last read of `table` left out."""
+        return list(getattr(self._read_local, "set_aside", {}).get(table, ()))
+
     def sessions(self, asset: str | None = None) -> list[tuple[str, str, float | None, bool]]:
-        """(asset, ISO date, published total, provisional), oldest first."""
-        where, params = ("WHERE asset = ?", (asset,)) if asset else ("", ())
-        rows = self._query(f"SELECT asset, date, total_usd_m, provisional FROM sessions {where} ORDER BY asset, date", params)
+        """(asset, ISO date, published total, provisional), oldest first; rows of the wrong type are set aside."""
+        where, params = ("asset = ?", (asset,)) if asset else ("1", ())
+        rows = self._typed("sessions", "SELECT asset, date, total_usd_m, provisional FROM sessions", where, params,
+                           "ORDER BY asset, date")
         return [(a, d, t, bool(p)) for a, d, t, p in rows]
 
     def flows(self, asset: str | None = None) -> list[tuple[str, str, str, float | None]]:
-        """(asset, ISO date, fund, US$m or None), oldest first."""
-        where, params = ("WHERE asset = ?", (asset,)) if asset else ("", ())
-        return self._query(f"SELECT asset, date, fund, usd_m FROM flows {where} ORDER BY asset, date, fund", params)
+        """(asset, ISO date, fund, US$m or None), oldest first; rows of the wrong type are set aside."""
+        where, params = ("asset = ?", (asset,)) if asset else ("1", ())
+        return self._typed("flows", "SELECT asset, date, fund, usd_m FROM flows", where, params, "ORDER BY asset, date, fund")
 
     def funds(self, asset: str) -> list[str]:
         return [r[0] for r in self._query("SELECT fund FROM funds WHERE asset = ? ORDER BY position", (asset,))]
@@ -245,6 +423,8 @@ class Store:
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction; the caller holds the writer lock. After SQLITE_FULL/IOERR the
         transaction may already be rolled back, so ROLLBACK only when one is still open."""
+        self._writer()
+        self._follow_path()
         conn = self._writer()
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -343,15 +523,26 @@ class Store:
         """Upsert every session of a parsed table in one transaction, keeping revisions.
 
         A stored number is never replaced by `-` (missing): a fund that shows `-` today on a day we
-        already hold keeps its value."""
+        already hold keeps its value. A table wider than bounds "funds_per_table", or bringing more new
+        funds than NEW_FUNDS_PER_DAY today, is refused (BoundsError naming it): what one write may add is bounded."""
+        self._writer()  # a read-only store says so before anything is read
         seen = fetched_at.isoformat(timespec="seconds")
+        now, day_start = _utc(fetched_at), _day_start(fetched_at)
+        bounds.check("funds_per_table", len(table.tickers), f"farside {table.asset} table width")
+        known = dict(self._query("SELECT fund, first_seen FROM funds WHERE asset = ?", (table.asset,)))
+        new_today = sum(1 for first in known.values() if first is not None and first >= day_start)
+        new_today += sum(1 for fund in table.tickers if fund not in known)
+        if new_today > NEW_FUNDS_PER_DAY:
+            raise bounds.BoundsError(f"farside {table.asset}: {new_today} new funds today is more than {NEW_FUNDS_PER_DAY} "
+                                     "(a page renaming its columns); refused")
 
         def apply(conn: sqlite3.Connection) -> WriteResult:
             result = WriteResult()
             for pos, fund in enumerate(table.tickers):
                 conn.execute(
-                    "INSERT INTO funds VALUES (?, ?, ?) ON CONFLICT(asset, fund) DO UPDATE SET position = excluded.position",
-                    (table.asset, fund, pos),
+                    "INSERT INTO funds VALUES (?, ?, ?, ?, ?) ON CONFLICT(asset, fund) DO UPDATE "
+                    "SET position = excluded.position, last_seen = excluded.last_seen",
+                    (table.asset, fund, pos, now, now),
                 )
             for row in table.rows:
                 day = row.date.isoformat()
@@ -367,6 +558,9 @@ class Store:
                         "UPDATE sessions SET provisional = ?, source = ?, fetched_at = ? WHERE asset = ? AND date = ?",
                         (int(row.provisional), source, seen, table.asset, day),
                     )
+            for fund in _age_out(conn, "funds", "asset", "fund", table.asset, fetched_at):
+                conn.execute("DELETE FROM flows WHERE asset = ? AND fund = ?", (table.asset, fund))
+                conn.execute("DELETE FROM revisions WHERE asset = ? AND fund = ?", (table.asset, fund))
             return result
 
         return self._write(apply, held=WriteResult())
@@ -389,10 +583,13 @@ class Store:
             params = (value, asset, day, fund)
         old = cur[0]
         if value is None or old == value:
-            return False
+            return False  # a revision only when the value really changes from the one stored
         if old is not None:
             result.revisions += 1
             conn.execute("INSERT INTO revisions VALUES (?, ?, ?, ?, ?, ?)", (asset, day, fund, old, value, seen))
+            conn.execute(  # the newest MAX_REVISIONS_PER_CELL only: a page flipping A, B, A... stays bounded
+                "DELETE FROM revisions WHERE rowid IN (SELECT rowid FROM revisions WHERE asset = ? AND date = ? AND fund = ? "
+                "ORDER BY rowid DESC LIMIT -1 OFFSET ?)", (asset, day, fund, MAX_REVISIONS_PER_CELL))
         conn.execute(update, params)
         return True
 
@@ -408,25 +605,54 @@ class Store:
                     rows.append((q.venue, q.instrument, metric, ts, float(value)))
             if q.expiry is not None:
                 rows.append((q.venue, q.instrument, "expiry", ts, q.expiry.timestamp()))
-        written = self._insert_observations(rows)
-        if self._last_prune is None or fetched_at - self._last_prune >= PRUNE_EVERY:
-            self.prune_observations(fetched_at)
-        return written
+        return self.write_observation_rows(rows, fetched_at=fetched_at)
 
     def write_observation_rows(self, rows, *, fetched_at: dt.datetime) -> int:
-        """Store ready-made (venue, instrument, metric, ISO ts, value) rows in one transaction."""
-        written = self._insert_observations(rows)
+        """Store ready-made (venue, instrument, metric, ISO ts, value) rows in one transaction. Each venue's
+        instruments are marked seen; new names past NEW_SERIES_PER_DAY are refused (counted in `refused` and
+        a notice); the venue's instruments not seen for SERIES_TTL age out (see _age_out)."""
+        written = self._insert_observations(list(rows), fetched_at)
         if self._last_prune is None or fetched_at - self._last_prune >= PRUNE_EVERY:
             self.prune_observations(fetched_at)
         return written
 
-    def _insert_observations(self, rows) -> int:
+    def _insert_observations(self, rows: list[tuple], fetched_at: dt.datetime) -> int:
+        now, day_start = _utc(fetched_at), _day_start(fetched_at)
+        names: dict[str, dict[str, None]] = {}  # venue -> its instruments in this batch, in order
+        for venue, instrument, *_ in rows:
+            names.setdefault(venue, {})[instrument] = None
+
         def apply(conn: sqlite3.Connection) -> int:
+            refused: set[tuple[str, str]] = set()
+            for venue, instruments in names.items():
+                known = dict(conn.execute("SELECT instrument, first_seen FROM series WHERE venue = ?", (venue,)).fetchall())
+                room = NEW_SERIES_PER_DAY - sum(1 for first in known.values() if first >= day_start)
+                for instrument in instruments:
+                    if instrument not in known:
+                        if room <= 0:
+                            refused.add((venue, instrument))
+                            continue
+                        room -= 1
+                    conn.execute("INSERT INTO series VALUES (?, ?, ?, ?) ON CONFLICT(venue, instrument) DO UPDATE "
+                                 "SET last_seen = excluded.last_seen", (venue, instrument, now, now))
             before = conn.total_changes
-            conn.executemany("INSERT OR REPLACE INTO observations VALUES (?, ?, ?, ?, ?)", rows)
-            return conn.total_changes - before
+            conn.executemany("INSERT OR REPLACE INTO observations VALUES (?, ?, ?, ?, ?)",
+                             [r for r in rows if (r[0], r[1]) not in refused])
+            written = conn.total_changes - before
+            for venue in names:
+                for instrument in _age_out(conn, "series", "venue", "instrument", venue, fetched_at):
+                    conn.execute("DELETE FROM observations WHERE venue = ? AND instrument = ?", (venue, instrument))
+            self._count_refused(refused, day_start[:10])
+            return written
 
         return self._write(apply, held=0)
+
+    def _count_refused(self, refused: set[tuple[str, str]], day: str) -> None:
+        for venue in sorted({v for v, _ in refused}):
+            n = self.refused[(venue, day)] = self.refused.get((venue, day), 0) + sum(1 for v, _ in refused if v == venue)
+            line = (f"{venue}: {n} new instrument names refused on {day} (at most {NEW_SERIES_PER_DAY} new a day, "
+                    "so a venue renaming its instruments cannot fill the disk)")
+            self.notices[:] = [x for x in self.notices if not x.startswith(f"{venue}: ")] + [line]
 
     def prune_observations(self, now: dt.datetime) -> int:
         """Thin history per RETENTION; returns the rows removed."""
@@ -458,17 +684,23 @@ class Store:
         """(venue, instrument, metric, ISO ts, value) with since <= ts <= until, oldest first.
 
         `venues` keeps only those venues; `hourly` keeps the last observation of each series in each UTC
-        hour (the latest one included), so the rows read stay bounded however often sources poll."""
+        hour (the latest one included), so the rows read stay bounded however often sources poll. With
+        `until`, an instrument with no observation in the SERIES_TTL before it is dead (expired, delisted)
+        and left out, so its last quote is never taken as current. Rows of the wrong type are set aside."""
         where, params = "ts >= ? AND ts <= ?", [since or "", until or "9999"]
         if venues is not None:
             where += f" AND venue IN ({', '.join('?' * len(venues))})"
             params += list(venues)
+        if until is not None:
+            cutoff = (dt.datetime.fromisoformat(until) - SERIES_TTL).isoformat(timespec="seconds")
+            where += " AND (venue, instrument) IN (SELECT venue, instrument FROM observations WHERE ts >= ? AND ts <= ?)"
+            params += [cutoff, until]
         if hourly:  # SQLite takes the bare columns from the row holding MAX(ts)
-            sql = (f"SELECT venue, instrument, metric, MAX(ts), value FROM observations WHERE {where} "
-                   "GROUP BY venue, instrument, metric, substr(ts, 1, 13) ORDER BY 4")
+            select, tail = ("SELECT venue, instrument, metric, MAX(ts), value FROM observations",
+                            "GROUP BY venue, instrument, metric, substr(ts, 1, 13) ORDER BY 4")
         else:
-            sql = f"SELECT venue, instrument, metric, ts, value FROM observations WHERE {where} ORDER BY ts"
-        return self._query(sql, tuple(params))
+            select, tail = "SELECT venue, instrument, metric, ts, value FROM observations", "ORDER BY ts"
+        return self._typed("observations", select, where, tuple(params), tail)
 
     def newest_observation(self, *, venues: tuple[str, ...] | None = None) -> str | None:
         """The newest stored observation's ISO ts: the instant history is thinned back from (RETENTION)."""
@@ -546,6 +778,78 @@ class Store:
             self._held_meta[key] = value
 
 
+def _utc(when: dt.datetime) -> str:
+    return when.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _day_start(when: dt.datetime) -> str:
+    """The start of `when`'s UTC day, in the stored format: the caps count names first seen since then."""
+    return when.astimezone(dt.timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0).isoformat()
+
+
+def _age_out(conn: sqlite3.Connection, table: str, owner_col: str, name_col: str, owner: str, now: dt.datetime) -> list[str]:
+    """Forget the names `owner` (a venue or an asset, just written: it is answering) has not listed for SERIES_TTL;
+    return those among them that lived less than CHURN_LIFE, whose rows the caller deletes as churn.
+    A NULL first_seen (carried over from schema 1) counts as long-lived."""
+    cutoff = _utc(now - SERIES_TTL)
+    dead = conn.execute(f"SELECT {name_col}, first_seen, last_seen FROM {table} WHERE {owner_col} = ? AND last_seen < ?",
+                        (owner, cutoff)).fetchall()
+    conn.execute(f"DELETE FROM {table} WHERE {owner_col} = ? AND last_seen < ?", (owner, cutoff))
+    return [name for name, first, last in dead
+            if first and dt.datetime.fromisoformat(last) - dt.datetime.fromisoformat(first) < CHURN_LIFE]
+
+
+def _file_version(path: Path) -> int:
+    """PRAGMA user_version read from the header bytes (offset 60), touching nothing; 0 for a new or empty file, or
+    a header that is not sane (bytes 21-23 are always 64, 32, 32): the health check then says what is wrong."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(64)
+    except FileNotFoundError:
+        return 0
+    sane = len(head) == 64 and head.startswith(SQLITE_MAGIC) and head[21:24] == b"\x40\x20\x20"
+    return int.from_bytes(head[60:64], "big") if sane else 0
+
+
+def _refuse_newer(path: Path, conn: sqlite3.Connection | None = None) -> None:
+    """A store from a newer flowtape is left as it is: writing it with this schema would silently downgrade it.
+    Checked from the header bytes before SQLite opens the file (even a read-only open of a WAL store creates
+    files beside it), then on the connection."""
+    version = _file_version(path)
+    if conn is not None:
+        version = max(version, conn.execute("PRAGMA user_version").fetchone()[0])
+    if version > SCHEMA_VERSION:
+        raise StoreError(f"the store {path} was written by a newer flowtape (schema {version}, this one reads "
+                         f"{SCHEMA_VERSION}): upgrade flowtape or pass --db for another file")
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring the store to SCHEMA_VERSION in one transaction: a new file gets _SCHEMA, an older one each step of
+    _MIGRATIONS in order (version 0 with tables is a file from before versions were stamped: treated as 1)."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version == SCHEMA_VERSION:
+        return
+    if version == 0 and conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'sessions'").fetchone():
+        version = 1
+    steps = [_SCHEMA] if version == 0 else [_MIGRATIONS[v] for v in range(version, SCHEMA_VERSION)]
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for step in steps:
+            for statement in step.split(";"):
+                if statement.strip():
+                    try:
+                        conn.execute(statement)
+                    except sqlite3.OperationalError as exc:  # ADD COLUMN has no IF NOT EXISTS (see _MIGRATIONS)
+                        if "duplicate column name" not in str(exc):
+                            raise
+        conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
 def _put_status(conn: sqlite3.Connection, source: str, values: dict[str, object]) -> None:
     conn.execute(
         f"INSERT OR REPLACE INTO source_status (source, {', '.join(STATUS_FIELDS)}) VALUES (?{', ?' * len(STATUS_FIELDS)})",
@@ -576,6 +880,18 @@ def _unwritable(exc: sqlite3.Error) -> tuple[str, str] | None:
         if needle in text:
             return _UNWRITABLE[primary]
     return None
+
+
+def _second_writer_notice(path: Path) -> str:
+    """Why this process is read-only: the file (whatever name it was reached by) has a writer already."""
+    real = os.path.realpath(path)
+    alias = f" (the file {real})" if real != str(path) else ""
+    text = f"another flowtape process is writing to {path}{alias}; this one is read-only"
+    links = os.stat(path).st_nlink
+    if links > 1:  # SQLite keeps the WAL beside the name it opened: other names do not see the newest writes
+        text += (f". The file has {links} names (hard links): SQLite's journal is kept beside the name the writer "
+                 "uses, so open it by that name to see the newest data")
+    return text
 
 
 def _health_problem(path: Path) -> str | None:

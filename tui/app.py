@@ -170,7 +170,7 @@ class FlowtapeApp(App[None]):
         except Exception as exc:  # a store read failing must not take the screen down
             self.notify(fmt.safe(f"store: {exc}").plain, severity="error")
         now = self.clock()
-        problems = tuple(p for p in (self.store.held_report(), self.analytics_problem, self.data_problem) if p)
+        problems = tuple(p for p in (self.store.problem, self.analytics_problem, self.data_problem) if p)
         self.query_one(StatusBar).show(self.statuses, now, mode=self.mode, paused=self.paused, problems=problems)
         self.query_one(DerivativesPane).show(self.derivatives, now)  # ages move by the minute
         self._mark_stale()
