@@ -24,7 +24,7 @@ import polars as pl
 
 from sources.records import DataError
 from sources.store import RETENTION, Store
-from sources.venues import VENUES
+from sources import registry
 
 from .rows import instant, observation_frame
 
@@ -182,7 +182,7 @@ def compute(rows: list[tuple], as_of: dt.datetime, *, band_edges=(0.0, 3.5, 7.0,
     newest = max(newest.astimezone(dt.timezone.utc), as_of) if newest else as_of
     long, notices = observation_frame(rows, _METRIC_BOUNDS, now=newest)
     q = _live(wide_quotes(long).filter(pl.col("ts") <= as_of))
-    limits = {v: stale_limit_s(VENUES[v].stale_after_s, as_of, newest) if v in VENUES else math.inf
+    limits = {v: stale_limit_s(registry.stale_after_s(v), as_of, newest) if v in registry.VENUE_IDS else math.inf
               for v in q["venue"].unique().to_list()}
     # group_by order is arbitrary in polars: sort, so the same rows always give the same figures and row order
     limit = pl.DataFrame({"venue": list(limits), "limit": list(limits.values())}, schema={"venue": pl.Utf8, "limit": pl.Float64})
@@ -380,13 +380,13 @@ def load_derivatives(store: Store, as_of: dt.datetime, *, band_edges, trend_pct:
     until = as_of.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
     # Hourly: every figure here is the latest quote or an hourly series, and polling faster must not cost more.
     # Rows the store set aside for their type go through the same check, which names them in the notice.
-    rows = store.observations(since, until, venues=tuple(VENUES), hourly=True) + store.set_aside_rows("observations")
+    rows = store.observations(since, until, venues=registry.VENUE_IDS, hourly=True) + store.set_aside_rows("observations")
     return compute(rows, as_of, band_edges=band_edges, trend_pct=trend_pct, newest=_newest(store))
 
 
 def _newest(store: Store) -> dt.datetime | None:
     """The newest stored instant (history is thinned back from it); the real now if it is unreadable."""
-    newest = store.newest_observation(venues=tuple(VENUES))
+    newest = store.newest_observation(venues=registry.VENUE_IDS)
     now = dt.datetime.now(dt.timezone.utc)
     try:
         return instant(newest, "newest observation", now=now) if newest else None

@@ -17,17 +17,16 @@ import httpx
 from .calendar import is_trading_day, new_york_today, previous_trading_day
 from .config import SourceConfig
 from .farside_parse import ParseError, parse_farside
+from . import registry
 from .http import FetchError, fetch_text
 from .polling import BodyResult, PollOutcome, run_poll
 from .records import TOTAL, FlowTable, source_id
 from .store import Store
 
-RECENT_PATHS = {"btc": "/btc/", "eth": "/eth/", "sol": "/sol/"}
-HISTORY_PATHS = {
-    "btc": "/bitcoin-etf-flow-all-data/",
-    "eth": "/ethereum-etf-flow-all-data/",
-    "sol": "/solana-etf-flow-all-data/",  # unverified upstream: a 404 just means "no history page"
-}
+# The pages are declared with the sources in the registry: (recent table, full history). The SOL history
+# page is unverified upstream: a 404 just means "no history page".
+RECENT_PATHS = {s.asset: s.endpoints[0] for s in registry.REGISTRY if s.kind == registry.FLOWS and s.asset}
+HISTORY_PATHS = {s.asset: s.endpoints[1] for s in registry.REGISTRY if s.kind == registry.FLOWS and s.asset}
 
 
 def history_key(asset: str) -> str:

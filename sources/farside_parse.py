@@ -19,7 +19,7 @@ import math
 import re
 from html.parser import HTMLParser
 
-from .bounds import BoundsError, check, check_day, identifier
+from .bounds import BOUNDS, BoundsError, check, check_day, identifier
 from .calendar import is_trading_day, new_york_today
 from .records import DataError, FlowRow, FlowTable
 from .sanitize import clean
@@ -41,7 +41,7 @@ MAX_ABS_USD_M = 100_000.0  # format sanity for any cell, footers included (all-h
 RECENT_WINDOW = 5  # sessions looked back to decide which funds "reported recently"
 # The widest real page (BTC) has 12 funds + date + Total. A 10,000-column table once froze the UI for
 # 23 s; anything wider than this is not Farside's table and is refused while the HTML is still being read.
-MAX_FUND_COLUMNS = 40
+MAX_FUND_COLUMNS = int(BOUNDS["funds_per_table"].high)
 MAX_CELLS = MAX_FUND_COLUMNS + 2  # + the date column and the Total
 _TICKER = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")  # an exchange ticker: 2-10 of [A-Z0-9]
 # A Total may differ from the sum of its funds by rounding only: each cell is rounded to 0.1.

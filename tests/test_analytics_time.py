@@ -9,7 +9,7 @@ import pytest
 
 from analytics.derivatives import compute, load_derivatives, stale_limit_s
 from sources.store import Store
-from sources.venues import VENUES
+from sources import registry
 from sources.venues.common import Quote
 
 UTC = dt.timezone.utc
@@ -125,7 +125,7 @@ def test_time_travel_keeps_every_venue_in_the_total(store, back):
 
 
 def test_at_now_a_venue_silent_past_its_own_limit_is_stale(store):
-    silent = NOW - dt.timedelta(seconds=VENUES["okx"].stale_after_s + 60)
+    silent = NOW - dt.timedelta(seconds=registry.stale_after_s("okx") + 60)
     store.write_quotes([perp(v, NOW) for v in OFFSHORE if v != "okx"] + [perp("okx", silent)], fetched_at=NOW)
     d = load_derivatives(store, NOW, band_edges=EDGES, trend_pct=5.0)
     assert d.open_interest["okx"].stale and d.offshore_missing == ("okx",)

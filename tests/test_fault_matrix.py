@@ -93,7 +93,7 @@ FAULT_DATA: dict[str, tuple[str, Any, Any, Any]] = {
     "cftc": ("json", "open_interest_all", "-5", []),
     "coinbase": ("json", None, None, []),
     "polymarket": ("json", "outcomePrices", '["7.5", "0.2"]', []),
-    "kalshi": ("json", "last_price_dollars", "12.5", {"markets": []}),
+    "kalshi": ("json", "last_price_dollars", "12.5", {"cursor": "", "events": []}),
 }
 ADAPTERS = {s.id: Adapter(s, *FAULT_DATA[s.id]) for s in registry.REGISTRY if s.id in FAULT_DATA}
 

@@ -8,6 +8,7 @@ import hashlib
 import math
 import os
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -426,3 +427,25 @@ async def test_the_status_bar_says_the_store_was_deleted(demo):
         await pilot.pause()
         assert "STORE DELETED at" in str(app.query_one(StatusBar).render())
     assert s.sessions("btc") == [("btc", "2025-11-03", 3.0, False)]
+
+
+async def test_names_refused_by_the_daily_cap_are_said_in_the_venues_status(tmp_path):
+    """The cap is not only a store notice: the venue's own status warns, where a trader looks."""
+    import httpx
+
+    from sources import registry
+    from sources.demo import DEMO_BASE_URL, DEMO_NOW, demo_config, demo_transport
+    from sources.config import parse_config
+    from sources.store import NEW_SERIES_PER_DAY
+    from sources.venues.common import Quote
+
+    store = Store.open(tmp_path / "s.db")
+    junk = [Quote("deribit", f"BTC-JUNK{i}", DEMO_NOW, mark=90_000.0, index=90_000.0, oi_usd=1.0, oi_btc=1.0)
+            for i in range(NEW_SERIES_PER_DAY)]
+    store.write_quotes(junk, fetched_at=DEMO_NOW)  # today's allowance of new names used up
+    config = demo_config(parse_config({}, Path("<t>")))
+    async with httpx.AsyncClient(transport=demo_transport(lambda: DEMO_NOW)) as client:
+        out = await registry.poll(registry.spec("deribit"), client, store, config, now=DEMO_NOW)
+    assert out.state == "ok"
+    assert "new instrument names refused today" in (store.status("deribit")["warning"] or "")
+    store.close()

@@ -15,7 +15,6 @@ from .common import (Quote, VenueDataError, basis_fraction, expiry_from_code, fi
                      price, quarterly_expiries, rate, ratio, row_id, rows)
 
 USDM, COINM = "binance", "binance_coinm"
-USDM_BASE_URL, COINM_BASE_URL = "https://fapi.binance.com", "https://dapi.binance.com"
 COINM_CONTRACT_USD = 100.0  # BTCUSD COIN-M contract size
 DEFAULT_INTERVAL_H = 8.0  # Binance lists only symbols whose interval differs in fundingInfo
 

@@ -21,7 +21,6 @@ from .common import (DATED_BTC, UTC, Quote, VenueDataError, basis_fraction, expi
                      rate, row_id, rows)
 
 NAME = "bybit"
-DEFAULT_BASE_URL = "https://api.bybit.com"
 PERPETUAL = "BTCUSDT"
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z")
 RATE_LIMIT_CODES = {10006, 10018}

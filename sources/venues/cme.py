@@ -16,7 +16,6 @@ from ..sanitize import clean
 from .common import UTC, Quote, VenueDataError, field, number, rows
 
 CFTC, CME = "cftc", "cme"
-CFTC_BASE_URL, CME_BASE_URL = "https://publicreporting.cftc.gov", "https://www.cmegroup.com"
 BTC_PER_CONTRACT = 5.0
 CFTC_MARKET = "133741"  # BITCOIN - CHICAGO MERCANTILE EXCHANGE
 FIRST_CME_REPORT = dt.date(2017, 12, 19)  # CME bitcoin futures listed 17 Dec 2017; first COT Tuesday after

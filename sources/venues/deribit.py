@@ -20,7 +20,6 @@ from .common import (DATED_BTC, Quote, VenueDataError, expiry_millis, field, ins
                      ratio, row_id, rows)
 
 NAME = "deribit"
-DEFAULT_BASE_URL = "https://www.deribit.com/api/v2"
 PERPETUAL = "BTC-PERPETUAL"
 
 

@@ -16,7 +16,6 @@ from ..http import RateLimitedError
 from .common import Quote, VenueDataError, expiry_from_code, field, millis, number, price, rate, row_id, rows
 
 NAME = "okx"
-DEFAULT_BASE_URL = "https://www.okx.com"
 SWAP = "BTC-USDT-SWAP"
 INDEX = "BTC-USD"
 FUTURES_PREFIX = "BTC-USD-"  # dated inverse futures: BTC-USD-251226

@@ -49,8 +49,11 @@ async def poll_venue(
         written = await asyncio.to_thread(store.write_quotes, quotes, fetched_at=now)
         newest = max(q.ts for q in quotes)
         stale = (now - newest).total_seconds() > venue.stale_after_s
-        warning = f"newest data is from {newest:%Y-%m-%d %H:%M} UTC" if stale else None
-        return BodyResult(written, 0, warning, stale=stale)
+        warnings = [f"newest data is from {newest:%Y-%m-%d %H:%M} UTC"] if stale else []
+        refused = store.refused.get((venue.name, now.astimezone(dt.timezone.utc).date().isoformat()))
+        if refused:  # the store's cap on new names: said where the venue's state is read, not only in a notice
+            warnings.append(f"{refused} new instrument names refused today (the store takes a bounded number a day)")
+        return BodyResult(written, 0, "; ".join(warnings) or None, stale=stale)
 
     return await run_poll(store, venue.source_id, cfg, body, now=now, rng=rng)
 
