@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 from typing import Any, Callable, Iterable
 
-from sources.fed_odds import FOMC_DECISION_DAYS
+from sources.fomc import FOMC_DECISION_DAYS
 from sources.records import ATTRIBUTION
 from sources.sanitize import clean
 from sources.store import Store

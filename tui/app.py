@@ -229,7 +229,7 @@ class FlowtapeApp(App[None]):
         from analytics.dashboard import load_views
         from analytics.derivatives import load_derivatives
         from analytics.fed import load_fed
-        from sources.fed_odds import calendar
+        from sources.fomc import calendar
         from analytics.trend import compute_trend
 
         as_of = self.effective_as_of()

@@ -240,7 +240,7 @@ def snapshot_document(store: Store, config: Config, *, as_of: dt.date, now: dt.d
                       notice: str | None = None, rules: tuple = ()) -> dict:
     """What `snapshot --json` prints, from what the store holds (tests call it to see that document)."""
     from analytics.snapshot import build_snapshot  # polars loads only when needed
-    from sources.fed_odds import calendar
+    from sources.fomc import calendar
 
     # Derivatives as of the end of the as-of day (New York), or now when that is today.
     end_of_day = dt.datetime.combine(as_of, dt.time(23, 59, 59), tzinfo=NEW_YORK)
