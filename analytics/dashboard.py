@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from sources.store import Store
+from store import Store
 
 from .flows import AssetReport, asset_report
 from .frames import AssetFrames, load_asset

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from sources.records import DataError
-from sources.store import RETENTION, Store
+from common.records import DataError
+from store import RETENTION, Store
 from sources import registry
 
 from .rows import instant, observation_frame
@@ -124,11 +124,11 @@ def funding_annualized_pct(rate: float, interval_hours: float) -> float:
     return rate * (24.0 / interval_hours) * 365.0 * 100.0
 
 
-# metric -> its bound in sources/bounds.py (None: an expiry, epoch seconds)
+# metric -> its bound in common/bounds.py (None: an expiry, epoch seconds)
 _METRIC_BOUNDS: dict[str, str | None] = {"mark": "btc_usd", "index": "btc_usd", "expiry": None, "funding_rate": "funding_rate",
                                           "funding_interval_h": "funding_interval_h", "oi_usd": "oi_usd", "oi_btc": "oi_btc"}
 _METRICS = tuple(_METRIC_BOUNDS)
-# How finely the store keeps history (sources/store.py RETENTION buckets are ISO-timestamp prefixes).
+# How finely the store keeps history (store/sqlite.py RETENTION buckets are ISO-timestamp prefixes).
 _BUCKET_S = {13: 3600.0, 10: 86400.0}
 
 

@@ -8,8 +8,8 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
-from sources.fomc import BUCKETS, FOMC_DECISION_DAYS, KALSHI, POLYMARKET, UNLISTED, next_meeting
-from sources.store import Store
+from common.fomc import BUCKETS, FOMC_DECISION_DAYS, KALSHI, POLYMARKET, UNLISTED, next_meeting
+from store import Store
 
 from .rows import observations as checked_rows
 

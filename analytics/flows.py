@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from sources.calendar import month_trading_days, week_bounds
+from common.calendar import month_trading_days, week_bounds
 
 from .frames import AssetFrames
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from sources.bounds import identifier
-from sources.records import TOTAL
-from sources.store import Store
+from common.bounds import identifier
+from common.records import TOTAL
+from store import Store
 
 from .rows import day, number, screen
 

@@ -2,7 +2,7 @@
 
 The store is written only by our parsers, but a file can be edited, restored from an older build or
 damaged: SQLite keeps TEXT in a REAL column, `inf`, 1e300, a date of '0001-01-01'. Any of those used to
-raise inside polars and blank every pane. Each reader here checks a row against sources/bounds.py
+raise inside polars and blank every pane. Each reader here checks a row against common/bounds.py
 (type, finite, physical bound, parseable date or instant), keeps the good rows and returns a notice per
 table ("store: 1 bad row set aside in observations (deribit BTC-PERPETUAL at ...: mark = 'abc' is not a
 number)") for the records' `notices`, the status bar and `snapshot --json` `data_notices`.
@@ -16,10 +16,10 @@ from typing import Callable, Iterable, TypeVar
 
 import polars as pl
 
-from sources.bounds import (BOUNDS, EARLIEST_INSTANT, MAX_AHEAD, MAX_EXPIRY_AHEAD, BoundsError, check, check_day, check_expiry,
+from common.bounds import (BOUNDS, EARLIEST_INSTANT, MAX_AHEAD, MAX_EXPIRY_AHEAD, BoundsError, check, check_day, check_expiry,
                             check_time)
-from sources.records import DataError
-from sources.sanitize import clean
+from common.records import DataError
+from common.sanitize import clean
 
 UTC = dt.timezone.utc
 NAMED = 3  # rows named in one notice; the rest are counted

@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 import polars as pl
 
-from sources.records import ASSETS
+from common.records import ASSETS
 
 from .derivatives import Derivatives
 from .frames import AssetFrames

@@ -16,9 +16,9 @@ from typing import Any, Callable, Mapping
 
 from typing import TYPE_CHECKING
 
-from sources.calendar import is_trading_day, previous_trading_day, week_bounds
-from sources.config import MAX_SESSIONS, ConfigError, finite_number
-from sources.records import ASSETS
+from common.calendar import is_trading_day, previous_trading_day, week_bounds
+from common.config import MAX_SESSIONS, ConfigError, finite_number
+from common.records import ASSETS
 
 if TYPE_CHECKING:  # no polars here: the CLI validates rules before anything heavy is imported
     from .derivatives import Derivatives
@@ -315,7 +315,7 @@ def _age(as_of: dt.datetime | dt.date | None, now: dt.datetime) -> float | None:
     if as_of is None:
         return None
     if not isinstance(as_of, dt.datetime):  # a session date: its data is final at the New York close
-        from sources.calendar import NEW_YORK
+        from common.calendar import NEW_YORK
 
         as_of = dt.datetime.combine(as_of, dt.time(16), tzinfo=NEW_YORK)
     return max(0.0, (now - as_of).total_seconds())

@@ -6,10 +6,10 @@ import dataclasses
 import datetime as dt
 from typing import Any, Callable, Iterable
 
-from sources.fomc import FOMC_DECISION_DAYS
-from sources.records import ATTRIBUTION
-from sources.sanitize import clean
-from sources.store import Store
+from common.fomc import FOMC_DECISION_DAYS
+from common.records import ATTRIBUTION
+from common.sanitize import clean
+from store import Store
 
 from .derivatives import Derivatives, load_derivatives
 from .fed import FedOdds, load_fed

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from sources.bounds import EARLIEST_INSTANT
+from common.bounds import EARLIEST_INSTANT
 
 from .rows import day, number, screen
 

@@ -85,10 +85,10 @@ def terminal_run(argv: list[str], marker: bytes, idle_s: float, keys: bytes = b"
 
 def populated_store(path: Path) -> None:
     """A store filled through the real path from the demo recordings."""
-    from sources.config import parse_config
-    from sources.demo import DEMO_NOW, demo_config, demo_transport, replay_history
+    from common.config import parse_config
+    from demo import DEMO_NOW, demo_config, demo_transport, replay_history
     from sources.refresh import refresh_once
-    from sources.store import Store
+    from store import Store
 
     store = Store.open(path)
     cfg = demo_config(parse_config({}, Path("<bench>")))
@@ -128,7 +128,7 @@ def parse_ms(rows: int) -> float:
     from sources.farside_parse import parse_farside
     from sources.farside_render import render_page
 
-    from sources.calendar import trading_days
+    from common.calendar import trading_days
 
     rng = random.Random(2)
     data = []
@@ -150,10 +150,10 @@ def simulated_day(minutes: int) -> tuple[list[tuple[int, float]], float]:
     Returns RSS samples (simulated minute, MB) after warm-up and at each quarter, and the store's size."""
     from analytics.dashboard import load_views
     from analytics.derivatives import load_derivatives
-    from sources.config import parse_config
-    from sources.demo import DEMO_NOW, demo_config, demo_transport
+    from common.config import parse_config
+    from demo import DEMO_NOW, demo_config, demo_transport
     from sources.refresh import refresh_once
-    from sources.store import Store
+    from store import Store
 
     tmp = Path(tempfile.mkdtemp(prefix="flowtape-bench-"))
     store = Store.open(tmp / "day.db")

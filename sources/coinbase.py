@@ -18,12 +18,12 @@ import random
 
 import httpx
 
-from .bounds import BoundsError, check, check_time
-from .config import SourceConfig
+from common.bounds import BoundsError, check, check_time
+from common.config import SourceConfig
 from .http import BlockedError, fetch_text, looks_like_challenge
 from .polling import BodyResult, PollOutcome, run_poll
-from .records import DataError
-from .store import Store
+from common.records import DataError
+from store import Store
 
 SOURCE = "coinbase"
 PRODUCT = "BTC-USD"

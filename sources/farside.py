@@ -14,14 +14,14 @@ import random
 
 import httpx
 
-from .calendar import is_trading_day, new_york_today, previous_trading_day
-from .config import SourceConfig
+from common.calendar import is_trading_day, new_york_today, previous_trading_day
+from common.config import SourceConfig
 from .farside_parse import ParseError, parse_farside
 from . import registry
 from .http import FetchError, fetch_text
 from .polling import BodyResult, PollOutcome, run_poll
-from .records import TOTAL, FlowTable, source_id
-from .store import Store
+from common.records import TOTAL, FlowTable, source_id
+from store import Store
 
 # The pages are declared with the sources in the registry: (recent table, full history). The SOL history
 # page is unverified upstream: a 404 just means "no history page".

@@ -19,10 +19,10 @@ import math
 import re
 from html.parser import HTMLParser
 
-from .bounds import BOUNDS, BoundsError, check, check_day, identifier
-from .calendar import is_trading_day, new_york_today
-from .records import DataError, FlowRow, FlowTable
-from .sanitize import clean
+from common.bounds import BOUNDS, BoundsError, check, check_day, identifier
+from common.calendar import is_trading_day, new_york_today
+from common.records import DataError, FlowRow, FlowTable
+from common.sanitize import clean
 
 
 class ParseError(DataError):

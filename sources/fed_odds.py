@@ -21,14 +21,14 @@ from typing import Any
 
 import httpx
 
-from .bounds import BoundsError, check, identifier
-from .config import SourceConfig
+from common.bounds import BoundsError, check, identifier
+from common.config import SourceConfig
 from .http import BlockedError, fetch_text, looks_like_challenge
 from .polling import BodyResult, PollOutcome, run_poll
-from .records import DataError
-from .fomc import BUCKETS, FOMC_DECISION_DAYS, KALSHI, POLYMARKET, UNLISTED, calendar, next_meeting, next_meetings  # noqa: F401
-from .sanitize import clean
-from .store import Store
+from common.records import DataError
+from common.fomc import BUCKETS, FOMC_DECISION_DAYS, KALSHI, POLYMARKET, UNLISTED, calendar, next_meeting, next_meetings  # noqa: F401
+from common.sanitize import clean
+from store import Store
 
 # A listed date may sit a day off the decision day: Polymarket ends some events at 00:00 UTC on it, others
 # at 23:59 New York (03:59 UTC the day after); Kalshi's strike_date is the decision itself.

@@ -14,7 +14,7 @@ import zlib
 
 import httpx
 
-from .sanitize import clean
+from common.sanitize import clean
 
 # The longest a host can stop us with Retry-After (any form): an HTTP date in 9999 banned a source forever,
 # and the ban end is persisted, so it outlived restarts. polling.stored_wait applies it to stored bans too.

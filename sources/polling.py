@@ -14,13 +14,13 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Mapping
 
-from .calendar import from_iso, to_iso
-from .config import SourceConfig
+from common.calendar import from_iso, to_iso
+from common.config import SourceConfig
 from .http import MAX_RETRY_AFTER, FetchError, RateLimitedError
-from .records import DataError
-from .sanitize import clean
+from common.records import DataError
+from common.sanitize import clean
 from .schedule import next_attempt
-from .store import Store, StoreError
+from store import Store, StoreError
 
 
 @dataclass(frozen=True)

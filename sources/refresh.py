@@ -9,11 +9,11 @@ import random
 import httpx
 
 from . import registry
-from .config import Config
+from common.config import Config
 from .http import make_client
 from .polling import PollOutcome
-from .sanitize import clean
-from .store import Store
+from common.sanitize import clean
+from store import Store
 
 
 async def refresh_once(

@@ -15,26 +15,16 @@ import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .records import ASSETS, source_id
+from common.records import ASSETS, source_id
 
 if TYPE_CHECKING:
     import httpx
 
-    from .config import Config
+    from common.config import Config
     from .polling import PollOutcome
-    from .store import Store
+    from store import Store
 
 FLOWS, DERIVATIVES, CANDLES, ODDS = "flows", "derivatives", "candles", "odds"
-
-
-@dataclass(frozen=True)
-class Section:
-    """A `[sources.NAME]` config section and its defaults (one section can feed several sources)."""
-
-    name: str
-    base_url: str
-    interval: float  # seconds between polls, jittered
-    deadline: float  # seconds for one whole poll
 
 
 @dataclass(frozen=True)
@@ -49,21 +39,6 @@ class SourceSpec:
     asset: str | None = None  # FLOWS: which ETF table
 
 
-SECTIONS: dict[str, Section] = {s.name: s for s in (
-    Section("farside", "https://farside.co.uk", 900.0, 30.0),
-    Section("deribit", "https://www.deribit.com/api/v2", 60.0, 20.0),
-    Section("binance", "https://fapi.binance.com", 60.0, 20.0),
-    Section("binance_coinm", "https://dapi.binance.com", 60.0, 20.0),
-    Section("bybit", "https://api.bybit.com", 60.0, 20.0),
-    Section("okx", "https://www.okx.com", 60.0, 20.0),
-    # CME's JSON is bot-protected: hourly, best effort. CFTC publishes weekly (Tuesday's positions on Friday).
-    Section("cme", "https://www.cmegroup.com", 3600.0, 20.0),
-    Section("cftc", "https://publicreporting.cftc.gov", 21600.0, 30.0),
-    # Daily candles for the 50/200-day averages: hourly is plenty for daily bars.
-    Section("coinbase", "https://api.exchange.coinbase.com", 3600.0, 60.0),
-    Section("polymarket", "https://gamma-api.polymarket.com", 900.0, 20.0),
-    Section("kalshi", "https://api.elections.kalshi.com/trade-api/v2", 900.0, 20.0),
-)}
 
 _FARSIDE_PATHS = {"btc": ("/btc/", "/bitcoin-etf-flow-all-data/"), "eth": ("/eth/", "/ethereum-etf-flow-all-data/"),
                   "sol": ("/sol/", "/solana-etf-flow-all-data/")}

@@ -12,8 +12,8 @@ import datetime as dt
 from typing import Awaitable, Callable
 
 from .polling import PollOutcome, stored_wait
-from .sanitize import clean
-from .store import Store
+from common.sanitize import clean
+from store import Store
 
 MAX_SLEEP_S = 60.0  # re-read the schedule at least this often (clock changes, config reloads)
 

@@ -7,10 +7,10 @@ import random
 import datetime as dt
 from pathlib import Path
 
-from sources.config import parse_config
-from sources.demo import DEMO_NOW, demo_config, demo_transport, replay_history
+from common.config import parse_config
+from demo import DEMO_NOW, demo_config, demo_transport, replay_history
 from sources.refresh import refresh_once
-from sources.store import Store
+from store import Store
 
 FROZEN = DEMO_NOW + dt.timedelta(minutes=5)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sources.farside_render import render_page
-from sources.records import FlowRow, FlowTable
+from common.records import FlowRow, FlowTable
 
 TICKERS = ["IBIT", "FBTC", "GBTC"]
 

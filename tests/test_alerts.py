@@ -14,8 +14,8 @@ import pytest
 
 from analytics.alerts import flow_alerts, scenario_alerts
 from analytics.scenarios import load_rules
-from sources.config import AlertsConfig
-from sources.store import Store
+from common.config import AlertsConfig
+from store import Store
 
 from .dashboard_fixtures import demo_store, make_app
 from .test_scenarios import RULES, demo_frames, derivs, inputs
@@ -112,7 +112,7 @@ async def test_failing_alert_command_is_reported_not_raised():
 def test_alerts_config_errors(tmp_path):
     from pathlib import Path
 
-    from sources.config import ConfigError, parse_config
+    from common.config import ConfigError, parse_config
 
     with pytest.raises(ConfigError, match="alerts.command: expected a list of strings"):
         parse_config({"alerts": {"command": "notify-send"}}, Path("c.toml"))

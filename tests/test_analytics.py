@@ -8,8 +8,8 @@ import pytest
 
 from analytics.flows import asset_report
 from analytics.frames import frames_from_rows
-from sources.calendar import month_trading_days
-from sources.demo import load_dataset
+from common.calendar import month_trading_days
+from demo import load_dataset
 
 D = dt.date
 SEED_WEEK = [(D(2025, 11, 3), -186.5), (D(2025, 11, 4), -566.4), (D(2025, 11, 5), -137.0), (D(2025, 11, 6), 239.9), (D(2025, 11, 7), -558.4)]

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from analytics.derivatives import compute, load_derivatives, stale_limit_s
-from sources.store import Store
+from store import Store
 from sources import registry
 from sources.venues.common import Quote
 

@@ -21,7 +21,7 @@ from analytics.derivatives import _METRIC_BOUNDS, compute, load_derivatives
 from analytics.fed import load_fed
 from analytics.snapshot import build_snapshot
 from analytics.trend import compute_trend
-from sources.store import Store
+from store import Store
 
 from .dashboard_fixtures import FROZEN, demo_store
 

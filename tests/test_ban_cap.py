@@ -13,12 +13,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sources.calendar import from_iso, to_iso
-from sources.config import SourceConfig
+from common.calendar import from_iso, to_iso
+from common.config import SourceConfig
 from sources.http import MAX_RETRY_AFTER, parse_retry_after
 from sources.polling import BodyResult, run_poll
 from sources.runner import SourceLoop
-from sources.store import Store
+from store import Store
 
 from .test_farside_fetch import NOW, RECENT_PATHS, poll, seeded
 

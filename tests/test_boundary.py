@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 
 from sources import registry
-from sources.bounds import BOUNDS, BoundsError, check, check_day, check_time, from_millis, identifier, table
-from sources.config import DEFAULT_SOURCES, SourceConfig, parse_config
-from sources.demo import DEMO_NOW
+from common.bounds import BOUNDS, BoundsError, check, check_day, check_time, from_millis, identifier, table
+from common.config import SECTIONS, DEFAULT_SOURCES, SourceConfig, parse_config
+from demo import DEMO_NOW
 from sources.polling import BodyResult, run_poll
 from sources.refresh import refresh_once
-from sources.sanitize import json_safe
-from sources.store import Store
+from common.sanitize import json_safe
+from store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = dt.datetime(2026, 11, 25, 15, 0, tzinfo=dt.timezone.utc)
@@ -32,8 +32,8 @@ def test_readme_lists_every_bound_as_the_code_has_it():
 
 
 def test_every_config_section_is_a_registry_section_and_every_source_has_one():
-    assert set(DEFAULT_SOURCES) == set(registry.SECTIONS)
-    assert {s.section for s in registry.REGISTRY} == set(registry.SECTIONS)
+    assert set(DEFAULT_SOURCES) == set(SECTIONS)
+    assert {s.section for s in registry.REGISTRY} == set(SECTIONS)
     assert len(registry.BY_ID) == len(registry.REGISTRY)  # ids are unique
     assert all(s.kind in (registry.FLOWS, registry.DERIVATIVES, registry.CANDLES, registry.ODDS) for s in registry.REGISTRY)
 
@@ -99,7 +99,7 @@ async def test_cancellation_still_ends_a_poll(tmp_path):
 
 async def test_refresh_never_raises_even_when_the_status_write_fails(tmp_path, monkeypatch):
     store = Store.open(tmp_path / "s.db")
-    config = parse_config({"sources": {name: {"enabled": name == "okx"} for name in registry.SECTIONS}}, Path("<t>"))
+    config = parse_config({"sources": {name: {"enabled": name == "okx"} for name in SECTIONS}}, Path("<t>"))
     config = config.with_source("okx", base_url="http://127.0.0.1:9", deadline=2)
 
     def broken(*a, **k):
@@ -123,7 +123,7 @@ def test_json_safe_makes_strict_terminal_safe_json():
 
 def test_a_section_that_raises_is_null_with_its_reason_and_the_rest_is_reported(tmp_path, monkeypatch):
     import analytics.snapshot as snap
-    from tui.cli import snapshot_document
+    from cli.main import snapshot_document
     from .dashboard_fixtures import demo_store
 
     store = demo_store(tmp_path / "demo.db")

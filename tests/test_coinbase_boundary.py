@@ -12,12 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sources.bounds import BOUNDS, EARLIEST_INSTANT
+from common.bounds import BOUNDS, EARLIEST_INSTANT
 from sources.coinbase import CandleError, parse_candles, poll_coinbase
-from sources.config import SourceConfig
+from common.config import SourceConfig
 from sources.http import make_client
-from sources.records import DataError
-from sources.store import Store
+from common.records import DataError
+from store import Store
 
 from .conftest import sample
 

@@ -18,9 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analytics.scenarios import load_rules
-from sources.config import MAX_CONFIG_BYTES, ConfigError, parse_config
-from tui import cli
-from tui.cli import main
+from common.config import MAX_CONFIG_BYTES, ConfigError, parse_config
+from cli import main as cli
+from cli.main import main
 
 
 def one_line(capsys, argv, *, needle: str):
@@ -171,7 +171,7 @@ def test_config_given_before_the_subcommand_is_used(tmp_path, capsys):
 
 def test_offline_given_before_the_subcommand_is_used(tmp_path, capsys):
     """`flowtape --offline snapshot` fetched live: the subcommand's default False overwrote it."""
-    from sources.config import DEFAULT_SOURCES
+    from common.config import DEFAULT_SOURCES
 
     dead = "".join(f'[sources.{s}]\nbase_url = "http://127.0.0.1:9"\ndeadline = 1\n' for s in DEFAULT_SOURCES)
     path = write(tmp_path, dead)  # should the flag be lost again, nothing real is asked

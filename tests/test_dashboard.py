@@ -9,7 +9,7 @@ import time
 import httpx
 import pytest
 
-from sources.records import source_id
+from common.records import source_id
 from tui.panes import FlowTapePane, GaugePane, Pane, RecordsPane, TapeTable
 from tui.help import HelpScreen
 from tui.bars import StatusBar, TitleBar
@@ -175,8 +175,8 @@ async def test_command_palette_offers_the_same_commands(store):
 
 
 async def test_refresh_and_pause_drive_the_source_loops(tmp_path):
-    from sources.demo import demo_transport
-    from sources.store import Store
+    from demo import demo_transport
+    from store import Store
 
     store = Store.open(tmp_path / "live.db")
     app = make_app(store, start_sources=True, transport=demo_transport())
@@ -276,7 +276,7 @@ async def test_hostile_outside_text_is_rendered_literally(store):
 
 
 async def test_hanging_source_leaves_keys_responsive(tmp_path):
-    from sources.store import Store
+    from store import Store
 
     async def hang(request):
         await asyncio.sleep(60)

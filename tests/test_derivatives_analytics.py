@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from analytics.derivatives import band_of, compute, funding_annualized_pct
-from sources.store import Store
+from store import Store
 from sources.venues.common import Quote
 
 UTC = dt.timezone.utc

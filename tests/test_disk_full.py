@@ -11,11 +11,11 @@ import sqlite3
 
 import pytest
 
-from sources import store as store_mod
-from sources.config import SourceConfig
+from store import sqlite as store_mod
+from common.config import SourceConfig
 from sources.polling import BodyResult, run_poll
 from sources.runner import SourceLoop
-from sources.store import Store, StoreError
+from store import Store, StoreError
 
 from .helpers import table
 

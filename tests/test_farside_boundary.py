@@ -13,14 +13,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sources.bounds import BOUNDS, FIRST_ETF_SESSION
-from sources.calendar import is_trading_day
-from sources.config import SourceConfig
+from common.bounds import BOUNDS, FIRST_ETF_SESSION
+from common.calendar import is_trading_day
+from common.config import SourceConfig
 from sources.farside import RECENT_PATHS, history_key, poll_farside
 from sources.farside_parse import MAX_FUND_COLUMNS, ParseError, parse_farside
 from sources.http import make_client
-from sources.records import DataError, FlowTable
-from sources.store import Store
+from common.records import DataError, FlowTable
+from store import Store
 
 from .conftest import sample
 

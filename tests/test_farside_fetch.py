@@ -11,11 +11,11 @@ import time
 import httpx
 import pytest
 
-from sources.calendar import from_iso
-from sources.config import SourceConfig
+from common.calendar import from_iso
+from common.config import SourceConfig
 from sources.farside import HISTORY_PATHS, RECENT_PATHS, history_key, poll_farside
 from sources.http import make_client, parse_retry_after
-from sources.store import Store
+from store import Store
 
 from . import loopback
 from .helpers import page_from_totals

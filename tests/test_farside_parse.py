@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sources.calendar import trading_days
+from common.calendar import trading_days
 from sources.farside_parse import NoTableError, ParseError, parse_farside, parse_value
 from sources.farside_render import format_value, render_page
 

@@ -28,15 +28,15 @@ import httpx
 import pytest
 
 from sources import registry
-from sources.calendar import from_iso, new_york_today
-from sources.config import Config, SourceConfig, parse_config
-from sources.demo import DEMO_BASE_URL, DEMO_NOW, demo_transport, load_dataset
+from common.calendar import from_iso, new_york_today
+from common.config import Config, SourceConfig, parse_config
+from demo import DEMO_BASE_URL, DEMO_NOW, demo_transport, load_dataset
 from sources.farside_render import render_page
 from sources.http import make_client
-from sources.store import Store
+from store import Store
 from sources.venues import VENUES
 from tui.bars import source_text
-from tui.cli import snapshot_document
+from cli.main import snapshot_document
 
 from . import loopback
 

@@ -19,12 +19,12 @@ from hypothesis import strategies as st
 from analytics.fed import NOT_LISTED, compute_fed, load_fed
 from analytics.snapshot import fed_document
 from sources import registry
-from sources.config import ConfigError, SourceConfig, load_config, parse_config
+from common.config import ConfigError, SourceConfig, load_config, parse_config
 from sources.fed_odds import (
     FOMC_DECISION_DAYS, KALSHI, LISTING_PATHS, POLYMARKET, UNLISTED, OddsError, calendar, listed_events, next_meeting,
     next_meetings, parse_kalshi, parse_polymarket, poll_odds, resolve)
 from sources.http import make_client
-from sources.store import Store
+from store import Store
 from tui.context_pane import fed_text
 
 D = dt.date

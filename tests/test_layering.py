@@ -23,18 +23,30 @@ def _modules(package: str) -> list[str]:
                   for f in (ROOT / package).rglob("*.py"))
 
 
-@pytest.mark.parametrize("module", _modules("sources"))
+@pytest.mark.parametrize("module", _modules("common") + _modules("store"))
+def test_common_and_store_stand_on_the_stdlib(module):
+    """The shared package and the store sit under every layer: no fetch path, no polars, no UI, no upper layer."""
+    loaded = _loaded(f"import {module}")
+    assert not loaded & {"httpx", "polars", "textual", "sources", "analytics", "demo", "cli", "tui"}, module
+
+
+@pytest.mark.parametrize("module", _modules("sources") + _modules("demo"))
 def test_sources_import_neither_textual_nor_polars(module):
     loaded = _loaded(f"import {module}")
-    assert not loaded & {"textual", "polars", "tui", "analytics"}, module
+    assert not loaded & {"textual", "polars", "tui", "cli", "analytics"}, module
 
 
 @pytest.mark.parametrize("module", _modules("analytics"))
 def test_analytics_imports_neither_textual_nor_the_fetch_path(module):
+    """Analytics read the store and the shared package; of sources only the declarative registry (staleness)."""
+    code = (f"import {module}\nimport sys\n"
+            "print(' '.join(m for m in sys.modules if m.startswith('sources.') and m != 'sources.registry'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "", (module, out.stdout, out.stderr)
     loaded = _loaded(f"import {module}")
-    assert not loaded & {"textual", "tui", "httpx"}, module
+    assert not loaded & {"textual", "tui", "cli", "httpx", "demo"}, module
 
 
 def test_snapshot_cli_never_imports_textual():
-    loaded = _loaded("from tui.cli import main\nimport contextlib, io\nwith contextlib.redirect_stdout(io.StringIO()): main(['snapshot', '--json', '--demo'])")
+    loaded = _loaded("from cli.main import main\nimport contextlib, io\nwith contextlib.redirect_stdout(io.StringIO()): main(['snapshot', '--json', '--demo'])")
     assert "textual" not in loaded

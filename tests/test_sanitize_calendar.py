@@ -6,8 +6,8 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sources.calendar import is_trading_day, month_trading_days, new_york_today, nyse_holidays
-from sources.sanitize import clean
+from common.calendar import is_trading_day, month_trading_days, new_york_today, nyse_holidays
+from common.sanitize import clean
 
 _BAD = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200b-\u200f]")
 

@@ -13,8 +13,8 @@ from analytics.derivatives import Derivatives
 from analytics.frames import frames_from_rows
 from analytics.scenario_inputs import complete_totals, history
 from analytics.scenarios import METRICS, Inputs, evaluate, load_rules
-from sources.config import ConfigError
-from sources.demo import load_dataset
+from common.config import ConfigError
+from demo import load_dataset
 
 D = dt.date
 UTC = dt.timezone.utc
@@ -143,7 +143,7 @@ def test_every_default_condition_names_a_known_metric():
 # ---- CLI -------------------------------------------------------------------------------------
 
 def test_cli_scenarios_history_demo(capsys):
-    from tui.cli import main
+    from cli.main import main
 
     assert main(["scenarios", "--demo", "--history", "--json", "--as-of", "2025-11-21"]) == 0
     doc = json.loads(capsys.readouterr().out)
@@ -154,7 +154,7 @@ def test_cli_scenarios_history_demo(capsys):
 
 
 def test_snapshot_has_scenarios_and_context(capsys):
-    from tui.cli import main
+    from cli.main import main
 
     assert main(["snapshot", "--json", "--demo"]) == 0
     doc = json.loads(capsys.readouterr().out)
@@ -165,7 +165,7 @@ def test_snapshot_has_scenarios_and_context(capsys):
 
 
 def test_bad_rule_config_exits_2_naming_file_and_rule(tmp_path, capsys, monkeypatch):
-    from tui.cli import main
+    from cli.main import main
 
     cfg = tmp_path / "c.toml"
     cfg.write_text('[[scenarios]]\nid = "x"\nconditions = [{ metric = "nope", op = ">=", threshold = 1 }]\n')
@@ -176,8 +176,8 @@ def test_bad_rule_config_exits_2_naming_file_and_rule(tmp_path, capsys, monkeypa
 
 
 def test_coinshares_add(tmp_path, capsys):
-    from sources.store import Store
-    from tui.cli import main
+    from store import Store
+    from cli.main import main
 
     db = str(tmp_path / "d.db")
     assert main(["coinshares", "add", "--week-ending", "2025-11-07", "--total-usd-m", "-1170", "--btc", "-946", "--db", db]) == 0

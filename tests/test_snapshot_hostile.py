@@ -19,10 +19,11 @@ from typing import Any
 import httpx
 import pytest
 
+from common.config import SECTIONS
 from sources import registry
-from sources.demo import DEMO_BASE_URL, DEMO_NOW, demo_transport
-from tui import cli
-from tui.cli import main
+from demo import DEMO_BASE_URL, DEMO_NOW, demo_transport
+from cli import main as cli
+from cli.main import main
 
 from . import loopback
 from .dashboard_fixtures import demo_store
@@ -182,7 +183,7 @@ async def test_snapshot_against_hostile_upstreams(variant, tmp_path, monkeypatch
     upstream = HostileUpstream(variant)
     async with loopback.serve(upstream.handle) as base:
         lines = []
-        for name in registry.SECTIONS:
+        for name in SECTIONS:
             url = base if name == "farside" else f"{base}/{name}"
             lines.append(f'[sources.{name}]\nbase_url = "{url}"\ndeadline = 3\n')
         cfg = tmp_path / "config.toml"

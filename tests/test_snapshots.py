@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from sources.records import source_id
+from common.records import source_id
 
 from .dashboard_fixtures import FROZEN, demo_store, make_app
 

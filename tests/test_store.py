@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from sources.records import FlowRow, FlowTable
-from sources.store import Store, StoreError
+from common.records import FlowRow, FlowTable
+from store import Store, StoreError
 
 from .helpers import table
 
@@ -72,7 +72,7 @@ def test_second_writer_is_refused_and_becomes_read_only(tmp_path):
 def test_second_process_cannot_become_a_writer(tmp_path):
     db = tmp_path / "a.db"
     a = Store.open(db)
-    code = f"from sources.store import Store; s = Store.open({str(db)!r}); print(s.readonly)"
+    code = f"from store import Store; s = Store.open({str(db)!r}); print(s.readonly)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parent.parent, timeout=60)
     assert out.stdout.strip() == "True", out.stderr
     a.close()
@@ -109,7 +109,7 @@ def test_status_round_trip(tmp_path):
 _WRITER = textwrap.dedent(
     """
     import datetime as dt, sys
-    from sources.store import Store
+    from store import Store
     from tests.helpers import table
     s = Store.open(sys.argv[1])
     start = dt.date(2000, 1, 1)

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from sources import bounds
-from sources import store as store_mod
-from sources.records import FlowRow, FlowTable
-from sources.store import (
+from common import bounds
+from store import sqlite as store_mod
+from common.records import FlowRow, FlowTable
+from store import (
     CHURN_LIFE,
     MAX_REVISIONS_PER_CELL,
     NEW_FUNDS_PER_DAY,
@@ -434,9 +434,9 @@ async def test_names_refused_by_the_daily_cap_are_said_in_the_venues_status(tmp_
     import httpx
 
     from sources import registry
-    from sources.demo import DEMO_BASE_URL, DEMO_NOW, demo_config, demo_transport
-    from sources.config import parse_config
-    from sources.store import NEW_SERIES_PER_DAY
+    from demo import DEMO_BASE_URL, DEMO_NOW, demo_config, demo_transport
+    from common.config import parse_config
+    from store import NEW_SERIES_PER_DAY
     from sources.venues.common import Quote
 
     store = Store.open(tmp_path / "s.db")

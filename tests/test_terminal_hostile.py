@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from sources.store import Store
+from store import Store
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux (apt install tmux)")
 

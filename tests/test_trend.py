@@ -11,9 +11,9 @@ import pytest
 
 from analytics.trend import compute_trend
 from sources.coinbase import CandleError, parse_candles, poll_coinbase
-from sources.config import SourceConfig
+from common.config import SourceConfig
 from sources.http import make_client
-from sources.store import Store
+from store import Store
 
 from .conftest import sample
 
@@ -117,7 +117,7 @@ async def test_backfill_is_not_repeated_when_upstream_has_nothing_older_and_a_ga
 def test_cycle_start_config(tmp_path):
     from pathlib import Path
 
-    from sources.config import ConfigError, parse_config
+    from common.config import ConfigError, parse_config
 
     assert parse_config({"analytics": {"cycle_start": D(2024, 4, 20)}}, Path("c")).cycle_start == D(2024, 4, 20)
     with pytest.raises(ConfigError, match="analytics.cycle_start"):

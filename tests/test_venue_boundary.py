@@ -1,5 +1,5 @@
 """The derivatives venues as a validated boundary: real captured responses parse into Quotes within
-sources/bounds.py; hostile ones are refused by rule (a DataError naming the field), out-of-scope rows
+common/bounds.py; hostile ones are refused by rule (a DataError naming the field), out-of-scope rows
 are skipped by rule, and nothing else ever escapes a parser.
 
 Fixtures are verbatim copies in tests/data/real/<venue>/ (see ORIGINS.md there); variants are derived here.
@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sources import bounds
-from sources.records import DataError
+from common import bounds
+from common.records import DataError
 from sources.venues import binance, bybit, cme, deribit, okx
 from sources.venues.common import Quote, VenueDataError, loads
 

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from sources.calendar import from_iso
-from sources.config import SourceConfig
+from common.calendar import from_iso
+from common.config import SourceConfig
 from sources.http import make_client
-from sources.store import Store
+from store import Store
 from sources.venues import VENUES
 from sources.venues.poll import poll_venue
 

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from sources.http import RateLimitedError
-from sources.records import DataError
+from common.records import DataError
 from sources.venues import binance, bybit, cme, deribit, okx
 from sources.venues.common import VenueDataError, days_between, expiry_from_code, loads, quarterly_expiries
 
@@ -240,7 +240,7 @@ def test_expiry_codes():
 
 
 def test_observation_history_is_bounded(tmp_path):
-    from sources.store import Store
+    from store import Store
     from sources.venues.common import Quote
 
     store = Store.open(tmp_path / "o.db")

@@ -1,7 +1,7 @@
-"""Build the demo dataset (sources/demo_data/*.csv) from published figures plus labelled illustrative splits.
+"""Build the demo dataset (demo/data/*.csv) from published figures plus labelled illustrative splits.
 
 Run once by a developer (`python tools/make_demo_data.py`); the CSVs are committed. What is published
-and what is illustrative is listed in sources/demo_data/README.md. Per-fund splits are illustrative
+and what is illustrative is listed in demo/data/README.md. Per-fund splits are illustrative
 except where a published per-fund figure exists (launch day, IBIT on 18 Nov 2025).
 """
 
@@ -11,7 +11,7 @@ import csv
 import datetime as dt
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parent.parent / "sources" / "demo_data"
+OUT = Path(__file__).resolve().parent.parent / "demo" / "data"
 D = dt.date
 
 BTC = ["IBIT", "FBTC", "BITB", "ARKB", "BTCO", "EZBC", "BRRR", "HODL", "BTCW", "GBTC", "BTC"]

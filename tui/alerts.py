@@ -13,7 +13,7 @@ import os
 import signal
 from typing import Sequence
 
-from sources.sanitize import clean
+from common.sanitize import clean
 
 COMMAND_DEADLINE_S = 10.0  # for the command and anything it started
 STOP_GRACE_S = 1.0  # between SIGTERM and SIGKILL to the group

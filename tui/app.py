@@ -23,10 +23,10 @@ from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import WorkerCancelled, WorkerFailed
 
-from sources.calendar import NEW_YORK, from_iso, new_york_today
-from sources.config import Config
-from sources.records import ASSETS, source_id
-from sources.store import Store
+from common.calendar import NEW_YORK, from_iso, new_york_today
+from common.config import Config
+from common.records import ASSETS, source_id
+from store import Store
 
 if TYPE_CHECKING:  # analytics (polars) and the fetch path (httpx) load after the first paint
     import httpx
@@ -229,7 +229,7 @@ class FlowtapeApp(App[None]):
         from analytics.dashboard import load_views
         from analytics.derivatives import load_derivatives
         from analytics.fed import load_fed
-        from sources.fomc import calendar
+        from common.fomc import calendar
         from analytics.trend import compute_trend
 
         as_of = self.effective_as_of()

@@ -11,7 +11,7 @@ import datetime as dt
 from rich.text import Text
 from textual.widgets import Static
 
-from sources.calendar import from_iso
+from common.calendar import from_iso
 
 from . import format as fmt
 

@@ -10,7 +10,7 @@ import datetime as dt
 
 from rich.text import Text
 
-from sources.sanitize import clean
+from common.sanitize import clean
 
 OUT, IN = "▼", "▲"
 RECORD = "★"

@@ -9,7 +9,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from sources.records import ATTRIBUTION
+from common.records import ATTRIBUTION
 
 from . import format as fmt
 from .commands import COMMANDS

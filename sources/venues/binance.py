@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Mapping
 
-from .. import bounds
-from ..bounds import shown
+from common import bounds
+from common.bounds import shown
 from .common import (Quote, VenueDataError, basis_fraction, expiry_from_code, field, instrument_id, millis, number,
                      price, quarterly_expiries, rate, ratio, row_id, rows)
 

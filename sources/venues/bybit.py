@@ -14,8 +14,8 @@ import datetime as dt
 import re
 from typing import Any, Mapping
 
-from ..bounds import check_expiry
-from ..bounds import shown
+from common.bounds import check_expiry
+from common.bounds import shown
 from ..http import RateLimitedError
 from .common import (DATED_BTC, UTC, Quote, VenueDataError, basis_fraction, expiry_millis, field, millis, number, price,
                      rate, row_id, rows)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Mapping
 
-from ..bounds import check, check_day, check_time, shown
-from ..calendar import new_york_today, previous_trading_day
-from ..sanitize import clean
+from common.bounds import check, check_day, check_time, shown
+from common.calendar import new_york_today, previous_trading_day
+from common.sanitize import clean
 from .common import UTC, Quote, VenueDataError, field, number, rows
 
 CFTC, CME = "cftc", "cme"

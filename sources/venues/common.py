@@ -1,7 +1,7 @@
 """What every derivatives venue parser shares: the Quote record and strict field readers.
 
 Venues send numbers as strings (mostly), in their own units. Readers here parse and check every value
-against sources/bounds.py, raising a DataError naming the field, so a drifted or lying response is
+against common/bounds.py, raising a DataError naming the field, so a drifted or lying response is
 refused whole and nothing of it is stored. Parsers decide per row first whether it is in scope
 (skip by rule: another symbol, a perpetual in a futures listing, an expired contract, a name that is
 not an identifier) and only then read its values, where anything bad refuses the response.
@@ -16,9 +16,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from ..bounds import check, expiry_from_millis, from_millis, identifier, shown
-from ..records import DataError
-from ..sanitize import clean
+from common.bounds import check, expiry_from_millis, from_millis, identifier, shown
+from common.records import DataError
+from common.sanitize import clean
 
 UTC = dt.timezone.utc
 _MONTHS = {m: i for i, m in enumerate("JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split(), 1)}

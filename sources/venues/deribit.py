@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Mapping
 
-from ..bounds import shown
+from common.bounds import shown
 from ..http import RateLimitedError
 from .common import (DATED_BTC, Quote, VenueDataError, expiry_millis, field, instrument_id, millis, number, price, rate,
                      ratio, row_id, rows)

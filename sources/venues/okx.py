@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Mapping
 
-from .. import bounds
-from ..bounds import shown
+from common import bounds
+from common.bounds import shown
 from ..http import RateLimitedError
 from .common import Quote, VenueDataError, expiry_from_code, field, millis, number, price, rate, row_id, rows
 

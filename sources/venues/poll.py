@@ -8,11 +8,11 @@ import random
 
 import httpx
 
-from ..config import SourceConfig
-from ..calendar import from_iso, to_iso
+from common.config import SourceConfig
+from common.calendar import from_iso, to_iso
 from ..http import BlockedError, RateLimitedError, fetch_text, looks_like_challenge
 from ..polling import BodyResult, PollOutcome, run_poll
-from ..store import Store
+from store import Store
 from . import Venue, binance
 from .common import VenueDataError, loads
 

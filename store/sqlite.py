@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, TypeVar
 
-from . import bounds
-from .records import TOTAL, FlowTable
+from common import bounds
+from common.records import TOTAL, FlowTable
 
 # Version 2 added funds.first_seen/last_seen, the `series` table and the revisions index (the age-out and
 # the caps below). Each step in _MIGRATIONS takes a store from version N to N + 1, in one transaction.

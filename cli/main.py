@@ -19,12 +19,12 @@ import time
 from pathlib import Path
 from typing import NoReturn, Sequence
 
-from sources.bounds import FIRST_ETF_SESSION
-from sources.calendar import NEW_YORK, new_york_today
-from sources.config import Config, default_db_path, load_config
-from sources.records import ASSETS
-from sources.sanitize import clean, json_safe
-from sources.store import Store, StoreError
+from common.bounds import FIRST_ETF_SESSION
+from common.calendar import NEW_YORK, new_york_today
+from common.config import Config, default_db_path, load_config
+from common.records import ASSETS
+from common.sanitize import clean, json_safe
+from store import Store, StoreError
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
@@ -182,7 +182,7 @@ class Session:
         self._tmp: tempfile.TemporaryDirectory | None = None
         self.db = args.db
         if args.demo:
-            from sources.demo import DEMO_NOTICE, DEMO_NOW, demo_config, demo_transport
+            from demo import DEMO_NOTICE, DEMO_NOW, demo_config, demo_transport
 
             started, self.started_at = time.monotonic(), DEMO_NOW
             # The dashboard's demo clock starts at the demo's "now" and then runs, so ages tick naturally;
@@ -205,7 +205,7 @@ class Session:
     def open_store(self) -> Store:
         store = Store.open(self.db, readonly=self.mode == "offline")
         if self.mode == "demo" and not store.readonly and not store.has_observations():
-            from sources.demo import replay_history
+            from demo import replay_history
 
             asyncio.run(replay_history(store, self.config, [self.started_at]))  # derivatives history for charts
         return store
@@ -219,7 +219,7 @@ def dashboard(args: argparse.Namespace, config: Config) -> int:
     session = Session(args, config)
     store = session.open_store()
     try:
-        from .app import FlowtapeApp  # textual loads only for the dashboard
+        from tui.app import FlowtapeApp  # textual loads only for the dashboard
 
         app = FlowtapeApp(
             store=store, config=session.config, mode=session.mode, transport=session.transport,
@@ -240,7 +240,7 @@ def snapshot_document(store: Store, config: Config, *, as_of: dt.date, now: dt.d
                       notice: str | None = None, rules: tuple = ()) -> dict:
     """What `snapshot --json` prints, from what the store holds (tests call it to see that document)."""
     from analytics.snapshot import build_snapshot  # polars loads only when needed
-    from sources.fomc import calendar
+    from common.fomc import calendar
 
     # Derivatives as of the end of the as-of day (New York), or now when that is today.
     end_of_day = dt.datetime.combine(as_of, dt.time(23, 59, 59), tzinfo=NEW_YORK)

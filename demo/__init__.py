@@ -14,12 +14,12 @@ from typing import Callable
 
 import httpx
 
-from . import demo_venues
-from .config import Config
-from .farside import HISTORY_PATHS, RECENT_PATHS
-from .farside_render import render_page
-from .store import Store
-from .registry import SECTIONS
+from . import venues as demo_venues
+from common.config import Config
+from sources.farside import HISTORY_PATHS, RECENT_PATHS
+from sources.farside_render import render_page
+from store import Store
+from common.config import SECTIONS
 
 DEMO_BASE_URL = "https://demo.flowtape.invalid"
 # The demo's clock: Monday 24 Nov 2025, 17:00 New York, with that day half reported.
@@ -29,7 +29,7 @@ RECENT_ROWS = 15
 
 
 def load_dataset(asset: str) -> tuple[list[str], list[tuple[dt.date, list[float | None], float | None]]]:
-    text = resources.files("sources").joinpath("demo_data", f"{asset}.csv").read_text(encoding="utf-8")
+    text = resources.files("demo").joinpath("data", f"{asset}.csv").read_text(encoding="utf-8")
     reader = csv.reader(text.splitlines())
     header = next(reader)
     tickers = header[1:]
@@ -90,7 +90,7 @@ def demo_config(config: Config) -> Config:
 async def replay_history(store: Store, config: Config, clock_box: list[dt.datetime], *, hours: int = 192, step: int = 6,
                          rng=None) -> None:
     """Poll the demo venues at past times so charts, sparklines and 24 h / 7 d changes have data."""
-    from .refresh import refresh_odds, refresh_venues
+    from sources.refresh import refresh_odds, refresh_venues
 
     start = DEMO_NOW - dt.timedelta(hours=hours)
     for n in range(hours // step):

@@ -12,7 +12,7 @@ import json
 import math
 from typing import Any
 
-from .venues.common import UTC
+from sources.venues.common import UTC
 
 START = dt.datetime(2025, 11, 16, 0, tzinfo=UTC)
 EXPIRIES = {  # quarterlies and the nearest monthly, 08:00 UTC

@@ -20,7 +20,6 @@ from urllib.parse import urlsplit
 import platformdirs
 
 from .bounds import BOUNDS
-from .registry import SECTIONS
 
 APP = "flowtape"
 MAX_CONFIG_BYTES = 1024 * 1024  # a hand-written config is a few KiB; anything larger is a wrong path
@@ -55,7 +54,7 @@ class AlertsConfig:
 
 @dataclass(frozen=True)
 class FedConfig:
-    # Decision days added to the built-in FOMC calendar (sources/fed_odds.py), for years it does not cover yet.
+    # Decision days added to the built-in FOMC calendar (common/fomc.py), for years it does not cover yet.
     decision_days: tuple[dt.date, ...] = ()
 
 
@@ -82,7 +81,33 @@ class Config:
         return replace(self, sources=MappingProxyType(sources))
 
 
-# One section per upstream, declared in the source registry with its defaults.
+@dataclass(frozen=True)
+class Section:
+    """A `[sources.NAME]` config section and its defaults (one section can feed several sources; which
+    sources each feeds is sources/registry.py)."""
+
+    name: str
+    base_url: str
+    interval: float  # seconds between polls, jittered
+    deadline: float  # seconds for one whole poll
+
+
+SECTIONS: dict[str, Section] = {s.name: s for s in (
+    Section("farside", "https://farside.co.uk", 900.0, 30.0),
+    Section("deribit", "https://www.deribit.com/api/v2", 60.0, 20.0),
+    Section("binance", "https://fapi.binance.com", 60.0, 20.0),
+    Section("binance_coinm", "https://dapi.binance.com", 60.0, 20.0),
+    Section("bybit", "https://api.bybit.com", 60.0, 20.0),
+    Section("okx", "https://www.okx.com", 60.0, 20.0),
+    # CME's JSON is bot-protected: hourly, best effort. CFTC publishes weekly (Tuesday's positions on Friday).
+    Section("cme", "https://www.cmegroup.com", 3600.0, 20.0),
+    Section("cftc", "https://publicreporting.cftc.gov", 21600.0, 30.0),
+    # Daily candles for the 50/200-day averages: hourly is plenty for daily bars.
+    Section("coinbase", "https://api.exchange.coinbase.com", 3600.0, 60.0),
+    Section("polymarket", "https://gamma-api.polymarket.com", 900.0, 20.0),
+    Section("kalshi", "https://api.elections.kalshi.com/trade-api/v2", 900.0, 20.0),
+)}
+
 DEFAULT_SOURCES = {name: SourceConfig(name, s.base_url, interval=s.interval, deadline=s.deadline) for name, s in SECTIONS.items()}
 
 _SOURCE_KEYS = {"base_url", "interval", "enabled", "deadline"}
