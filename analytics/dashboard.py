@@ -5,15 +5,26 @@ Frozen dataclasses of Python scalars: the UI compares them with == to decide whe
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
+from typing import Callable
 
 import polars as pl
 
+from common.calendar import AsOf
+from common.config import Config
+from common.fomc import calendar
+from common.records import ASSETS
 from store import Store
 
+from .derivatives import Derivatives, load_derivatives
+from .fed import FedOdds, load_fed
 from .flows import AssetReport, asset_report
 from .frames import AssetFrames, load_asset
+from .scenario_inputs import load_inputs, weekly_ledger
+from .scenarios import Scenario, evaluate
+from .trend import Trend, compute_trend
 
 TAPE_SESSIONS = 10
 
@@ -77,11 +88,79 @@ def asset_view(frames: AssetFrames, as_of: dt.date, *, streak_size_usd_m: float,
     )
 
 
-def load_views(store: Store, assets, as_of: dt.date, *, streak_size_usd_m: float) -> tuple[dict[str, AssetView], tuple[dt.date, ...]]:
+def flow_views(frames: dict[str, AssetFrames], as_of: dt.date, *,
+               streak_size_usd_m: float) -> tuple[dict[str, AssetView], tuple[dt.date, ...]]:
     """Every asset's view and the union of stored session dates (for stepping the as-of date)."""
-    views, dates = {}, set()
-    for asset in assets:
-        frames = load_asset(store, asset)
-        dates.update(session_dates(frames))
-        views[asset] = asset_view(frames, as_of, streak_size_usd_m=streak_size_usd_m)
-    return views, tuple(sorted(dates))
+    views = {a: asset_view(f, as_of, streak_size_usd_m=streak_size_usd_m) for a, f in frames.items()}
+    dates = sorted({d for f in frames.values() for d in session_dates(f)})
+    return views, tuple(dates)
+
+
+def load_views(store: Store, assets, as_of: dt.date, *, streak_size_usd_m: float) -> tuple[dict[str, AssetView], tuple[dt.date, ...]]:
+    return flow_views({a: load_asset(store, a) for a in assets}, as_of, streak_size_usd_m=streak_size_usd_m)
+
+
+@dataclass(frozen=True)
+class AnalyticsSettings:
+    """What the analytics take from the configuration, gathered once (not repeated as keyword defaults)."""
+
+    streak_size_usd_m: float = 200.0
+    band_edges: tuple[float, ...] = (0.0, 3.5, 7.0, 11.0)
+    oi_trend_pct: float = 5.0
+    cycle_start: dt.date = dt.date(2022, 11, 21)
+    fed_days: tuple[dt.date, ...] = ()
+
+    @classmethod
+    def of(cls, config: Config) -> "AnalyticsSettings":
+        return cls(config.streak_size_usd_m, tuple(config.basis_band_edges), config.oi_trend_pct, config.cycle_start,
+                   calendar(config.fed.decision_days))
+
+
+@dataclass(frozen=True)
+class DashboardViews:
+    """One recompute's results for the screen, frozen: what the app posts in one message and applies at once.
+    `complete` is False for the start-up pass that carries the market panes only (the tape paints first)."""
+
+    as_of: AsOf
+    views: dict[str, AssetView]
+    dates: tuple[dt.date, ...]
+    derivatives: Derivatives
+    complete: bool = False
+    scenario_results: tuple = ()
+    transitions: tuple = ()
+    ledger: dict | None = None
+    trend: Trend | None = None
+    fed: FedOdds | None = None
+
+    @property
+    def notices(self) -> tuple[str, ...]:
+        """Every bad stored row the readers set aside, one notice per table and reader."""
+        found = [n for v in self.views.values() for n in v.notices]
+        for part in (self.derivatives, self.trend, self.fed):
+            found += list(getattr(part, "notices", ()) or ())
+        return tuple(found)
+
+
+def compute_market(store: Store, as_of: AsOf, settings: AnalyticsSettings,
+                   assets: tuple[str, ...] = ASSETS) -> tuple[dict[str, AssetFrames], DashboardViews]:
+    """The flow views and the derivatives, reading each asset's rows once; the frames are handed on to
+    `complete_views` so the scenario pass does not read them again."""
+    frames = {a: load_asset(store, a) for a in assets}
+    views, dates = flow_views(frames, as_of.date, streak_size_usd_m=settings.streak_size_usd_m)
+    derivatives = load_derivatives(store, as_of.until, band_edges=settings.band_edges, trend_pct=settings.oi_trend_pct)
+    return frames, DashboardViews(as_of, views, dates, derivatives)
+
+
+def complete_views(store: Store, frames: dict[str, AssetFrames], market: DashboardViews, settings: AnalyticsSettings,
+                   scenarios: tuple[Scenario, ...], now: dt.datetime,
+                   history: Callable[[dict[str, AssetFrames]], tuple]) -> DashboardViews:
+    """The market views completed with the scenarios (states and their history), the context (ledger, trend, Fed)."""
+    derivs = None if market.derivatives.empty else market.derivatives
+    inputs = load_inputs(store, frames, market.as_of.date, now, derivs)
+    return dataclasses.replace(
+        market, complete=True,
+        scenario_results=tuple(evaluate(scenarios, inputs)), transitions=tuple(history(frames)),
+        ledger=weekly_ledger(inputs),
+        trend=compute_trend(store.candles(), market.as_of.date, settings.cycle_start),
+        fed=load_fed(store, market.as_of.until, settings.fed_days or calendar()),
+    )

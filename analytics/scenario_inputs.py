@@ -8,6 +8,7 @@ from typing import Any, Callable
 
 import polars as pl
 
+from common.calendar import end_of_day
 from common.records import ASSETS
 
 from .derivatives import Derivatives
@@ -27,13 +28,15 @@ def history(
     coinshares: dict[dt.date, float],
     *,
     until: dt.date,
+    now: dt.datetime | None = None,
 ) -> tuple[Transition, ...]:
-    """Evaluate at every stored BTC session up to `until` and list the state changes."""
+    """Evaluate at every stored BTC session up to `until` (each as of the end of its New York day, never
+    after `now`) and list the state changes."""
     dates = [d for d in frames["btc"].sessions["date"].to_list() if d <= until]
     out: list[Transition] = []
     previous: dict[str, str] = {}
     for day in dates:
-        inputs = Inputs(day, dt.datetime.combine(day, dt.time(23, 59), tzinfo=dt.timezone.utc),
+        inputs = Inputs(day, end_of_day(day, now),
                         {a: complete_totals(f, day) for a, f in frames.items()}, derivatives_at(day), coinshares)
         for r in evaluate(scenarios, inputs):
             label = r.label

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import NoReturn, Sequence
 
 from common.bounds import FIRST_ETF_SESSION
-from common.calendar import NEW_YORK, new_york_today
+from common.calendar import end_of_day, new_york_today
 from common.config import Config, default_db_path, load_config
 from common.records import ASSETS
 from common.sanitize import clean, json_safe
@@ -243,10 +243,9 @@ def snapshot_document(store: Store, config: Config, *, as_of: dt.date, now: dt.d
     from common.fomc import calendar
 
     # Derivatives as of the end of the as-of day (New York), or now when that is today.
-    end_of_day = dt.datetime.combine(as_of, dt.time(23, 59, 59), tzinfo=NEW_YORK)
     return build_snapshot(
         store, as_of=as_of, mode=mode, assets=ASSETS, streak_size_usd_m=config.streak_size_usd_m, now=now, notice=notice,
-        derivatives_as_of=min(now, end_of_day), band_edges=config.basis_band_edges, oi_trend_pct=config.oi_trend_pct,
+        derivatives_as_of=end_of_day(as_of, now), band_edges=config.basis_band_edges, oi_trend_pct=config.oi_trend_pct,
         scenarios=rules, cycle_start=config.cycle_start, fed_days=calendar(config.fed.decision_days),
     )
 
@@ -303,7 +302,7 @@ def scenarios_command(args: argparse.Namespace, config: Config) -> int:
             frames = {a: load_asset(store, a) for a in ASSETS}
 
             def derivatives_at(day: dt.date):
-                end = min(now, dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=NEW_YORK))
+                end = end_of_day(day, now)
                 d = load_derivatives(store, end, band_edges=cfg.basis_band_edges, trend_pct=cfg.oi_trend_pct)
                 return None if d.empty else d
 
@@ -313,7 +312,7 @@ def scenarios_command(args: argparse.Namespace, config: Config) -> int:
             except Exception as exc:  # noqa: BLE001 - said in one line / in the JSON, never a traceback
                 results, errors = [], [f"internal error computing the scenarios: {type(exc).__name__}: {exc}"]
             try:
-                timeline = history(args.rules, frames, derivatives_at, coinshares_prints(store), until=as_of) if args.history else ()
+                timeline = history(args.rules, frames, derivatives_at, coinshares_prints(store), until=as_of, now=now) if args.history else ()
             except Exception as exc:  # noqa: BLE001
                 timeline, errors = (), [*errors, f"internal error replaying the history: {type(exc).__name__}: {exc}"]
         finally:

@@ -7,6 +7,7 @@ Farside publishes no rows on weekends and NYSE holidays, so month projections, s
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -129,3 +130,24 @@ def from_iso(text: object) -> dt.datetime | None:
     except ValueError:
         return None
     return ts if ts.tzinfo else ts.replace(tzinfo=dt.timezone.utc)
+
+
+def end_of_day(day: dt.date, now: dt.datetime | None = None) -> dt.datetime:
+    """The last second of `day` in New York (what "as of that date" means for every figure), never after `now`."""
+    end = dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=NEW_YORK)
+    return min(end, now) if now is not None else end
+
+
+@dataclass(frozen=True)
+class AsOf:
+    """One as-of moment, built once per computation: the New York date the flows are read at, and the
+    cut-off for instants (venue quotes, odds): now when following live data, else the end of that day."""
+
+    date: dt.date
+    until: dt.datetime
+    following: bool
+
+    @classmethod
+    def at(cls, pinned: dt.date | None, now: dt.datetime) -> "AsOf":
+        day = pinned or new_york_today(now)
+        return cls(day, now if pinned is None else end_of_day(day, now), pinned is None)

@@ -320,9 +320,9 @@ async def test_worker_that_raises_leaves_the_app_running(store, monkeypatch):
 
 
 async def test_analytics_failure_is_reported_not_fatal(store, monkeypatch):
-    import analytics.dashboard as app_module  # the app imports load_views from here when it computes
+    import analytics.dashboard as app_module  # the app imports compute_market from here when it computes
 
-    real = app_module.load_views
+    real = app_module.compute_market
 
     def broken(*a, **k):
         raise ValueError("analytics broke \x1b]0;pwned\x07")
@@ -333,7 +333,7 @@ async def test_analytics_failure_is_reported_not_fatal(store, monkeypatch):
         table = app.query_one(TapeTable)
         before = [table.get_row_at(i) for i in range(table.row_count)]
         views = app.views
-        monkeypatch.setattr(app_module, "load_views", broken)
+        monkeypatch.setattr(app_module, "compute_market", broken)
         await pilot.press("left_square_bracket")
         await app.settle()
         await pilot.pause()
@@ -346,7 +346,7 @@ async def test_analytics_failure_is_reported_not_fatal(store, monkeypatch):
         assert app.views is views and [table.get_row_at(i) for i in range(table.row_count)] == before  # last good stay
         await pilot.press("e")
         assert app.asset == "eth"
-        monkeypatch.setattr(app_module, "load_views", real)  # healed: the next recompute clears it
+        monkeypatch.setattr(app_module, "compute_market", real)  # healed: the next recompute clears it
         app.recompute()
         await app.settle()
         await pilot.pause()

@@ -21,9 +21,10 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer
-from textual.worker import WorkerCancelled, WorkerFailed
+from textual.message import Message
+from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
-from common.calendar import NEW_YORK, from_iso, new_york_today
+from common.calendar import AsOf, end_of_day, from_iso, new_york_today
 from common.config import Config
 from common.records import ASSETS, source_id
 from store import Store
@@ -31,7 +32,7 @@ from store import Store
 if TYPE_CHECKING:  # analytics (polars) and the fetch path (httpx) load after the first paint
     import httpx
 
-    from analytics.dashboard import AssetView
+    from analytics.dashboard import AssetView, DashboardViews
     from analytics.derivatives import Derivatives
     from sources.runner import SourceLoop
 
@@ -47,6 +48,15 @@ from .context_pane import ContextPane
 from .scenarios_pane import ScenariosPane
 
 AGE_TICK_S = 15.0
+
+
+class ViewsComputed(Message):
+    """One recompute's frozen results (analytics.dashboard.DashboardViews), posted by the analytics worker."""
+
+    def __init__(self, computed: "DashboardViews") -> None:
+        super().__init__()
+        self.computed = computed
+        self.applied = asyncio.Event()  # set by the handler: the worker waits for it
 
 
 def system_clock() -> dt.datetime:
@@ -175,39 +185,68 @@ class FlowtapeApp(App[None]):
         self.query_one(DerivativesPane).show(self.derivatives, now)  # ages move by the minute
         self._mark_stale()
 
-    # ---- analytics (off the event loop) ---------------------------------------------------------
+    # ---- analytics (off the event loop; results arrive as one message) ----------------------------
     def effective_as_of(self) -> dt.date:
         return self.as_of_pinned or new_york_today(self.clock())
+
+    def derivatives_as_of(self) -> dt.datetime:
+        """Now, or the end of the pinned New York day when travelling back."""
+        return AsOf.at(self.as_of_pinned, self.clock()).until
 
     def recompute(self) -> None:
         self.run_worker(self._compute, group="analytics", exclusive=True, exit_on_error=False)
 
-    def derivatives_as_of(self) -> dt.datetime:
-        """Now, or the end of the pinned New York day when travelling back."""
-        now = self.clock()
-        if self.as_of_pinned is None:
-            return now
-        return min(now, dt.datetime.combine(self.as_of_pinned, dt.time(23, 59, 59), tzinfo=NEW_YORK))
-
     async def _compute(self) -> None:
-        """One recompute; a failure is a state on screen (status bar, a notice, every pane marked stale
-        with the reason), the last good figures stay, and the next recompute clears it."""
+        """Read the store and compute in threads, post the frozen results; the handler applies them.
+        A failure is turned into a state on screen by one handler (on_worker_state_changed)."""
+        from analytics.dashboard import AnalyticsSettings, compute_market, complete_views
+
+        as_of, settings = AsOf.at(self.as_of_pinned, self.clock()), AnalyticsSettings.of(self.config)
+        frames, market = await asyncio.to_thread(compute_market, self.store, as_of, settings)
+        if not self.computations:  # start-up: the tape first; scenario history takes longer (~0.3 s)
+            self.post_message(ViewsComputed(market))
+        full = await asyncio.to_thread(complete_views, self.store, frames, market, settings, self.scenarios,
+                                       self.clock(), partial(self._scenario_history, market))
+        message = ViewsComputed(full)
+        self.post_message(message)
+        await message.applied.wait()  # the worker ends when the screen shows its results (settle() relies on it)
+
+    def on_views_computed(self, message: ViewsComputed) -> None:
+        """The one place computed views reach the screen: assigned together, painted in one batch."""
+        computed = message.computed
         try:
-            await self._compute_views()
-        except Exception as exc:  # noqa: BLE001 - cancellation (BaseException) still ends a superseded run
-            self._analytics_failed(exc)
+            self._apply(computed)
+        finally:
+            message.applied.set()
+
+    def _apply(self, computed: DashboardViews) -> None:
+        self.views, self.dates, self.derivatives = computed.views, computed.dates, computed.derivatives
+        if not computed.complete:
+            with self.batch_update():
+                self._render_market()
             return
+        self.scenario_results, self.transitions = computed.scenario_results, computed.transitions
+        self.ledger, self.trend, self.fed = computed.ledger, computed.trend, computed.fed
+        self.computations += 1
+        self._note_bad_rows(computed.notices)
         if self.analytics_problem is not None:
             self.analytics_problem = None
             self.notify("analytics recovered: the figures are current again", timeout=5)
         self._last_good_compute = self.clock()
+        self.render_views()
         self.refresh_status()
+        if computed.as_of.following and not self.store.readonly:
+            self._raise_alerts(computed.as_of.date)
 
-    def _note_bad_rows(self) -> None:
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "analytics":
+            return
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            self._analytics_failed(error if isinstance(error, Exception) else RuntimeError(str(error)))
+
+    def _note_bad_rows(self, notices: tuple[str, ...]) -> None:
         """Stored rows the analytics set aside (analytics/rows.py): each notice shown once, the count in the bar."""
-        notices = [n for v in self.views.values() for n in v.notices]
-        for found in (self.derivatives, self.trend, self.fed):
-            notices += list(getattr(found, "notices", ()) or ())
         for note in notices:
             if note not in self._bad_rows_seen:
                 self._bad_rows_seen.add(note)
@@ -225,57 +264,23 @@ class FlowtapeApp(App[None]):
         self.analytics_problem = problem
         self.refresh_status()
 
-    async def _compute_views(self) -> None:
-        from analytics.dashboard import load_views
+    def _scenario_history(self, market, frames) -> tuple:
+        """The scenario state changes up to the as-of date; replayed only when what they depend on changed
+        (runs in the analytics thread)."""
         from analytics.derivatives import load_derivatives
-        from analytics.fed import load_fed
-        from common.fomc import calendar
-        from analytics.trend import compute_trend
+        from analytics.scenario_inputs import coinshares_prints, history
 
-        as_of = self.effective_as_of()
-        views, dates = await asyncio.to_thread(
-            load_views, self.store, ASSETS, as_of, streak_size_usd_m=self.config.streak_size_usd_m
-        )
-        self.derivatives = await asyncio.to_thread(
-            load_derivatives, self.store, self.derivatives_as_of(),
-            band_edges=self.config.basis_band_edges, trend_pct=self.config.oi_trend_pct,
-        )
-        if not self.computations:  # start-up: the tape first; scenario history takes longer (~0.3 s)
-            self.views, self.dates = views, dates
-            self._render_market()
-        self.scenario_results, self.transitions = await asyncio.to_thread(self._evaluate_scenarios, as_of)
-        self.trend = await asyncio.to_thread(compute_trend, self.store.candles(), as_of, self.config.cycle_start)
-        self.fed = await asyncio.to_thread(load_fed, self.store, self.derivatives_as_of(), calendar(self.config.fed.decision_days))
-        self.views, self.dates = views, dates
-        self.computations += 1
-        self._note_bad_rows()
-        self.render_views()
-        if self.as_of_pinned is None and not self.store.readonly:
-            await self._raise_alerts(as_of)
-
-    def _evaluate_scenarios(self, as_of: dt.date):
-        """Scenario states as of the date (following time travel) and the state changes up to it."""
-        from analytics.derivatives import load_derivatives
-        from analytics.frames import load_asset
-        from analytics.scenario_inputs import coinshares_prints, history, load_inputs, weekly_ledger
-        from analytics.scenarios import evaluate
-
-        frames = {a: load_asset(self.store, a) for a in ASSETS}
-        derivs = self.derivatives if self.derivatives is not None and not self.derivatives.empty else None
-        inputs = load_inputs(self.store, frames, as_of, self.clock(), derivs)
-        self.ledger = weekly_ledger(inputs)
-        results = evaluate(self.scenarios, inputs)
-        cfg = self.config
+        as_of, cfg, now = market.as_of.date, self.config, self.clock()
 
         def derivatives_at(day: dt.date):
-            end = min(self.clock(), dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=NEW_YORK))
-            d = load_derivatives(self.store, end, band_edges=cfg.basis_band_edges, trend_pct=cfg.oi_trend_pct)
+            d = load_derivatives(self.store, end_of_day(day, now), band_edges=cfg.basis_band_edges, trend_pct=cfg.oi_trend_pct)
             return None if d.empty else d
 
-        if self._history_key != (as_of, self.computations_key()):
-            self._history = history(self.scenarios, frames, derivatives_at, coinshares_prints(self.store), until=as_of)
-            self._history_key = (as_of, self.computations_key())
-        return results, self._history
+        key = (as_of, self.computations_key())
+        if self._history_key != key:
+            self._history = history(self.scenarios, frames, derivatives_at, coinshares_prints(self.store), until=as_of, now=now)
+            self._history_key = key
+        return self._history
 
     def computations_key(self) -> tuple:
         """What the history depends on: stored sessions and CoinShares prints, and (for the derivatives
@@ -283,7 +288,7 @@ class FlowtapeApp(App[None]):
         return (tuple(len(self.store.sessions(a)) for a in ASSETS), len(self.store.coinshares()),
                 self.clock().strftime("%Y%m%d%H"))
 
-    async def _raise_alerts(self, as_of: dt.date) -> None:
+    def _raise_alerts(self, as_of: dt.date) -> None:
         """Alerts for what changed, each once (the store's alert log), delivered as configured."""
         from analytics.alerts import flow_alerts, scenario_alerts
 
@@ -318,14 +323,14 @@ class FlowtapeApp(App[None]):
             self.run_worker(deliver, name="alert command", group="alert-commands", exit_on_error=False)
 
     async def settle(self) -> None:
-        """Wait for pending analytics (tests and benchmarks await this instead of sleeping)."""
+        """Wait for pending analytics, applied on screen (tests and benchmarks await this instead of sleeping)."""
         while pending := [w for w in self.workers if w.group == "analytics" and not w.is_finished]:
             # Never pass an empty list: Textual then waits for every worker, source loops included.
             for worker in pending:
                 try:
                     await worker.wait()
                 except (WorkerCancelled, WorkerFailed):
-                    pass  # superseded by a newer computation, or reported already
+                    pass  # superseded by a newer computation, or reported by on_worker_state_changed
 
     def render_views(self) -> None:
         with self.batch_update():
