@@ -7,8 +7,8 @@ fires it once, across restarts too.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
 
 from .flows import AssetReport
 from .scenarios import ScenarioResult

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import polars as pl
 
 from common.records import DataError
-from store import RETENTION, Store
 from sources import registry
+from store import RETENTION, Store
 
 from .rows import instant, observation_frame
 
@@ -178,8 +178,8 @@ def compute(rows: list[tuple], as_of: dt.datetime, *, band_edges=(0.0, 3.5, 7.0,
             newest: dt.datetime | None = None) -> Derivatives:
     """Figures as of `as_of` from stored observation rows; `newest` is the newest stored data (the real
     now while running; default `as_of`), which sets how finely the store still holds `as_of`."""
-    as_of = as_of.astimezone(dt.timezone.utc)
-    newest = max(newest.astimezone(dt.timezone.utc), as_of) if newest else as_of
+    as_of = as_of.astimezone(dt.UTC)
+    newest = max(newest.astimezone(dt.UTC), as_of) if newest else as_of
     long, notices = observation_frame(rows, _METRIC_BOUNDS, now=newest)
     q = _live(wide_quotes(long).filter(pl.col("ts") <= as_of))
     limits = {v: stale_limit_s(registry.stale_after_s(v), as_of, newest) if v in registry.VENUE_IDS else math.inf
@@ -376,8 +376,8 @@ def _funding_history(history: pl.DataFrame, venues: list[str]) -> list[tuple[dt.
 
 
 def load_derivatives(store: Store, as_of: dt.datetime, *, band_edges, trend_pct: float) -> Derivatives:
-    since = (as_of - dt.timedelta(days=HISTORY_DAYS + 14)).astimezone(dt.timezone.utc).isoformat(timespec="seconds")
-    until = as_of.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+    since = (as_of - dt.timedelta(days=HISTORY_DAYS + 14)).astimezone(dt.UTC).isoformat(timespec="seconds")
+    until = as_of.astimezone(dt.UTC).isoformat(timespec="seconds")
     # Hourly: every figure here is the latest quote or an hourly series, and polling faster must not cost more.
     # Rows the store set aside for their type go through the same check, which names them in the notice.
     rows = store.observations(since, until, venues=registry.VENUE_IDS, hourly=True) + store.set_aside_rows("observations")
@@ -387,7 +387,7 @@ def load_derivatives(store: Store, as_of: dt.datetime, *, band_edges, trend_pct:
 def _newest(store: Store) -> dt.datetime | None:
     """The newest stored instant (history is thinned back from it); the real now if it is unreadable."""
     newest = store.newest_observation(venues=registry.VENUE_IDS)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     try:
         return instant(newest, "newest observation", now=now) if newest else None
     except DataError:

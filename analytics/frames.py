@@ -52,7 +52,7 @@ def checked_rows(sessions: list[tuple], flows: list[tuple], *, today: dt.date) -
 def frames_from_rows(asset: str, funds: list[str], sessions: list[tuple], flows: list[tuple], *,
                      today: dt.date | None = None) -> AssetFrames:
     """`today` bounds the dates (tomorrow at the latest); default the real UTC date."""
-    sessions, flows, notices = checked_rows(sessions, flows, today=today or dt.datetime.now(dt.timezone.utc).date())
+    sessions, flows, notices = checked_rows(sessions, flows, today=today or dt.datetime.now(dt.UTC).date())
     s = pl.DataFrame(sessions, schema={**_SESSION_SCHEMA, "date": pl.Date}, orient="row")
     f = pl.DataFrame(flows, schema={**_FLOW_SCHEMA, "date": pl.Date}, orient="row")
     f = f.filter(pl.col("fund") != TOTAL)

@@ -12,16 +12,26 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Callable, Iterable, TypeVar
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 import polars as pl
 
-from common.bounds import (BOUNDS, EARLIEST_INSTANT, MAX_AHEAD, MAX_EXPIRY_AHEAD, BoundsError, check, check_day, check_expiry,
-                            check_time)
+from common.bounds import (
+    BOUNDS,
+    EARLIEST_INSTANT,
+    MAX_AHEAD,
+    MAX_EXPIRY_AHEAD,
+    BoundsError,
+    check,
+    check_day,
+    check_expiry,
+    check_time,
+)
 from common.records import DataError
 from common.sanitize import clean
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 NAMED = 3  # rows named in one notice; the rest are counted
 
 R = TypeVar("R")

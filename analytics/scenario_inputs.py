@@ -4,7 +4,8 @@ the weekly-ledger context. Kept apart from the rules so validating a config stay
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import polars as pl
 
@@ -12,7 +13,7 @@ from common.records import ASSETS
 
 from .derivatives import Derivatives
 from .frames import AssetFrames
-from .scenarios import Inputs, Scenario, Transition, last_week_start, evaluate
+from .scenarios import Inputs, Scenario, Transition, evaluate, last_week_start
 
 
 def complete_totals(frames: AssetFrames, as_of: dt.date) -> list[tuple[dt.date, float]]:
@@ -33,7 +34,7 @@ def history(
     out: list[Transition] = []
     previous: dict[str, str] = {}
     for day in dates:
-        inputs = Inputs(day, dt.datetime.combine(day, dt.time(23, 59), tzinfo=dt.timezone.utc),
+        inputs = Inputs(day, dt.datetime.combine(day, dt.time(23, 59), tzinfo=dt.UTC),
                         {a: complete_totals(f, day) for a, f in frames.items()}, derivatives_at(day), coinshares)
         for r in evaluate(scenarios, inputs):
             label = r.label

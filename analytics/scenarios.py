@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from common.calendar import is_trading_day, previous_trading_day, week_bounds
 from common.config import MAX_SESSIONS, ConfigError, finite_number
@@ -43,7 +42,7 @@ class Inputs:
     as_of: dt.date
     now: dt.datetime
     totals: dict[str, list[tuple[dt.date, float]]]  # per asset: complete sessions <= as_of, oldest first
-    derivatives: "Derivatives | None"
+    derivatives: Derivatives | None
     coinshares: dict[dt.date, float] = field(default_factory=dict)  # week ending (Friday) -> US$m, entered by hand
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from common.fomc import FOMC_DECISION_DAYS
 from common.records import ATTRIBUTION
@@ -13,11 +14,11 @@ from store import Store
 
 from .derivatives import Derivatives, load_derivatives
 from .fed import FedOdds, load_fed
-from .trend import Trend, compute_trend
-from .scenario_inputs import load_inputs, weekly_ledger
-from .scenarios import Scenario, ScenarioResult, evaluate
 from .flows import AssetReport, DayRecord, MonthRecord, Week, asset_report
 from .frames import load_asset
+from .scenario_inputs import load_inputs, weekly_ledger
+from .scenarios import Scenario, ScenarioResult, evaluate
+from .trend import Trend, compute_trend
 
 SCHEMA = "flowtape.snapshot/1"
 
@@ -90,7 +91,7 @@ def asset_document(r: AssetReport) -> dict[str, Any]:
 
 
 def _ts(t: dt.datetime | None) -> str | None:
-    return None if t is None else t.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+    return None if t is None else t.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
 def derivatives_document(d: Derivatives) -> dict[str, Any]:
@@ -172,7 +173,7 @@ def build_snapshot(
     last = combined_week(r.last_week for r in present)
     doc: dict[str, Any] = {
         "schema": SCHEMA,
-        "generated_at": now.astimezone(dt.timezone.utc).isoformat(timespec="seconds"),
+        "generated_at": now.astimezone(dt.UTC).isoformat(timespec="seconds"),
         "as_of": as_of.isoformat(),
         "mode": mode,
     }

@@ -18,7 +18,6 @@ import select
 import shutil
 import signal
 import struct
-import subprocess
 import sys
 import tempfile
 import termios
@@ -125,10 +124,9 @@ def analytics_ms(sessions: int, repeat: int) -> float:
 
 
 def parse_ms(rows: int) -> float:
+    from common.calendar import trading_days
     from sources.farside_parse import parse_farside
     from sources.farside_render import render_page
-
-    from common.calendar import trading_days
 
     rng = random.Random(2)
     data = []

@@ -16,8 +16,9 @@ import stat
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn, Sequence
+from typing import NoReturn
 
 from common.bounds import FIRST_ETF_SESSION
 from common.calendar import NEW_YORK, new_york_today
@@ -32,7 +33,7 @@ EXIT_FAILURE = 1
 
 def wall_clock() -> dt.datetime:
     """Now, in UTC: the one clock of live commands (tests pin it to replay recorded upstreams)."""
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 class UsageError(Exception):
@@ -161,7 +162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
-def _as_of(args: argparse.Namespace, session: "Session") -> dt.date | None:
+def _as_of(args: argparse.Namespace, session: Session) -> dt.date | None:
     """--as-of or today in New York; a future date is a usage error (printed; the session is closed)."""
     today = new_york_today(session.started_at)
     as_of = args.as_of or today

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from .records import DataError
 from .sanitize import clean
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 class BoundsError(DataError):

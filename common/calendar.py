@@ -23,7 +23,7 @@ SPECIAL_CLOSURES = frozenset(
 
 def new_york_today(now: dt.datetime | None = None) -> dt.date:
     """The New York calendar date at `now` (UTC-aware), which is what "today" means for ETF flows."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     return now.astimezone(NEW_YORK).date()
 
 
@@ -118,7 +118,7 @@ def previous_trading_day(day: dt.date) -> dt.date:
 
 def to_iso(ts: dt.datetime) -> str:
     """Stored timestamps: UTC, ISO 8601, whole seconds."""
-    return ts.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+    return ts.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
 def from_iso(text: object) -> dt.datetime | None:
@@ -128,4 +128,4 @@ def from_iso(text: object) -> dt.datetime | None:
         ts = dt.datetime.fromisoformat(text)
     except ValueError:
         return None
-    return ts if ts.tzinfo else ts.replace(tzinfo=dt.timezone.utc)
+    return ts if ts.tzinfo else ts.replace(tzinfo=dt.UTC)

@@ -11,10 +11,11 @@ import math
 import os
 import stat
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 import platformdirs
@@ -75,7 +76,7 @@ class Config:
     def source(self, name: str) -> SourceConfig:
         return self.sources[name]
 
-    def with_source(self, name: str, **changes: Any) -> "Config":
+    def with_source(self, name: str, **changes: Any) -> Config:
         sources = dict(self.sources)
         sources[name] = replace(sources[name], **changes)
         return replace(self, sources=MappingProxyType(sources))

@@ -9,21 +9,21 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from collections.abc import Callable
 from importlib import resources
-from typing import Callable
 
 import httpx
 
-from . import venues as demo_venues
-from common.config import Config
+from common.config import SECTIONS, Config
 from sources.farside import HISTORY_PATHS, RECENT_PATHS
 from sources.farside_render import render_page
 from store import Store
-from common.config import SECTIONS
+
+from . import venues as demo_venues
 
 DEMO_BASE_URL = "https://demo.flowtape.invalid"
 # The demo's clock: Monday 24 Nov 2025, 17:00 New York, with that day half reported.
-DEMO_NOW = dt.datetime(2025, 11, 24, 22, 0, tzinfo=dt.timezone.utc)
+DEMO_NOW = dt.datetime(2025, 11, 24, 22, 0, tzinfo=dt.UTC)
 DEMO_NOTICE = "replayed sample data, partly illustrative"
 RECENT_ROWS = 15
 

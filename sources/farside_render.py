@@ -7,8 +7,8 @@ use them to build realistic and hostile variants. Rendering is the parser's inve
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from html import escape
-from typing import Sequence
 
 _CELL = '<td><div align="right"><span class="tabletext">{}</span></div></td>'
 _ZERO = '<td class="zero-flow"><div align="right"><span class="tabletext">{}</span></div></td>'

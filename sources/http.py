@@ -84,7 +84,7 @@ def parse_retry_after(value: str | None, now: dt.datetime) -> dt.datetime | None
     if when is None:
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
+        when = when.replace(tzinfo=dt.UTC)
     return min(max(when, now), now + MAX_RETRY_AFTER)
 
 

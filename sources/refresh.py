@@ -8,12 +8,13 @@ import random
 
 import httpx
 
-from . import registry
 from common.config import Config
-from .http import make_client
-from .polling import PollOutcome
 from common.sanitize import clean
 from store import Store
+
+from . import registry
+from .http import make_client
+from .polling import PollOutcome
 
 
 async def refresh_once(
@@ -27,7 +28,7 @@ async def refresh_once(
 ) -> list[PollOutcome]:
     """Poll every enabled source (of `kinds`, or all) once, concurrently; each is bounded by its own
     deadline. `rng` seeds the schedule's jitter (tests pass a seeded one for reproducible next attempts)."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     async with make_client(transport) as client:
         sources = registry.enabled(config, kinds)
         results = await asyncio.gather(*(registry.poll(s, client, store, config, now=now, rng=rng) for s in sources),

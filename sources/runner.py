@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
-from .polling import PollOutcome, stored_wait
 from common.sanitize import clean
 from store import Store
+
+from .polling import PollOutcome, stored_wait
 
 MAX_SLEEP_S = 60.0  # re-read the schedule at least this often (clock changes, config reloads)
 

@@ -18,10 +18,11 @@ import os
 import sqlite3
 import threading
 from collections import deque
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, TypeVar
+from typing import TypeVar
 
 from common import bounds
 from common.records import TOTAL, FlowTable
@@ -183,7 +184,7 @@ class Store:
 
     # ---- opening -------------------------------------------------------------------------
     @classmethod
-    def open(cls, path: str | os.PathLike[str], *, readonly: bool = False) -> "Store":
+    def open(cls, path: str | os.PathLike[str], *, readonly: bool = False) -> Store:
         path = Path(path).expanduser()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -266,7 +267,7 @@ class Store:
             )
 
     def _move_aside(self) -> Path:
-        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
         aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
         os.replace(self.path, aside)
         for suffix in ("-wal", "-shm"):
@@ -304,7 +305,7 @@ class Store:
         os.close(self._lock_fd)
         self._lock_fd = None
         self._identity = None
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         self.path.parent.mkdir(parents=True, exist_ok=True)  # rm -r of the folder too
         if not self._take_writer_lock():
             self.readonly = True
@@ -325,7 +326,7 @@ class Store:
         held = self.held_report()
         if held:
             return held
-        if self.replaced and dt.datetime.now(dt.timezone.utc) - self.replaced[0] < REPLACED_SHOWN_FOR:
+        if self.replaced and dt.datetime.now(dt.UTC) - self.replaced[0] < REPLACED_SHOWN_FOR:
             when, what = self.replaced
             return f"STORE {what.split()[0].upper()} at {when:%H:%M} UTC: writing to a new {self.path.name}"
         return None
@@ -486,7 +487,7 @@ class Store:
 
     def _note_full(self, exc: sqlite3.Error) -> None:
         if self.full_since is None:
-            self.full_since = dt.datetime.now(dt.timezone.utc)
+            self.full_since = dt.datetime.now(dt.UTC)
         self.full_error = str(exc)
         self.full_why = _unwritable(exc) or self.full_why
 
@@ -598,7 +599,7 @@ class Store:
         history at most once an hour (see RETENTION)."""
         rows = []
         for q in quotes:
-            ts = q.ts.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+            ts = q.ts.astimezone(dt.UTC).isoformat(timespec="seconds")
             for metric in QUOTE_METRICS:
                 value = getattr(q, metric)
                 if value is not None:
@@ -663,7 +664,7 @@ class Store:
             try:
                 with self._transaction() as conn:
                     for age, bucket in RETENTION:
-                        cutoff = (now - age).astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+                        cutoff = (now - age).astimezone(dt.UTC).isoformat(timespec="seconds")
                         cur = conn.execute(
                             f"""DELETE FROM observations WHERE ts < ? AND rowid NOT IN (
                                     SELECT MIN(rowid) FROM observations WHERE ts < ?
@@ -779,12 +780,12 @@ class Store:
 
 
 def _utc(when: dt.datetime) -> str:
-    return when.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+    return when.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
 def _day_start(when: dt.datetime) -> str:
     """The start of `when`'s UTC day, in the stored format: the caps count names first seen since then."""
-    return when.astimezone(dt.timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0).isoformat()
+    return when.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0).isoformat()
 
 
 def _age_out(conn: sqlite3.Connection, table: str, owner_col: str, name_col: str, owner: str, now: dt.datetime) -> list[str]:

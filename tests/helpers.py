@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sources.farside_render import render_page
 from common.records import FlowRow, FlowTable
+from sources.farside_render import render_page
 
 TICKERS = ["IBIT", "FBTC", "GBTC"]
 

@@ -13,13 +13,12 @@ from dataclasses import replace
 import pytest
 
 from analytics.alerts import flow_alerts, scenario_alerts
-from analytics.scenarios import load_rules
+from analytics.scenarios import evaluate
 from common.config import AlertsConfig
 from store import Store
 
 from .dashboard_fixtures import demo_store, make_app
 from .test_scenarios import RULES, demo_frames, derivs, inputs
-from analytics.scenarios import evaluate
 
 D = dt.date
 
@@ -45,7 +44,7 @@ def test_flow_alerts_for_records_and_streaks():
 def test_alert_log_fires_each_key_once_across_restarts(tmp_path):
     db = tmp_path / "a.db"
     s = Store.open(db)
-    now = dt.datetime(2025, 11, 24, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2025, 11, 24, tzinfo=dt.UTC)
     assert s.log_alert("k1", "scenario", "{}", created_at=now) is True
     assert s.log_alert("k1", "scenario", "{}", created_at=now) is False
     s.close()

@@ -8,11 +8,11 @@ import datetime as dt
 import pytest
 
 from analytics.derivatives import compute, load_derivatives, stale_limit_s
-from store import Store
 from sources import registry
 from sources.venues.common import Quote
+from store import Store
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 NOW = dt.datetime(2025, 11, 24, 22, tzinfo=UTC)
 OFFSHORE = ("binance", "binance_coinm", "bybit", "deribit", "okx")
 EDGES = (0.0, 3.5, 7.0, 11.0)

@@ -10,12 +10,12 @@ import threading
 
 import pytest
 
+from cli.main import main
+from common.config import SECTIONS
 from demo import load_dataset
 from sources.farside import HISTORY_PATHS, RECENT_PATHS
 from sources.farside_render import render_page
-from common.config import SECTIONS
 from sources.registry import REGISTRY
-from cli.main import main
 
 D = dt.date
 # Derivatives venues default to real hosts: tests turn them off or point them at 127.0.0.1.

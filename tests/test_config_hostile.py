@@ -18,9 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analytics.scenarios import load_rules
-from common.config import MAX_CONFIG_BYTES, ConfigError, parse_config
 from cli import main as cli
 from cli.main import main
+from common.config import MAX_CONFIG_BYTES, ConfigError, parse_config
 
 
 def one_line(capsys, argv, *, needle: str):

@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from common.records import source_id
-from tui.panes import FlowTapePane, GaugePane, Pane, RecordsPane, TapeTable
-from tui.help import HelpScreen
 from tui.bars import StatusBar, TitleBar
+from tui.help import HelpScreen
+from tui.panes import FlowTapePane, GaugePane, Pane, RecordsPane, TapeTable
 
 from .dashboard_fixtures import FROZEN, demo_store, make_app
 

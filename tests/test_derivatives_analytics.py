@@ -7,10 +7,10 @@ import datetime as dt
 import pytest
 
 from analytics.derivatives import band_of, compute, funding_annualized_pct
-from store import Store
 from sources.venues.common import Quote
+from store import Store
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 NOW = dt.datetime(2025, 11, 24, 22, tzinfo=UTC)
 
 

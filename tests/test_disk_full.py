@@ -11,16 +11,16 @@ import sqlite3
 
 import pytest
 
-from store import sqlite as store_mod
 from common.config import SourceConfig
 from sources.polling import BodyResult, run_poll
 from sources.runner import SourceLoop
 from store import Store, StoreError
+from store import sqlite as store_mod
 
 from .helpers import table
 
 D = dt.date
-T0 = dt.datetime(2025, 11, 10, 12, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2025, 11, 10, 12, tzinfo=dt.UTC)
 CFG = SourceConfig("farside", "https://farside.co.uk", interval=900.0)
 
 

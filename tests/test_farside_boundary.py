@@ -16,17 +16,17 @@ from hypothesis import strategies as st
 from common.bounds import BOUNDS, FIRST_ETF_SESSION
 from common.calendar import is_trading_day
 from common.config import SourceConfig
+from common.records import DataError, FlowTable
 from sources.farside import RECENT_PATHS, history_key, poll_farside
 from sources.farside_parse import MAX_FUND_COLUMNS, ParseError, parse_farside
 from sources.http import make_client
-from common.records import DataError, FlowTable
 from store import Store
 
 from .conftest import sample
 
 D = dt.date
 TODAY = D(2026, 7, 23)  # the sample's live day
-NOW = dt.datetime(2026, 7, 23, 22, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 7, 23, 22, 0, tzinfo=dt.UTC)
 CFG = SourceConfig("farside", "https://farside.test", interval=900, deadline=5)
 REAL = sample("farside_btc.html")
 _CELL = re.compile(r"<t[dh][^>]*>.*?</t[dh]>", re.S)

@@ -21,7 +21,7 @@ from . import loopback
 from .helpers import page_from_totals
 
 D = dt.date
-NOW = dt.datetime(2025, 11, 7, 23, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2025, 11, 7, 23, 0, tzinfo=dt.UTC)
 WEEK = [(D(2025, 11, 3), -186.5), (D(2025, 11, 4), -566.4), (D(2025, 11, 5), -137.0), (D(2025, 11, 6), 239.9), (D(2025, 11, 7), -558.4)]
 CFG = SourceConfig("farside", "https://farside.test", interval=900, deadline=3)
 

@@ -22,21 +22,21 @@ import shutil
 import socket
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 import pytest
 
-from sources import registry
+from cli.main import snapshot_document
 from common.calendar import from_iso, new_york_today
 from common.config import Config, SourceConfig, parse_config
 from demo import DEMO_BASE_URL, DEMO_NOW, demo_transport, load_dataset
+from sources import registry
 from sources.farside_render import render_page
 from sources.http import make_client
-from store import Store
 from sources.venues import VENUES
+from store import Store
 from tui.bars import source_text
-from cli.main import snapshot_document
 
 from . import loopback
 

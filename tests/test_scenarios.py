@@ -17,7 +17,7 @@ from common.config import ConfigError
 from demo import load_dataset
 
 D = dt.date
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def frames_for(asset, series):
@@ -176,8 +176,8 @@ def test_bad_rule_config_exits_2_naming_file_and_rule(tmp_path, capsys, monkeypa
 
 
 def test_coinshares_add(tmp_path, capsys):
-    from store import Store
     from cli.main import main
+    from store import Store
 
     db = str(tmp_path / "d.db")
     assert main(["coinshares", "add", "--week-ending", "2025-11-07", "--total-usd-m", "-1170", "--btc", "-946", "--db", db]) == 0

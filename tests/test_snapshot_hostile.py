@@ -19,11 +19,11 @@ from typing import Any
 import httpx
 import pytest
 
-from common.config import SECTIONS
-from sources import registry
-from demo import DEMO_BASE_URL, DEMO_NOW, demo_transport
 from cli import main as cli
 from cli.main import main
+from common.config import SECTIONS
+from demo import DEMO_BASE_URL, DEMO_NOW, demo_transport
+from sources import registry
 
 from . import loopback
 from .dashboard_fixtures import demo_store

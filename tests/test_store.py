@@ -18,7 +18,7 @@ from store import Store, StoreError
 from .helpers import table
 
 D = dt.date
-T0 = dt.datetime(2025, 11, 10, 12, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2025, 11, 10, 12, tzinfo=dt.UTC)
 
 
 def test_upsert_is_idempotent(tmp_path):

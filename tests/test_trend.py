@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from analytics.trend import compute_trend
-from sources.coinbase import CandleError, parse_candles, poll_coinbase
 from common.config import SourceConfig
+from sources.coinbase import CandleError, parse_candles, poll_coinbase
 from sources.http import make_client
 from store import Store
 
@@ -64,13 +64,13 @@ async def test_poll_backfills_in_300_day_pages_then_polls_recent(tmp_path):
         end = dt.date.fromisoformat(request.url.params["end"][:10])
         rows, day = [], end
         while day >= start:
-            ts = dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp()
+            ts = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp()
             rows.append([int(ts), 90_000.0, 110_000.0, 100_000.0, 100_000.0, 1.0])
             day -= dt.timedelta(days=1)
         return httpx.Response(200, json=rows)
 
     store = Store.open(tmp_path / "c.db")
-    now = dt.datetime(2025, 11, 24, 22, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2025, 11, 24, 22, tzinfo=dt.UTC)
     cfg = SourceConfig("coinbase", "https://coinbase.test", 3600, deadline=10)
     async with make_client(httpx.MockTransport(handler)) as client:
         out = await poll_coinbase(client, store, cfg, cycle_start=D(2024, 6, 1), now=now, rng=random.Random(0))
@@ -92,13 +92,13 @@ async def test_backfill_is_not_repeated_when_upstream_has_nothing_older_and_a_ga
         start = max(dt.date.fromisoformat(request.url.params["start"][:10]), floor)
         day, rows = dt.date.fromisoformat(request.url.params["end"][:10]), []
         while day >= start:
-            rows.append([int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp()), 90_000.0, 110_000.0, 100_000.0, 100_000.0, 1.0])
+            rows.append([int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp()), 90_000.0, 110_000.0, 100_000.0, 100_000.0, 1.0])
             day -= dt.timedelta(days=1)
         return httpx.Response(200, json=rows)
 
     store = Store.open(tmp_path / "c.db")
     cfg = SourceConfig("coinbase", "https://coinbase.test", 3600, deadline=10)
-    first_poll = dt.datetime(2025, 10, 1, 22, tzinfo=dt.timezone.utc)
+    first_poll = dt.datetime(2025, 10, 1, 22, tzinfo=dt.UTC)
     async with make_client(httpx.MockTransport(handler)) as client:
         assert (await poll_coinbase(client, store, cfg, cycle_start=D(2024, 6, 1), now=first_poll)).state == "ok"
         assert len(seen) == 3 and store.candle_days()[0] == floor
@@ -106,7 +106,7 @@ async def test_backfill_is_not_repeated_when_upstream_has_nothing_older_and_a_ga
         await poll_coinbase(client, store, cfg, cycle_start=D(2024, 6, 1), now=first_poll + dt.timedelta(hours=1))
         assert seen == ["2025-09-21"]  # not the whole backfill again
         seen.clear()
-        later = dt.datetime(2025, 11, 24, 22, tzinfo=dt.timezone.utc)  # flowtape closed for seven weeks
+        later = dt.datetime(2025, 11, 24, 22, tzinfo=dt.UTC)  # flowtape closed for seven weeks
         await poll_coinbase(client, store, cfg, cycle_start=D(2024, 6, 1), now=later)
         assert seen == ["2025-10-01"]  # from the last stored day: no hole
         days = store.candle_days()

@@ -22,7 +22,7 @@ from common.records import DataError
 from sources.venues import binance, bybit, cme, deribit, okx
 from sources.venues.common import Quote, VenueDataError, loads
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 REAL = Path(__file__).parent / "data" / "real"
 
 

@@ -10,13 +10,13 @@ import pytest
 from common.calendar import from_iso
 from common.config import SourceConfig
 from sources.http import make_client
-from store import Store
 from sources.venues import VENUES
 from sources.venues.poll import poll_venue
+from store import Store
 
 from . import loopback
 
-NOW = dt.datetime(2025, 11, 24, 22, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2025, 11, 24, 22, tzinfo=dt.UTC)
 
 
 @pytest.fixture

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import json
 
 import pytest
 
-from sources.http import RateLimitedError
 from common.records import DataError
+from sources.http import RateLimitedError
 from sources.venues import binance, bybit, cme, deribit, okx
 from sources.venues.common import VenueDataError, days_between, expiry_from_code, loads, quarterly_expiries
 
 from .conftest import sample
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 NOW = dt.datetime(2025, 12, 12, 12, tzinfo=UTC)
 
 
@@ -240,8 +239,8 @@ def test_expiry_codes():
 
 
 def test_observation_history_is_bounded(tmp_path):
-    from store import Store
     from sources.venues.common import Quote
+    from store import Store
 
     store = Store.open(tmp_path / "o.db")
     start = dt.datetime(2025, 1, 1, tzinfo=UTC)

@@ -6,11 +6,11 @@ series change (each replot is 5-80 ms and ~16 KB on the wire), using each widget
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual_plotext import PlotextPlot
-
-from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from analytics.dashboard import AssetView

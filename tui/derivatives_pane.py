@@ -6,13 +6,12 @@ tile names the venues its aggregate leaves out.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Sparkline, Static
-
-from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from analytics.derivatives import Derivatives

@@ -6,13 +6,13 @@ write" is how flowtape stays cheap over SSH (STYLE.md).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
-
-from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from analytics.dashboard import AssetView

@@ -8,11 +8,13 @@ USD values need a BTC price, so these quotes carry BTC only; analytics prices th
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from common.bounds import check, check_day, check_time, shown
 from common.calendar import new_york_today, previous_trading_day
 from common.sanitize import clean
+
 from .common import UTC, Quote, VenueDataError, field, number, rows
 
 CFTC, CME = "cftc", "cme"

@@ -13,14 +13,15 @@ import datetime as dt
 import json
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from common.bounds import check, expiry_from_millis, from_millis, identifier, shown
 from common.records import DataError
 from common.sanitize import clean
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 _MONTHS = {m: i for i, m in enumerate("JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split(), 1)}
 
 

@@ -12,12 +12,27 @@ row whose instrument is not in the live listing (delisted). An in-scope dated fu
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from common.bounds import shown
+
 from ..http import RateLimitedError
-from .common import (DATED_BTC, Quote, VenueDataError, expiry_millis, field, instrument_id, millis, number, price, rate,
-                     ratio, row_id, rows)
+from .common import (
+    DATED_BTC,
+    Quote,
+    VenueDataError,
+    expiry_millis,
+    field,
+    instrument_id,
+    millis,
+    number,
+    price,
+    rate,
+    ratio,
+    row_id,
+    rows,
+)
 
 NAME = "deribit"
 PERPETUAL = "BTC-PERPETUAL"

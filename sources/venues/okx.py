@@ -8,10 +8,12 @@ the response, naming it); rows for other instruments and expired dated futures a
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from common import bounds
 from common.bounds import shown
+
 from ..http import RateLimitedError
 from .common import Quote, VenueDataError, expiry_from_code, field, millis, number, price, rate, row_id, rows
 
