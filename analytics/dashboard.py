@@ -55,7 +55,7 @@ def asset_view(frames: AssetFrames, as_of: dt.date, *, streak_size_usd_m: float,
     tape = []
     for day, total, provisional in sessions.select("date", "total", "provisional").iter_rows():
         values = tuple(by_day.get(day, {}).get(f) for f in funds)
-        missing = tuple(f for f, v in zip(funds, values) if v is None) if provisional else ()
+        missing = tuple(f for f, v in zip(funds, values, strict=True) if v is None) if provisional else ()
         if provisional and all(v is None for v in values):
             total = None
         tape.append(TapeRow(day, values, total, bool(provisional), missing))

@@ -110,7 +110,8 @@ class Derivatives:
 def band_of(pct: float | None, edges: tuple[float, ...]) -> str | None:
     if pct is None:
         return None
-    for name, edge in zip(BANDS, edges):
+    # one edge fewer than bands: above the last edge is the last band
+    for name, edge in zip(BANDS, edges, strict=False):
         if pct < edge:
             return name
     return BANDS[-1]

@@ -106,7 +106,7 @@ def synthetic_frames(sessions: int):
     for _ in range(sessions):
         values = [round(rng.gauss(0, 60), 1) for _ in funds]
         srows.append(("btc", day.isoformat(), round(sum(values), 1), False))
-        frows += [("btc", day.isoformat(), f, v) for f, v in zip(funds, values)]
+        frows += [("btc", day.isoformat(), f, v) for f, v in zip(funds, values, strict=True)]
         day += dt.timedelta(days=1 if day.weekday() < 4 else 3)
     return frames_from_rows("btc", funds, srows, frows)
 

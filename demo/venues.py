@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from itertools import pairwise
 from typing import Any
 
 from sources.venues.common import UTC
@@ -155,7 +156,7 @@ _ANCHORS = [(dt.date(2022, 5, 1), 38000), (dt.date(2022, 11, 21), 15800), (dt.da
 
 
 def close_on(day: dt.date) -> float | None:
-    for (d0, p0), (d1, p1) in zip(_ANCHORS, _ANCHORS[1:]):
+    for (d0, p0), (d1, p1) in pairwise(_ANCHORS):
         if d0 <= day <= d1:
             f = (day - d0).days / max((d1 - d0).days, 1)
             base = math.exp(math.log(p0) + (math.log(p1) - math.log(p0)) * f)

@@ -62,7 +62,7 @@ def render_page(
 
 
 def _footer(tickers: Sequence[str], rows) -> list[str]:
-    columns = list(zip(*[list(values) + [total] for _, values, total in rows]))
+    columns = list(zip(*[list(values) + [total] for _, values, total in rows], strict=False))  # hostile pages may be ragged
     out = []
     for label, fn, decimals in (("Total", sum, 0), ("Average", lambda v: sum(v) / len(v), 1), ("Maximum", max, 1), ("Minimum", min, 1)):
         cells = []

@@ -37,7 +37,7 @@ async def refresh_once(
     # write) is still one source's error here, never the end of `snapshot`.
     return [r if isinstance(r, PollOutcome) else
             PollOutcome(s.id, "error", clean(f"internal error: {type(r).__name__}: {r}", max_len=160))
-            for s, r in zip(sources, results)]
+            for s, r in zip(sources, results, strict=True)]
 
 
 async def refresh_odds(store: Store, config: Config, *, transport=None, now: dt.datetime, rng=None) -> list[PollOutcome]:

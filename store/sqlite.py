@@ -407,11 +407,11 @@ class Store:
         if source in self._held_status:
             return dict(self._held_status[source])
         rows = self._query(f"SELECT {', '.join(STATUS_FIELDS)} FROM source_status WHERE source = ?", (source,))
-        return dict(zip(STATUS_FIELDS, rows[0])) if rows else {}
+        return dict(zip(STATUS_FIELDS, rows[0], strict=True)) if rows else {}
 
     def all_status(self) -> dict[str, dict[str, object]]:
         rows = self._query(f"SELECT source, {', '.join(STATUS_FIELDS)} FROM source_status ORDER BY source")
-        stored = {r[0]: dict(zip(STATUS_FIELDS, r[1:])) for r in rows}
+        stored = {r[0]: dict(zip(STATUS_FIELDS, r[1:], strict=True)) for r in rows}
         return dict(sorted({**stored, **{s: dict(v) for s, v in self._held_status.items()}}.items()))
 
     # ---- writing (one writer; each call is one transaction) -------------------------------

@@ -96,7 +96,7 @@ async def test_a_stored_ban_beyond_a_day_ends_a_day_after_the_attempt(store):
 def test_the_source_loop_wakes_a_day_after_a_stored_forever_ban(store):
     _legacy_ban(store)
     for later in (dt.timedelta(0), dt.timedelta(hours=5), DAY + dt.timedelta(hours=1)):  # the end stays put
-        loop = SourceLoop("farside_btc", None, store, clock=lambda: NOW + later, on_outcome=lambda o: None)  # type: ignore[arg-type]
+        loop = SourceLoop("farside_btc", None, store, clock=lambda later=later: NOW + later, on_outcome=lambda o: None)  # type: ignore[arg-type]
         assert loop._due() == NOW + DAY
 
 

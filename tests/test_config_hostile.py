@@ -192,7 +192,7 @@ def test_any_value_error_while_loading_is_one_line_but_bugs_stay_visible(tmp_pat
         raise ValueError("a value\nnobody validated")
 
     monkeypatch.setattr(cli, "load_config", value_error)
-    err = one_line(capsys, ["snapshot", "--json", "--offline", "--db", str(tmp_path / "s.db")], needle="config error: a value")
+    one_line(capsys, ["snapshot", "--json", "--offline", "--db", str(tmp_path / "s.db")], needle="config error: a value")
 
     def bug(path):
         raise TypeError("a genuine bug")

@@ -223,7 +223,7 @@ def test_render_parse_round_trip(value_rows):
     t = parse_farside(render_page(tickers, rows), "btc")
     assert t.tickers == tuple(tickers)
     assert [r.date for r in t.rows] == [r[0] for r in rows]
-    for parsed, (_, values, total) in zip(t.rows, rows):
+    for parsed, (_, values, total) in zip(t.rows, rows, strict=True):
         assert list(parsed.funds.values()) == values
         assert parsed.total == total
 

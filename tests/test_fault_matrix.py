@@ -380,7 +380,7 @@ async def test_fault_matrix(sid, fault, tmp_path, tmp_path_factory):
                 _assert_marked_stale(adapter, doc)
             else:  # read normally: nothing lost, and venues that move every minute stored the new moment
                 after = adapter.data(store)
-                assert all(set(b) <= set(a) for b, a in zip(before, after))
+                assert all(set(b) <= set(a) for b, a in zip(before, after, strict=True))
                 if adapter.stale_after_s and adapter.stale_after_s < 86400:
                     assert len(after[3]) > len(before[3])
 
@@ -452,5 +452,5 @@ async def test_a_5xx_storm_backs_off_further_each_poll_then_recovers(tmp_path, t
     finally:
         store.close()
     # 30 s, 60 s, 120 s, 240 s, then capped at max(interval, 5 min), each +/- 10%
-    for got, base_s in zip(delays, (30, 60, 120, 240, 300)):
+    for got, base_s in zip(delays, (30, 60, 120, 240, 300), strict=True):
         assert 0.9 * base_s <= got <= 1.1 * base_s, delays

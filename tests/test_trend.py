@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+from itertools import pairwise
 
 import httpx
 import pytest
@@ -35,7 +36,10 @@ def test_hostile_candles_are_refused(obj):
         parse_candles(obj)
 
 
-def series(closes, start=D(2024, 1, 1)):
+_START = D(2024, 1, 1)
+
+
+def series(closes, start=_START):
     return [((start + dt.timedelta(days=i)).isoformat(), c) for i, c in enumerate(closes)]
 
 
@@ -110,7 +114,7 @@ async def test_backfill_is_not_repeated_when_upstream_has_nothing_older_and_a_ga
         await poll_coinbase(client, store, cfg, cycle_start=D(2024, 6, 1), now=later)
         assert seen == ["2025-10-01"]  # from the last stored day: no hole
         days = store.candle_days()
-        assert all((b - a).days == 1 for a, b in zip(days, days[1:]))
+        assert all((b - a).days == 1 for a, b in pairwise(days))
     store.close()
 
 

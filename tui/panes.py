@@ -93,7 +93,7 @@ class FlowTapePane(Pane, can_focus=False):
             for row in view.tape:
                 label = fmt.short_day(row.date) + ("*" if row.provisional else " ")
                 cells: list[Text] = [Text(label, style="italic" if row.provisional else "")]
-                for fund, value in zip(view.funds, row.funds):
+                for fund, value in zip(view.funds, row.funds, strict=True):
                     rec = records.get(fund)
                     is_record = bool(
                         rec
@@ -235,7 +235,7 @@ class RecordsPane(Pane):
         out.append(f"Fund records {fmt.RECORD} in tape: ")
         if not hits:
             out.append("none", style="dim")
-        for i, (fund, kind, day_rec) in enumerate(hits[:2]):
+        for i, (fund, _kind, day_rec) in enumerate(hits[:2]):
             out.append(", " if i else "")
             out.append(f"{fmt.safe(fund, max_len=8).plain} ")
             out.append_text(fmt.flow_cell(day_rec.usd_m))
