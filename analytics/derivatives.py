@@ -19,6 +19,7 @@ import datetime as dt
 import math
 import statistics
 from dataclasses import dataclass
+from typing import cast
 
 import polars as pl
 
@@ -183,8 +184,8 @@ def compute(rows: list[tuple], as_of: dt.datetime, *, band_edges=(0.0, 3.5, 7.0,
     newest = max(newest.astimezone(dt.UTC), as_of) if newest else as_of
     long, notices = observation_frame(rows, _METRIC_BOUNDS, now=newest)
     q = _live(wide_quotes(long).filter(pl.col("ts") <= as_of))
-    limits = {v: stale_limit_s(registry.stale_after_s(v), as_of, newest) if v in registry.VENUE_IDS else math.inf
-              for v in q["venue"].unique().to_list()}
+    venue_s = {v: registry.stale_after_s(v) if v in registry.VENUE_IDS else None for v in q["venue"].unique().to_list()}
+    limits = {v: math.inf if s is None else stale_limit_s(s, as_of, newest) for v, s in venue_s.items()}
     # group_by order is arbitrary in polars: sort, so the same rows always give the same figures and row order
     limit = pl.DataFrame({"venue": list(limits), "limit": list(limits.values())}, schema={"venue": pl.Utf8, "limit": pl.Float64})
     latest = (
@@ -309,7 +310,7 @@ def _oi_by_venue(latest: pl.DataFrame, ref_index: float | None) -> dict[str, OIV
             continue
         usd_total = float(usd.sum()) if usd.len() else (float(btc.sum()) * ref_index if ref_index else None)
         out[venue] = OIVenue(venue, round(usd_total, 0) if usd_total is not None else None,
-                             round(float(btc.sum()), 2) if btc.len() else None, rows["ts"].max(), rows["stale"][0])
+                             round(float(btc.sum()), 2) if btc.len() else None, cast(dt.datetime, rows["ts"].max()), rows["stale"][0])
     return out
 
 

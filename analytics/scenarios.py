@@ -223,8 +223,10 @@ def _condition(raw: Any, where: str) -> Condition:
                               + (f" (it takes: {', '.join(metric.params)})" if metric.params else ""))
         if key == "sessions":  # a window of the last N sessions: `sessions = inf` crashed every evaluation
             number = _count(value, where, key, minimum=1)
-        elif (number := finite_number(value)) is None or number <= 0:
+        elif (positive := finite_number(value)) is None or positive <= 0:
             raise ConfigError(f"{where}: {key} must be a positive number, got {value!r}")
+        else:
+            number = positive
         params.append((key, number))
     return Condition(name, op, threshold, tuple(sorted(params)))
 
@@ -331,9 +333,9 @@ def evaluate(scenarios: tuple[Scenario, ...], inputs: Inputs) -> tuple[ScenarioR
             met = None if unknown else bool(OPS[c.op](reading.value, c.threshold))
             value = round(reading.value, 2) if isinstance(reading.value, float) else reading.value
             rows.append(ConditionResult(c, value, met, reading.as_of, _age(reading.as_of, inputs.now), reading.source, reading.stale))
-        met = sum(1 for r in rows if r.met)
-        state = "active" if met == len(rows) else "building" if met else "inactive"
-        results.append(ScenarioResult(s, state, met, len(rows), sum(1 for r in rows if r.met is None), tuple(rows)))
+        n_met = sum(1 for r in rows if r.met)
+        state = "active" if n_met == len(rows) else "building" if n_met else "inactive"
+        results.append(ScenarioResult(s, state, n_met, len(rows), sum(1 for r in rows if r.met is None), tuple(rows)))
     return tuple(results)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 from common.fomc import FOMC_DECISION_DAYS
@@ -153,9 +154,9 @@ def build_snapshot(
             errors.append({"section": section, "error": clean(f"internal error: {type(exc).__name__}: {exc}", max_len=300)})
             return None
 
-    frames = {a: guarded(f"assets.{a}", lambda a=a: load_asset(store, a)) for a in assets}
-    reports = {a: guarded(f"assets.{a}", lambda a=a: asset_report(frames[a], as_of, streak_size_usd_m=streak_size_usd_m))
-               if frames[a] is not None else None for a in assets}
+    frames = {a: guarded(f"assets.{a}", partial(load_asset, store, a)) for a in assets}
+    reports = {a: guarded(f"assets.{a}", partial(asset_report, loaded, as_of, streak_size_usd_m=streak_size_usd_m))
+               if (loaded := frames[a]) is not None else None for a in assets}
     derivatives = guarded("derivatives", lambda: load_derivatives(store, derivatives_as_of or now, band_edges=band_edges,
                                                                    trend_pct=oi_trend_pct))
     ok_frames = {a: f for a, f in frames.items() if f is not None}
@@ -186,7 +187,7 @@ def build_snapshot(
                "problem": store.problem, "set_aside": dict(store.set_aside)},
         data_notices=data_notices,
         sources=sources,
-        assets={a: guarded(f"assets.{a}", lambda r=r: asset_document(r)) if r is not None else None for a, r in reports.items()},
+        assets={a: guarded(f"assets.{a}", partial(asset_document, r)) if r is not None else None for a, r in reports.items()},
         all_assets={
             "week_to_date": _week(wtd, with_end=False) if wtd else None,
             "last_week": _week(last, with_end=True) if last else None,
@@ -217,7 +218,7 @@ def trend_document(t: Trend | None) -> dict[str, Any] | None:
         return None  # fewer than 200 daily closes stored
     return {
         "as_of": t.as_of.isoformat(), "close_usd": t.close, "sma50_usd": t.sma50, "sma200_usd": t.sma200, "regime": t.regime,
-        "latest_cross": None if t.latest_cross is None else {"kind": t.latest_cross, "date": t.latest_cross_date.isoformat()},
+        "latest_cross": None if t.latest_cross is None or t.latest_cross_date is None else {"kind": t.latest_cross, "date": t.latest_cross_date.isoformat()},
         "cycle_start": t.cycle_start.isoformat(), "death_crosses_since_cycle_start": t.death_crosses,
         "golden_crosses_since_cycle_start": t.golden_crosses, "source": "Coinbase Exchange BTC-USD daily candles",
     }

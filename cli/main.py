@@ -18,7 +18,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from common.bounds import FIRST_ETF_SESSION
 from common.calendar import NEW_YORK, new_york_today
@@ -64,7 +64,7 @@ def _session_date(text: str) -> dt.date:
 def _common(p: argparse.ArgumentParser, *, sub: bool = False) -> None:
     # A subcommand's own defaults would overwrite what was given before it (`flowtape --config x snapshot`
     # silently ignored x): subcommands set these only when given.
-    default = {"default": argparse.SUPPRESS} if sub else {}
+    default: dict[str, Any] = {"default": argparse.SUPPRESS} if sub else {}
     p.add_argument("--db", type=Path, help="SQLite store to use (default: the user data dir)", **default)
     p.add_argument("--config", type=Path, help="config file (default: $FLOWTAPE_CONFIG or the user config dir)", **default)
     p.add_argument("--offline", action="store_true", help="do not fetch: show only what the store holds", **default)
@@ -312,7 +312,7 @@ def scenarios_command(args: argparse.Namespace, config: Config) -> int:
             try:
                 results = evaluate(args.rules, load_inputs(store, frames, as_of, now, derivatives_at(as_of)))
             except Exception as exc:  # noqa: BLE001 - said in one line / in the JSON, never a traceback
-                results, errors = [], [f"internal error computing the scenarios: {type(exc).__name__}: {exc}"]
+                results, errors = (), [f"internal error computing the scenarios: {type(exc).__name__}: {exc}"]
             try:
                 timeline = history(args.rules, frames, derivatives_at, coinshares_prints(store), until=as_of) if args.history else ()
             except Exception as exc:  # noqa: BLE001

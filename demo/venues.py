@@ -168,11 +168,12 @@ def candles(query: str, t: dt.datetime) -> list[list[float]]:
     params = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
     start = dt.date.fromisoformat(params.get("start", "2000-01-01")[:10])
     end = min(dt.date.fromisoformat(params.get("end", "2100-01-01")[:10]), t.date())
-    rows, day = [], end
+    rows: list[list[float]] = []
+    day = end
     while day >= start and len(rows) < 300:
         close = close_on(day)
-        prev = close_on(day - dt.timedelta(days=1)) or close
         if close is not None:
+            prev = close_on(day - dt.timedelta(days=1)) or close
             ts = dt.datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
             rows.append([int(ts), round(min(prev, close) * 0.985, 2), round(max(prev, close) * 1.015, 2), prev, close, 12000.0])
         day -= dt.timedelta(days=1)

@@ -173,7 +173,7 @@ def _columns(header_rows: list[list[str]], width: int) -> tuple[list[tuple[int, 
                 total_col = i
     if total_col is None and not tickers[width - 1].strip():
         total_col = width - 1  # the ETH page's Total header is an empty cell
-    funds = []
+    funds: list[tuple[int, str]] = []
     for i in range(1, width):
         if i == total_col:
             continue

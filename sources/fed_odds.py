@@ -108,7 +108,7 @@ def listed_events(which: str, obj: Any) -> list[ListedEvent]:
             m = _POLY_SLUG.fullmatch(slug)
             if m is None or m["month"] not in _MONTHS or e.get("closed") is True:
                 continue
-            day = _date(e.get("endDate"), f"polymarket {slug} endDate")
+            day: dt.date | None = _date(e.get("endDate"), f"polymarket {slug} endDate")
             events.append(ListedEvent(slug, _MONTHS.index(m["month"]) + 1, None, day, e.get("markets")))
     else:
         items = obj.get("events") if isinstance(obj, dict) else None
@@ -118,7 +118,9 @@ def listed_events(which: str, obj: Any) -> list[ListedEvent]:
             if not isinstance(e, dict):
                 raise OddsError(f"kalshi: events[{i}] is not an object")
             ticker = e.get("event_ticker")
-            m = _KALSHI_EVENT.fullmatch(ticker) if isinstance(ticker, str) else None
+            if not isinstance(ticker, str):
+                continue
+            m = _KALSHI_EVENT.fullmatch(ticker)
             mon = m["mon"].lower() if m else ""
             month = next((n for n, name in enumerate(_MONTHS, 1) if name.startswith(mon)), None) if len(mon) == 3 else None
             if m is None or month is None:

@@ -229,8 +229,7 @@ class Store:
         if problem:
             aside = self._move_aside()
             self.notices.append(f"the store {self.path} was {problem}; it was moved to {aside} and a new one started")
-            os.close(self._lock_fd)  # the lock went aside with the file: lock the new one
-            self._lock_fd = None
+            self._drop_lock()  # the lock went aside with the file: lock the new one
             if not self._take_writer_lock():
                 self.readonly = True
                 self.notices.append(f"another flowtape process started a new store at {self.path}; this one is read-only")
@@ -280,8 +279,12 @@ class Store:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+        self._drop_lock()  # after the connection (see _take_writer_lock)
+
+    def _drop_lock(self) -> None:
+        """Close the flocked descriptor, which releases the flock."""
         if self._lock_fd is not None:
-            os.close(self._lock_fd)  # after the connection (see _take_writer_lock); releases the flock
+            os.close(self._lock_fd)
             self._lock_fd = None
 
     # ---- the file deleted or replaced under the writer ---------------------------------------
@@ -302,8 +305,7 @@ class Store:
         what = "replaced by another file" if self.path.exists() else "deleted"
         self._conn.close()  # the old file: SQLite leaves its -wal/-shm behind for an unlinked file
         self._conn = None
-        os.close(self._lock_fd)
-        self._lock_fd = None
+        self._drop_lock()
         self._identity = None
         now = dt.datetime.now(dt.UTC)
         self.path.parent.mkdir(parents=True, exist_ok=True)  # rm -r of the folder too
@@ -705,7 +707,8 @@ class Store:
 
     def newest_observation(self, *, venues: tuple[str, ...] | None = None) -> str | None:
         """The newest stored observation's ISO ts: the instant history is thinned back from (RETENTION)."""
-        where, params = "ts GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T*'", ()  # a garbage ts sorts after digits
+        where = "ts GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T*'"  # a garbage ts sorts after digits
+        params: tuple[str, ...] = ()
         if venues is not None:
             where, params = f"{where} AND venue IN ({', '.join('?' * len(venues))})", tuple(venues)
         rows = self._query(f"SELECT MAX(ts) FROM observations WHERE {where}", params)

@@ -7,6 +7,7 @@ text changed.
 from __future__ import annotations
 
 import datetime as dt
+from weakref import WeakKeyDictionary
 
 from rich.text import Text
 from textual.widgets import Static
@@ -92,9 +93,12 @@ def source_text(sid: str, st: dict, now: dt.datetime, *, brief: bool = False) ->
     return out
 
 
+_shown: WeakKeyDictionary[Static, Text] = WeakKeyDictionary()  # what each bar shows now
+
+
 def _update(widget: Static, text: Text) -> None:
     """Repaint only when the text changed (layout=False: a fixed one-line height)."""
-    if getattr(widget, "_last_text", None) == text:
+    if _shown.get(widget) == text:
         return
-    widget._last_text = text
+    _shown[widget] = text
     widget.update(text, layout=False)

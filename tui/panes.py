@@ -53,13 +53,14 @@ class TapeTable(DataTable):
 
     BINDINGS = [Binding("enter", "app.toggle_maximize", show=False)]
 
-    async def action_cursor_left(self) -> None:
+    # Textual awaits an action that is a coroutine; DataTable declares these sync, hence the override ignores.
+    async def action_cursor_left(self) -> None:  # type: ignore[override]
         if self.scroll_x > 0:
             self.scroll_relative(x=-8, animate=False)
         else:
             await self.run_action("app.step_as_of(-1)")
 
-    async def action_cursor_right(self) -> None:
+    async def action_cursor_right(self) -> None:  # type: ignore[override]
         if self.scroll_x < self.max_scroll_x:
             self.scroll_relative(x=8, animate=False)
         else:
@@ -225,10 +226,10 @@ class RecordsPane(Pane):
             out.append("\n")
         recent = {t.date for t in view.tape}
         hits = []
-        for fund, rec in r.fund_records.items():
-            if rec is None:
+        for fund, fund_rec in r.fund_records.items():
+            if fund_rec is None:
                 continue
-            for kind, day_rec in (("outflow", rec.max_outflow), ("inflow", rec.max_inflow)):
+            for kind, day_rec in (("outflow", fund_rec.max_outflow), ("inflow", fund_rec.max_inflow)):
                 if day_rec and day_rec.date in recent:
                     hits.append((fund, kind, day_rec))
         hits.sort(key=lambda h: (h[2].date, abs(h[2].usd_m)), reverse=True)  # newest, biggest first

@@ -76,7 +76,7 @@ def parse(responses: dict[str, Any], now: dt.datetime) -> list[Quote]:
         inst = row_id(m, "instId", "futures")
         code = inst[len(FUTURES_PREFIX):] if inst and inst.startswith(FUTURES_PREFIX) else ""
         expiry = expiry_from_code(code) if code.isdigit() else None
-        if expiry is None or expiry <= now:  # another instrument, or expired: skipped by rule
+        if inst is None or expiry is None or expiry <= now:  # another instrument, or expired: skipped by rule
             continue
         where = f"futures {inst}"
         quotes.append(Quote(NAME, inst, millis(m, "ts", where, now=now), mark=price(m, "markPx", where),
