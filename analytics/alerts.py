@@ -59,5 +59,6 @@ def flow_alerts(report: AssetReport, *, red_streak: int, green_streak_at_size: i
     if s.green_at_size == green_streak_at_size:
         out.append(Alert(f"streak:{report.asset}:green:{day}", "streak",
                          f"{a} ETFs: {s.green_at_size} sessions of ${s.size_usd_m:,.0f}M+ inflows",
-                         f"{a} spot ETFs took in at least {s.size_usd_m:,.0f} US$m for {s.green_at_size} sessions running (to {day})"))
+                         f"{a} spot ETFs took in at least {s.size_usd_m:,.0f} US$m for {s.green_at_size} sessions running"
+                         f" (to {day})"))
     return out

@@ -77,7 +77,8 @@ def asset_view(frames: AssetFrames, as_of: dt.date, *, streak_size_usd_m: float,
     )
 
 
-def load_views(store: Store, assets, as_of: dt.date, *, streak_size_usd_m: float) -> tuple[dict[str, AssetView], tuple[dt.date, ...]]:
+def load_views(store: Store, assets, as_of: dt.date, *,
+               streak_size_usd_m: float) -> tuple[dict[str, AssetView], tuple[dt.date, ...]]:
     """Every asset's view and the union of stored session dates (for stepping the as-of date)."""
     views: dict[str, AssetView] = {}
     dates: set[dt.date] = set()

@@ -220,7 +220,8 @@ def compute(rows: list[tuple], as_of: dt.datetime, *, band_edges=(0.0, 3.5, 7.0,
     change_7d = _change(oi_hist, as_of, 24 * 7)
     basis_hist = _basis_history(history, sorted(fresh_basis))
     funding_hist = _funding_history(history, sorted(v for v, f in funding.items() if not f.stale))
-    trend = "unknown" if change_7d is None else "rebuilding" if change_7d >= trend_pct else "bleeding" if change_7d <= -trend_pct else "flat"
+    trend = ("unknown" if change_7d is None else "rebuilding" if change_7d >= trend_pct
+             else "bleeding" if change_7d <= -trend_pct else "flat")
 
     def missing(metric: pl.Expr, counted) -> tuple[str, ...]:
         """Venues with this figure's data in the rows read (the last 22 days) that an aggregate leaves out."""
@@ -272,7 +273,8 @@ def _basis(latest: pl.DataFrame) -> tuple[dict[str, BasisVenue], tuple[TermPoint
     out: dict[str, BasisVenue] = {}
     for venue in sorted(set(futures["venue"].to_list())):
         f = futures.filter(pl.col("venue") == venue)
-        terms.extend(TermPoint(venue, i, round(d, 1), round(p, 2), s) for i, d, p, s in f.select("instrument", "days", "pct", "stale").iter_rows())
+        terms.extend(TermPoint(venue, i, round(d, 1), round(p, 2), s)
+                     for i, d, p, s in f.select("instrument", "days", "pct", "stale").iter_rows())
         usable = f.filter(pl.col("days") >= MIN_DAYS)
         if not usable.height:
             continue
@@ -310,7 +312,8 @@ def _oi_by_venue(latest: pl.DataFrame, ref_index: float | None) -> dict[str, OIV
             continue
         usd_total = float(usd.sum()) if usd.len() else (float(btc.sum()) * ref_index if ref_index else None)
         out[venue] = OIVenue(venue, round(usd_total, 0) if usd_total is not None else None,
-                             round(float(btc.sum()), 2) if btc.len() else None, cast(dt.datetime, rows["ts"].max()), rows["stale"][0])
+                             round(float(btc.sum()), 2) if btc.len() else None, cast(dt.datetime, rows["ts"].max()),
+                             rows["stale"][0])
     return out
 
 

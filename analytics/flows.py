@@ -220,7 +220,8 @@ def _fund_records(flows: pl.DataFrame, funds: tuple[str, ...], latest: dt.date |
         today = f.filter(pl.col("date") == latest)["usd_m"] if latest else pl.Series([], dtype=pl.Float64)
         v = today[0] if today.len() else None
         out[fund] = FundRecords(
-            mx_out, mx_in, bool(mx_out and v is not None and v <= mx_out.usd_m), bool(mx_in and v is not None and v >= mx_in.usd_m)
+            mx_out, mx_in, bool(mx_out and v is not None and v <= mx_out.usd_m),
+            bool(mx_in and v is not None and v >= mx_in.usd_m)
         )
     return out
 

@@ -49,7 +49,8 @@ def coinshares_prints(store) -> dict[dt.date, float]:
     return {dt.date.fromisoformat(w): t for w, t, _, _ in store.coinshares()}
 
 
-def load_inputs(store, frames: dict[str, AssetFrames], as_of: dt.date, now: dt.datetime, derivatives: Derivatives | None) -> Inputs:
+def load_inputs(store, frames: dict[str, AssetFrames], as_of: dt.date, now: dt.datetime,
+                derivatives: Derivatives | None) -> Inputs:
     return Inputs(as_of, now, {a: complete_totals(f, as_of) for a, f in frames.items()}, derivatives, coinshares_prints(store))
 
 
@@ -66,5 +67,6 @@ def weekly_ledger(inputs: Inputs) -> dict[str, Any]:
         "week_start": start.isoformat(), "week_ending": friday.isoformat(),
         "us_spot_etf_usd_m": {**per_asset, "all": round(sum(present), 1) if present else None},
         "coinshares_print_usd_m": inputs.coinshares.get(friday),
-        "used_for_caution": "coinshares (entered by hand)" if friday in inputs.coinshares else "us spot etf weekly sum (btc+eth+sol)",
+        "used_for_caution": ("coinshares (entered by hand)" if friday in inputs.coinshares
+                             else "us spot etf weekly sum (btc+eth+sol)"),
     }

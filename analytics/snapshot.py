@@ -109,12 +109,15 @@ def derivatives_document(d: Derivatives) -> dict[str, Any]:
                                   "pct": t.pct, "annualized": t.days_to_expiry is not None, "stale": t.stale}
                                  for t in d.term_structure])
     funding: dict[str, Any] = {
-        v: {"rate": f.rate, "interval_hours": f.interval_hours, "annualized_pct": f.annualized_pct, "as_of": _ts(f.as_of), "stale": f.stale}
+        v: {"rate": f.rate, "interval_hours": f.interval_hours, "annualized_pct": f.annualized_pct, "as_of": _ts(f.as_of),
+            "stale": f.stale}
         for v, f in d.funding.items()
     }
     funding.update(oi_weighted_annualized_pct=d.oi_weighted_funding_pct, oi_weighted_missing_venues=list(d.funding_missing))
-    oi: dict[str, Any] = {v: {"usd": o.usd, "btc": o.btc, "as_of": _ts(o.as_of), "stale": o.stale} for v, o in d.open_interest.items()}
-    oi.update(offshore_usd=d.offshore_usd, offshore_missing_venues=list(d.offshore_missing), cme_usd=d.cme_usd, cme_btc=d.cme_btc, change_24h_pct=d.change_24h_pct,
+    oi: dict[str, Any] = {v: {"usd": o.usd, "btc": o.btc, "as_of": _ts(o.as_of),
+                              "stale": o.stale} for v, o in d.open_interest.items()}
+    oi.update(offshore_usd=d.offshore_usd, offshore_missing_venues=list(d.offshore_missing), cme_usd=d.cme_usd,
+              cme_btc=d.cme_btc, change_24h_pct=d.change_24h_pct,
               change_7d_pct=d.change_7d_pct, trend=d.trend)
     return {"as_of": _ts(d.as_of), "basis_3m": basis, "funding": funding, "open_interest": oi}
 
@@ -218,7 +221,8 @@ def trend_document(t: Trend | None) -> dict[str, Any] | None:
         return None  # fewer than 200 daily closes stored
     return {
         "as_of": t.as_of.isoformat(), "close_usd": t.close, "sma50_usd": t.sma50, "sma200_usd": t.sma200, "regime": t.regime,
-        "latest_cross": None if t.latest_cross is None or t.latest_cross_date is None else {"kind": t.latest_cross, "date": t.latest_cross_date.isoformat()},
+        "latest_cross": None if t.latest_cross is None or t.latest_cross_date is None
+        else {"kind": t.latest_cross, "date": t.latest_cross_date.isoformat()},
         "cycle_start": t.cycle_start.isoformat(), "death_crosses_since_cycle_start": t.death_crosses,
         "golden_crosses_since_cycle_start": t.golden_crosses, "source": "Coinbase Exchange BTC-USD daily candles",
     }

@@ -190,7 +190,8 @@ def main() -> int:
         base = terminal_run([sys.executable, str(ROOT / "bench" / "baseline_app.py")], b"Total", idle_s)
         ft = terminal_run(flowtape, b"IBIT", idle_s, keys=b"e")
         rows += [
-            ("time to first paint, data on screen (s)", f"{base['first_paint_s']:.2f}", f"{ft['first_paint_s']:.2f}" if ft["first_paint_s"] else "not seen"),
+            ("time to first paint, data on screen (s)", f"{base['first_paint_s']:.2f}",
+             f"{ft['first_paint_s']:.2f}" if ft["first_paint_s"] else "not seen"),
             (f"idle CPU over {idle_s:g}s (% of one core)", f"{base['idle_cpu_pct']:.2f}", f"{ft['idle_cpu_pct']:.2f}"),
             ("idle bytes to the terminal per minute", f"{base['idle_bytes_per_min']:,.0f}", f"{ft['idle_bytes_per_min']:,.0f}"),
             ("bytes for one update (switch asset)", "-", f"{ft['update_bytes']:,}"),

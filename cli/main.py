@@ -168,7 +168,8 @@ def _as_of(args: argparse.Namespace, session: Session) -> dt.date | None:
     as_of = args.as_of or today
     if as_of > today:
         session.close()
-        print(f"flowtape: --as-of {as_of.isoformat()} is in the future (today in New York is {today.isoformat()})", file=sys.stderr)
+        print(f"flowtape: --as-of {as_of.isoformat()} is in the future (today in New York is {today.isoformat()})",
+              file=sys.stderr)
         return None
     return as_of
 
@@ -314,7 +315,8 @@ def scenarios_command(args: argparse.Namespace, config: Config) -> int:
             except Exception as exc:  # noqa: BLE001 - said in one line / in the JSON, never a traceback
                 results, errors = (), [f"internal error computing the scenarios: {type(exc).__name__}: {exc}"]
             try:
-                timeline = history(args.rules, frames, derivatives_at, coinshares_prints(store), until=as_of) if args.history else ()
+                timeline = history(args.rules, frames, derivatives_at, coinshares_prints(store),
+                                   until=as_of) if args.history else ()
             except Exception as exc:  # noqa: BLE001
                 timeline, errors = (), [*errors, f"internal error replaying the history: {type(exc).__name__}: {exc}"]
         finally:
@@ -324,11 +326,13 @@ def scenarios_command(args: argparse.Namespace, config: Config) -> int:
     if args.json:
         doc = {"as_of": as_of.isoformat(), "mode": session.mode, "scenarios": [scenario_document(r) for r in results]}
         if args.history:
-            doc["history"] = [{"date": t.date.isoformat(), "scenario": t.scenario, "from": t.before, "to": t.after} for t in timeline]
+            doc["history"] = [{"date": t.date.isoformat(), "scenario": t.scenario, "from": t.before,
+                               "to": t.after} for t in timeline]
         doc["errors"] = errors
         _print_json(doc)
         return 0
-    out = [f"flowtape scenarios as of {as_of.isoformat()} ({session.mode})" + (" - DEMO, partly illustrative data" if session.mode == "demo" else "")]
+    out = [f"flowtape scenarios as of {as_of.isoformat()} ({session.mode})"
+           + (" - DEMO, partly illustrative data" if session.mode == "demo" else "")]
     for r in results:
         out.append(f"\n{r.scenario.name} [{r.scenario.id}]: {r.label}")
         for c in r.conditions:
@@ -347,10 +351,12 @@ def scenarios_command(args: argparse.Namespace, config: Config) -> int:
 
 def coinshares_add(args: argparse.Namespace, config: Config) -> int:
     if args.week_ending.weekday() != 4:
-        print(f"flowtape: --week-ending {args.week_ending.isoformat()} is a {args.week_ending:%A}; CoinShares weeks end on a Friday", file=sys.stderr)
+        print(f"flowtape: --week-ending {args.week_ending.isoformat()} is a {args.week_ending:%A};"
+              " CoinShares weeks end on a Friday", file=sys.stderr)
         return EXIT_USAGE
     if args.week_ending > new_york_today(wall_clock()):
-        print(f"flowtape: --week-ending {args.week_ending.isoformat()} is in the future; CoinShares reports a week after it ends", file=sys.stderr)
+        print(f"flowtape: --week-ending {args.week_ending.isoformat()} is in the future;"
+              " CoinShares reports a week after it ends", file=sys.stderr)
         return EXIT_USAGE
     if args.demo or args.offline:
         print("flowtape: coinshares add writes to your store; run it without --demo or --offline", file=sys.stderr)
@@ -363,5 +369,6 @@ def coinshares_add(args: argparse.Namespace, config: Config) -> int:
         replaced = store.add_coinshares(args.week_ending, args.total_usd_m, args.btc, entered_at=wall_clock())
     finally:
         store.close()
-    print(f"{'replaced' if replaced else 'recorded'} CoinShares week ending {args.week_ending.isoformat()}: {args.total_usd_m:+,.1f} US$m")
+    print(f"{'replaced' if replaced else 'recorded'} CoinShares week ending {args.week_ending.isoformat()}:"
+          f" {args.total_usd_m:+,.1f} US$m")
     return 0

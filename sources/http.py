@@ -29,7 +29,8 @@ BROWSER_HEADERS = {
     "Accept-Language": "en-GB,en;q=0.9",
     "Accept-Encoding": "gzip, deflate",  # only what we can inflate with a cap
 }
-_CHALLENGE_MARKERS = ("cf-chl", "challenge-platform", "just a moment...", "attention required! | cloudflare", "cf-browser-verification")
+_CHALLENGE_MARKERS = ("cf-chl", "challenge-platform", "just a moment...", "attention required! | cloudflare",
+                      "cf-browser-verification")
 
 
 class FetchError(Exception):

@@ -92,8 +92,9 @@ CREATE TABLE IF NOT EXISTS coinshares (
 """.replace("{bad_index}", _BAD_OBSERVATIONS_INDEX)
 
 # Schema steps: _MIGRATIONS[n] takes a version-n store to n + 1. Each step must also run on a store that already
-# had it: flowtape 1 stamps version 1 on any store it opens, so a v2 store opened once by it comes back as "1". Funds and series a v1 store already holds get
-# NULL/first-observation times, so nothing it holds looks like churn (see age_out) until it is seen again.
+# had it: flowtape 1 stamps version 1 on any store it opens, so a v2 store opened once by it comes back as "1".
+# Funds and series a v1 store already holds get NULL/first-observation times, so nothing it holds looks like churn
+# (see age_out) until it is seen again.
 _MIGRATIONS: dict[int, str] = {
     1: """
     ALTER TABLE funds ADD COLUMN first_seen TEXT;
@@ -212,7 +213,8 @@ class Store:
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
-            raise StoreError(f"cannot open the store {self.path}: {exc.strerror}. Check the permissions, or pass --db PATH") from None
+            raise StoreError(f"cannot open the store {self.path}: {exc.strerror}."
+                             " Check the permissions, or pass --db PATH") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -237,7 +239,8 @@ class Store:
         try:
             conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=5.0)
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot open the store {self.path}: {exc}. Check the disk and permissions, or pass --db PATH") from None
+            raise StoreError(f"cannot open the store {self.path}: {exc}."
+                             " Check the disk and permissions, or pass --db PATH") from None
         try:
             _refuse_newer(self.path, conn)  # the header can be stale while a WAL holds page 1
             conn.execute("PRAGMA journal_mode=WAL")
@@ -246,7 +249,8 @@ class Store:
             _migrate(conn)
         except sqlite3.Error as exc:
             conn.close()
-            raise StoreError(f"cannot open the store {self.path}: {exc}. Check the disk and permissions, or pass --db PATH") from None
+            raise StoreError(f"cannot open the store {self.path}: {exc}."
+                             " Check the disk and permissions, or pass --db PATH") from None
         except BaseException:
             conn.close()
             raise
@@ -393,7 +397,8 @@ class Store:
 
     def revisions(self, asset: str | None = None) -> list[tuple[str, str, str, float | None, float | None, str]]:
         where, params = ("WHERE asset = ?", (asset,)) if asset else ("", ())
-        return self._query(f"SELECT asset, date, fund, old_usd_m, new_usd_m, seen_at FROM revisions {where} ORDER BY rowid", params)
+        return self._query(f"SELECT asset, date, fund, old_usd_m, new_usd_m, seen_at FROM revisions {where} ORDER BY rowid",
+                           params)
 
     def session_count(self, asset: str, first: str, last: str) -> int:
         rows = self._query("SELECT COUNT(*) FROM sessions WHERE asset = ? AND date BETWEEN ? AND ?", (asset, first, last))
@@ -480,7 +485,8 @@ class Store:
         since = self.full_since.strftime("%H:%M UTC") if self.full_since else "?"
         dropped = f", {self._held_dropped} oldest dropped" if self._held_dropped else ""
         label, remedy = self.full_why
-        return f"{label} since {since}: {self.held_batches} writes held in memory{dropped}; {remedy.format(path=self.path)} and they are written"
+        return (f"{label} since {since}: {self.held_batches} writes held in memory{dropped};"
+                f" {remedy.format(path=self.path)} and they are written")
 
     def flush_held(self) -> bool:
         """Try to write what the disk-full buffer holds; True when nothing is held any more."""
@@ -717,7 +723,8 @@ class Store:
     def has_observations(self) -> bool:
         return bool(self._query("SELECT 1 FROM observations LIMIT 1"))
 
-    def add_coinshares(self, week_ending: dt.date, total_usd_m: float, btc_usd_m: float | None, *, entered_at: dt.datetime) -> bool:
+    def add_coinshares(self, week_ending: dt.date, total_usd_m: float, btc_usd_m: float | None, *,
+                       entered_at: dt.datetime) -> bool:
         """Record CoinShares' weekly print (entered by hand); returns True if it replaced an earlier entry."""
         week = week_ending.isoformat()
 
@@ -744,7 +751,8 @@ class Store:
         return self._write(apply, held=0)
 
     def candle_days(self, product: str = "BTC-USD") -> list[dt.date]:
-        return [dt.date.fromisoformat(r[0]) for r in self._query("SELECT day FROM candles WHERE product = ? ORDER BY day", (product,))]
+        return [dt.date.fromisoformat(r[0]) for r in self._query("SELECT day FROM candles WHERE product = ? ORDER BY day",
+                                                                 (product,))]
 
     def candles(self, product: str = "BTC-USD") -> list[tuple[str, float]]:
         """(ISO day, close), oldest first."""

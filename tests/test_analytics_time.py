@@ -175,7 +175,8 @@ def test_excluded_says_why_each_venue_is_left_out():
     from analytics.derivatives import FundingVenue
     from tui.derivatives_pane import excluded
 
-    entries = {"okx": FundingVenue("okx", 0.0001, 8, 10.95, NOW, True), "binance": FundingVenue("binance", 0.0001, 8, 10.95, NOW, False)}
+    entries = {"okx": FundingVenue("okx", 0.0001, 8, 10.95, NOW, True),
+               "binance": FundingVenue("binance", 0.0001, 8, 10.95, NOW, False)}
     assert excluded(("binance", "bybit", "okx"), entries, unused="no OI to weigh by") == \
         "excl. okx (stale); binance (no OI to weigh by); bybit (no data)"
     assert excluded(("okx",), entries, stale_shown=True) == ""

@@ -163,7 +163,8 @@ def test_snapshot_lists_every_notice_and_keeps_every_figure(stores):
     for doc in (before, after):
         doc.pop("store")
     assert after == before
-    assert [n.split(" (")[0] for n in notices] == ["store: 1 bad row set aside in flows", "store: 1 bad row set aside in observations",
+    assert [n.split(" (")[0] for n in notices] == ["store: 1 bad row set aside in flows",
+                                                   "store: 1 bad row set aside in observations",
                                                    "store: 1 bad row set aside in candles"]
 
 

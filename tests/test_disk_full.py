@@ -81,7 +81,8 @@ def test_status_and_meta_written_while_full_are_visible_at_once_and_stored_later
     free_disk(s)
     assert s.flush_held()
     reader = sqlite3.connect(s.path)
-    assert reader.execute("SELECT next_attempt FROM source_status WHERE source='farside_btc'").fetchone()[0] == "2025-11-10T12:15:00+00:00"
+    next_attempt = reader.execute("SELECT next_attempt FROM source_status WHERE source='farside_btc'").fetchone()[0]
+    assert next_attempt == "2025-11-10T12:15:00+00:00"
     assert reader.execute("SELECT value FROM meta WHERE key='history:btc'").fetchone()[0] == "complete"
 
 

@@ -229,9 +229,11 @@ class Upstream:
             retry = {"http_429_seconds": "120",
                      "http_429_date": email.utils.format_datetime(self.clock + dt.timedelta(hours=2), usegmt=True),
                      "http_429_garbage": "in a little while"}[fault]
-            writer.write(_raw("429 Too Many Requests", b'{"msg": "too many requests"}', "application/json", **{"Retry-After": retry}))
+            writer.write(_raw("429 Too Many Requests", b'{"msg": "too many requests"}', "application/json",
+                              **{"Retry-After": retry}))
         elif fault == "http_418":
-            writer.write(_raw("418 I'm a teapot", b'{"code": -1003, "msg": "banned"}', "application/json", **{"Retry-After": "7200"}))
+            writer.write(_raw("418 I'm a teapot", b'{"code": -1003, "msg": "banned"}', "application/json",
+                              **{"Retry-After": "7200"}))
         elif fault == "http_403_too_frequent":
             writer.write(_raw("403 Forbidden", b"access too frequent", "text/plain"))
         elif fault in ("challenge_403", "challenge_503", "challenge_200"):

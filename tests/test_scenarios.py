@@ -82,7 +82,8 @@ def test_config_overrides_change_the_outcome():
     loose = load_rules(({"id": "caution", "thresholds": {"basis_3m_pct": 5, "btc_red_sessions": 3}},), Path("c.toml"))
     r = by_id(evaluate(loose, inputs(frames, D(2025, 11, 18), derivs(4.8, "bleeding"))))["caution"]
     assert r.state == "active"
-    custom = load_rules(({"id": "mine", "name": "Mine", "conditions": [{"metric": "btc_red_sessions", "op": ">=", "threshold": 5}]},
+    custom = load_rules(({"id": "mine", "name": "Mine",
+                          "conditions": [{"metric": "btc_red_sessions", "op": ">=", "threshold": 5}]},
                          {"id": "snapback", "enabled": False}), Path("c.toml"))
     ids = [s.id for s in custom]
     assert "mine" in ids and "snapback" not in ids
@@ -121,7 +122,8 @@ def test_history_lists_state_changes():
     ({"id": "x", "conditions": [{"metric": "basis_3m_pct", "op": ">=", "threshold": "high"}]}, "must be a number"),
     ({"id": "x", "conditions": [{"metric": "oi_trend", "op": "==", "threshold": "sideways"}]}, "must be one of rebuilding"),
     ({"id": "x", "conditions": [{"metric": "oi_trend", "op": ">=", "threshold": "bleeding"}]}, "use == or !="),
-    ({"id": "x", "conditions": [{"metric": "btc_red_sessions", "op": ">=", "threshold": 3, "size_usd_m": 5}]}, "takes no parameter"),
+    ({"id": "x", "conditions": [{"metric": "btc_red_sessions", "op": ">=", "threshold": 3, "size_usd_m": 5}]},
+     "takes no parameter"),
     ({"id": "x", "conditions": []}, "non-empty list"),
     ({"id": "nope", "thresholds": {"basis_3m_pct": 3}}, "unknown scenario 'nope'"),
     ({"id": "rebuild", "thresholds": {"btc_red_sessions": 3}}, "has no condition on 'btc_red_sessions'"),

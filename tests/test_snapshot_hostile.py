@@ -219,5 +219,6 @@ async def test_snapshot_against_hostile_upstreams(variant, tmp_path, monkeypatch
         keep = (venues & refused) - {"cme", "cftc"}  # both report CME open interest under "cme"
         for section in ("basis_3m", "funding", "open_interest"):
             for venue in keep:
-                assert _strip_times(doc["derivatives"][section].get(venue)) == _strip_times(before["derivatives"][section].get(venue))
+                was = before["derivatives"][section].get(venue)
+                assert _strip_times(doc["derivatives"][section].get(venue)) == _strip_times(was)
     assert _strip_times(doc["context"]) == _strip_times(before["context"])

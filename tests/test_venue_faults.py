@@ -37,11 +37,13 @@ async def poll(store, venue, respond):
 
 
 def js(obj, status="200 OK", headers=None):
-    return loopback.response(json.dumps(obj).encode(), status=status, headers={"Content-Type": "application/json", **(headers or {})})
+    return loopback.response(json.dumps(obj).encode(), status=status,
+                             headers={"Content-Type": "application/json", **(headers or {})})
 
 
 @pytest.mark.parametrize("venue,response,state,ban_s", [
-    ("binance", js({"code": -1003, "msg": "Too many requests"}, "429 Too Many Requests", {"Retry-After": "120"}), "rate-limited", 120),
+    ("binance", js({"code": -1003, "msg": "Too many requests"}, "429 Too Many Requests", {"Retry-After": "120"}), "rate-limited",
+     120),
     ("binance", js({"code": -1003, "msg": "banned"}, "418 I'm a teapot", {"Retry-After": "7200"}), "banned", 7200),
     ("bybit", loopback.response(b"access too frequent", status="403 Forbidden"), "banned", 600),
     ("okx", js({"code": "50011", "msg": "Too Many Requests", "data": []}, "429 Too Many Requests"), "rate-limited", None),

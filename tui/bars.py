@@ -28,7 +28,8 @@ class TitleBar(Static):
             out.append(f" {a.upper()} ", style="bold reverse" if a == asset else "dim")
         out.append("   as of ")
         out.append(fmt.day(as_of), style="bold")
-        out.append(" (latest)" if following else " (time travel: ] forward, t today)", style="dim" if following else "bold yellow")
+        out.append(" (latest)" if following else " (time travel: ] forward, t today)",
+                   style="dim" if following else "bold yellow")
         badge = MODE_BADGES.get(mode)
         if badge:
             out.append("   ")

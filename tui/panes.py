@@ -100,9 +100,11 @@ class FlowTapePane(Pane, can_focus=False):
                         rec
                         and value is not None
                         and not row.provisional
-                        and ((rec.max_outflow and rec.max_outflow.date == row.date) or (rec.max_inflow and rec.max_inflow.date == row.date))
+                        and ((rec.max_outflow and rec.max_outflow.date == row.date)
+                             or (rec.max_inflow and rec.max_inflow.date == row.date))
                     )
-                    cells.append(fmt.flow_cell(value, record=is_record, missing_style="italic yellow" if fund in row.missing else "dim"))
+                    cells.append(fmt.flow_cell(value, record=is_record,
+                                               missing_style="italic yellow" if fund in row.missing else "dim"))
                 cells.append(fmt.flow_cell(row.total, bold=True))
                 table.add_row(*cells, key=row.date.isoformat())
             caption.update(self._caption(view), layout=False)
@@ -115,7 +117,8 @@ class FlowTapePane(Pane, can_focus=False):
             out.append(f"* {fmt.short_day(last.date)} is provisional: ", style="yellow")
             out.append("awaiting " + ", ".join(fmt.safe(f, max_len=8).plain for f in last.missing), style="yellow")
             out.append(" · ")
-        out.append(f"{fmt.OUT} outflow  {fmt.IN} inflow  {fmt.RECORD} fund's record day  - no data · Source: Farside Investors", style="dim")
+        out.append(f"{fmt.OUT} outflow  {fmt.IN} inflow  {fmt.RECORD} fund's record day  - no data · Source: Farside Investors",
+                   style="dim")
         return out
 
 

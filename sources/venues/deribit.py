@@ -6,7 +6,8 @@ Scope rules (README "Derivatives venues"): the BTC-PERPETUAL ticker is required,
 it refuses the response. Listing and book rows are skipped by rule when out of scope: the perpetual
 itself (the real listing stamps it with expiration_timestamp 32503708800000, the year 3000), another
 kind (options, combos), a name that is not an identifier, an expired contract (expiry <= now), a book
-row whose instrument is not in the live listing (delisted). An in-scope dated future with a bad value refuses the response, naming the field.
+row whose instrument is not in the live listing (delisted). An in-scope dated future with a bad value refuses
+the response, naming the field.
 """
 
 from __future__ import annotations

@@ -71,7 +71,8 @@ def parse(responses: dict[str, Any], now: dt.datetime) -> list[Quote]:
     quotes = [Quote(NAME, SWAP, millis(oi, "ts", "open_interest", now=now), index=index,
                     funding_rate=rate(f, "fundingRate", "funding"), funding_interval_h=funding_interval(f, "funding", now),
                     oi_btc=oi_btc,
-                    oi_usd=oi_usd if oi_usd is not None else bounds.check("oi_usd", oi_btc * index, "open_interest: oiCcy x idxPx"))]
+                    oi_usd=oi_usd if oi_usd is not None
+                    else bounds.check("oi_usd", oi_btc * index, "open_interest: oiCcy x idxPx"))]
     for m in _data(responses["futures"], "futures"):
         inst = row_id(m, "instId", "futures")
         code = inst[len(FUTURES_PREFIX):] if inst and inst.startswith(FUTURES_PREFIX) else ""
