@@ -7,8 +7,8 @@ fires it once, across restarts too.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
 
 from .flows import AssetReport
 from .scenarios import ScenarioResult
@@ -37,7 +37,7 @@ def scenario_alerts(results: Iterable[ScenarioResult], previous: Mapping[str, st
 
 
 def flow_alerts(report: AssetReport, *, red_streak: int, green_streak_at_size: int) -> list[Alert]:
-    out = []
+    out: list[Alert] = []
     a = report.asset.upper()
     day = report.latest_complete
     if day is None:
@@ -47,11 +47,11 @@ def flow_alerts(report: AssetReport, *, red_streak: int, green_streak_at_size: i
         out.append(Alert(f"record_day:{report.asset}:{rec.date}", "record_day", f"{a} ETFs: record outflow day",
                          f"{a} spot ETFs {rec.usd_m:,.1f} US$m on {rec.date}: the largest daily outflow on record"))
     if report.mtd_passed_record_outflow and report.record_outflow_month:
-        rec = report.record_outflow_month
+        month_rec = report.record_outflow_month
         out.append(Alert(f"record_month:{report.asset}:{report.month_to_date.month}", "record_month",
                          f"{a} ETFs: worst month on record",
                          f"{a} month to date {report.month_to_date.total_usd_m:,.1f} US$m has passed the record "
-                         f"{rec.month} ({rec.total_usd_m:,.1f})"))
+                         f"{month_rec.month} ({month_rec.total_usd_m:,.1f})"))
     s = report.streak
     if s.direction == "red" and s.sessions == red_streak:
         out.append(Alert(f"streak:{report.asset}:red:{day}", "streak", f"{a} ETFs: {s.sessions} red sessions in a row",
@@ -59,5 +59,6 @@ def flow_alerts(report: AssetReport, *, red_streak: int, green_streak_at_size: i
     if s.green_at_size == green_streak_at_size:
         out.append(Alert(f"streak:{report.asset}:green:{day}", "streak",
                          f"{a} ETFs: {s.green_at_size} sessions of ${s.size_usd_m:,.0f}M+ inflows",
-                         f"{a} spot ETFs took in at least {s.size_usd_m:,.0f} US$m for {s.green_at_size} sessions running (to {day})"))
+                         f"{a} spot ETFs took in at least {s.size_usd_m:,.0f} US$m for {s.green_at_size} sessions running"
+                         f" (to {day})"))
     return out

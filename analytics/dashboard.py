@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import polars as pl
 
@@ -66,7 +66,7 @@ def asset_view(frames: AssetFrames, as_of: dt.date, *, streak_size_usd_m: float,
     tape = []
     for day, total, provisional in sessions.select("date", "total", "provisional").iter_rows():
         values = tuple(by_day.get(day, {}).get(f) for f in funds)
-        missing = tuple(f for f, v in zip(funds, values) if v is None) if provisional else ()
+        missing = tuple(f for f, v in zip(funds, values, strict=True) if v is None) if provisional else ()
         if provisional and all(v is None for v in values):
             total = None
         tape.append(TapeRow(day, values, total, bool(provisional), missing))
@@ -96,7 +96,8 @@ def flow_views(frames: dict[str, AssetFrames], as_of: dt.date, *,
     return views, tuple(dates)
 
 
-def load_views(store: Store, assets, as_of: dt.date, *, streak_size_usd_m: float) -> tuple[dict[str, AssetView], tuple[dt.date, ...]]:
+def load_views(store: Store, assets, as_of: dt.date, *,
+               streak_size_usd_m: float) -> tuple[dict[str, AssetView], tuple[dt.date, ...]]:
     return flow_views({a: load_asset(store, a) for a in assets}, as_of, streak_size_usd_m=streak_size_usd_m)
 
 
@@ -111,7 +112,7 @@ class AnalyticsSettings:
     fed_days: tuple[dt.date, ...] = ()
 
     @classmethod
-    def of(cls, config: Config) -> "AnalyticsSettings":
+    def of(cls, config: Config) -> AnalyticsSettings:
         return cls(config.streak_size_usd_m, tuple(config.basis_band_edges), config.oi_trend_pct, config.cycle_start,
                    calendar(config.fed.decision_days))
 

@@ -19,12 +19,13 @@ import datetime as dt
 import math
 import statistics
 from dataclasses import dataclass
+from typing import cast
 
 import polars as pl
 
 from common.records import DataError
-from store import RETENTION, Store
 from sources import registry
+from store import RETENTION, Store
 
 from .rows import instant, observation_frame
 
@@ -110,7 +111,8 @@ class Derivatives:
 def band_of(pct: float | None, edges: tuple[float, ...]) -> str | None:
     if pct is None:
         return None
-    for name, edge in zip(BANDS, edges):
+    # one edge fewer than bands: above the last edge is the last band
+    for name, edge in zip(BANDS, edges, strict=False):
         if pct < edge:
             return name
     return BANDS[-1]
@@ -178,12 +180,12 @@ def compute(rows: list[tuple], as_of: dt.datetime, *, band_edges=(0.0, 3.5, 7.0,
             newest: dt.datetime | None = None) -> Derivatives:
     """Figures as of `as_of` from stored observation rows; `newest` is the newest stored data (the real
     now while running; default `as_of`), which sets how finely the store still holds `as_of`."""
-    as_of = as_of.astimezone(dt.timezone.utc)
-    newest = max(newest.astimezone(dt.timezone.utc), as_of) if newest else as_of
+    as_of = as_of.astimezone(dt.UTC)
+    newest = max(newest.astimezone(dt.UTC), as_of) if newest else as_of
     long, notices = observation_frame(rows, _METRIC_BOUNDS, now=newest)
     q = _live(wide_quotes(long).filter(pl.col("ts") <= as_of))
-    limits = {v: stale_limit_s(registry.stale_after_s(v), as_of, newest) if v in registry.VENUE_IDS else math.inf
-              for v in q["venue"].unique().to_list()}
+    venue_s = {v: registry.stale_after_s(v) if v in registry.VENUE_IDS else None for v in q["venue"].unique().to_list()}
+    limits = {v: math.inf if s is None else stale_limit_s(s, as_of, newest) for v, s in venue_s.items()}
     # group_by order is arbitrary in polars: sort, so the same rows always give the same figures and row order
     limit = pl.DataFrame({"venue": list(limits), "limit": list(limits.values())}, schema={"venue": pl.Utf8, "limit": pl.Float64})
     latest = (
@@ -218,7 +220,8 @@ def compute(rows: list[tuple], as_of: dt.datetime, *, band_edges=(0.0, 3.5, 7.0,
     change_7d = _change(oi_hist, as_of, 24 * 7)
     basis_hist = _basis_history(history, sorted(fresh_basis))
     funding_hist = _funding_history(history, sorted(v for v, f in funding.items() if not f.stale))
-    trend = "unknown" if change_7d is None else "rebuilding" if change_7d >= trend_pct else "bleeding" if change_7d <= -trend_pct else "flat"
+    trend = ("unknown" if change_7d is None else "rebuilding" if change_7d >= trend_pct
+             else "bleeding" if change_7d <= -trend_pct else "flat")
 
     def missing(metric: pl.Expr, counted) -> tuple[str, ...]:
         """Venues with this figure's data in the rows read (the last 22 days) that an aggregate leaves out."""
@@ -270,7 +273,8 @@ def _basis(latest: pl.DataFrame) -> tuple[dict[str, BasisVenue], tuple[TermPoint
     out: dict[str, BasisVenue] = {}
     for venue in sorted(set(futures["venue"].to_list())):
         f = futures.filter(pl.col("venue") == venue)
-        terms.extend(TermPoint(venue, i, round(d, 1), round(p, 2), s) for i, d, p, s in f.select("instrument", "days", "pct", "stale").iter_rows())
+        terms.extend(TermPoint(venue, i, round(d, 1), round(p, 2), s)
+                     for i, d, p, s in f.select("instrument", "days", "pct", "stale").iter_rows())
         usable = f.filter(pl.col("days") >= MIN_DAYS)
         if not usable.height:
             continue
@@ -308,7 +312,8 @@ def _oi_by_venue(latest: pl.DataFrame, ref_index: float | None) -> dict[str, OIV
             continue
         usd_total = float(usd.sum()) if usd.len() else (float(btc.sum()) * ref_index if ref_index else None)
         out[venue] = OIVenue(venue, round(usd_total, 0) if usd_total is not None else None,
-                             round(float(btc.sum()), 2) if btc.len() else None, rows["ts"].max(), rows["stale"][0])
+                             round(float(btc.sum()), 2) if btc.len() else None, cast(dt.datetime, rows["ts"].max()),
+                             rows["stale"][0])
     return out
 
 
@@ -376,8 +381,8 @@ def _funding_history(history: pl.DataFrame, venues: list[str]) -> list[tuple[dt.
 
 
 def load_derivatives(store: Store, as_of: dt.datetime, *, band_edges, trend_pct: float) -> Derivatives:
-    since = (as_of - dt.timedelta(days=HISTORY_DAYS + 14)).astimezone(dt.timezone.utc).isoformat(timespec="seconds")
-    until = as_of.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+    since = (as_of - dt.timedelta(days=HISTORY_DAYS + 14)).astimezone(dt.UTC).isoformat(timespec="seconds")
+    until = as_of.astimezone(dt.UTC).isoformat(timespec="seconds")
     # Hourly: every figure here is the latest quote or an hourly series, and polling faster must not cost more.
     # Rows the store set aside for their type go through the same check, which names them in the notice.
     rows = store.observations(since, until, venues=registry.VENUE_IDS, hourly=True) + store.set_aside_rows("observations")
@@ -387,7 +392,7 @@ def load_derivatives(store: Store, as_of: dt.datetime, *, band_edges, trend_pct:
 def _newest(store: Store) -> dt.datetime | None:
     """The newest stored instant (history is thinned back from it); the real now if it is unreadable."""
     newest = store.newest_observation(venues=registry.VENUE_IDS)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     try:
         return instant(newest, "newest observation", now=now) if newest else None
     except DataError:

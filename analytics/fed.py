@@ -41,7 +41,7 @@ class FedOdds:
 
 def compute_fed(rows: list[tuple], as_of: dt.datetime, days: tuple[dt.date, ...] = FOMC_DECISION_DAYS) -> FedOdds | None:
     """None only when neither the calendar nor the stored odds know a meeting ahead."""
-    as_of = as_of.astimezone(dt.timezone.utc)
+    as_of = as_of.astimezone(dt.UTC)
     today = as_of.date()
     odds_rows = [r for r in rows if r[0] in (POLYMARKET, KALSHI)]
     # Past the calendar's end, the meetings the venues listed (polls store them by date) say which is next.
@@ -73,12 +73,12 @@ def compute_fed(rows: list[tuple], as_of: dt.datetime, days: tuple[dt.date, ...]
 
 
 def load_fed(store: Store, as_of: dt.datetime, days: tuple[dt.date, ...] = FOMC_DECISION_DAYS) -> FedOdds | None:
-    since = (as_of - MONTH - dt.timedelta(days=3)).astimezone(dt.timezone.utc).isoformat(timespec="seconds")
-    until = as_of.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+    since = (as_of - MONTH - dt.timedelta(days=3)).astimezone(dt.UTC).isoformat(timespec="seconds")
+    until = as_of.astimezone(dt.UTC).isoformat(timespec="seconds")
     # The "unlisted" marker is stored as 1.0, a probability-shaped flag, and checked as one.
     kinds: dict[str, str | None] = {b: "probability" for b in (*BUCKETS, UNLISTED)}
     stored = store.observations(since, until, venues=(POLYMARKET, KALSHI)) + store.set_aside_rows("observations")
     rows, notices = checked_rows(stored, kinds,
-                                 now=as_of.astimezone(dt.timezone.utc))
+                                 now=as_of.astimezone(dt.UTC))
     odds = compute_fed(rows, as_of, days)
     return dataclasses.replace(odds, notices=notices) if odds else None

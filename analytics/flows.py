@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import cast
 
 import polars as pl
 
@@ -110,7 +111,7 @@ def asset_report(frames: AssetFrames, as_of: dt.date, *, streak_size_usd_m: floa
     complete_flows = flows.join(complete.select("date"), on="date", how="semi")
 
     latest = _latest(sessions, flows, frames.funds)
-    latest_complete = complete["date"].max() if complete.height else None
+    latest_complete = cast(dt.date, complete["date"].max()) if complete.height else None  # a Date column's max
     mtd = _month_to_date(complete, as_of)
     month_start = as_of.replace(day=1)
     out_month, in_month = _record_months(complete.filter(pl.col("date") < month_start))
@@ -144,7 +145,7 @@ def asset_report(frames: AssetFrames, as_of: dt.date, *, streak_size_usd_m: floa
         streak=_streak(complete, streak_size_usd_m),
         week_to_date=_week(complete, wk_start, as_of),
         last_week=_week(complete, last_start, last_start + dt.timedelta(days=4)),
-        cumulative_usd_m=_r(complete["total"].sum()) if complete.height else None,
+        cumulative_usd_m=_r(float(complete["total"].sum())) if complete.height else None,
         cumulative_by_fund=cumulative_by_fund,
         fund_mtd_usd_m=fund_mtd,
         fund_share_mtd_pct=share,
@@ -170,9 +171,9 @@ def _month_to_date(complete: pl.DataFrame, as_of: dt.date) -> MonthToDate:
     month = complete.filter((pl.col("date").dt.year() == as_of.year) & (pl.col("date").dt.month() == as_of.month))
     n = month.height
     days = month_trading_days(as_of.year, as_of.month)
-    last = month["date"].max() if n else None
+    last = cast(dt.date, month["date"].max()) if n else None
     left = sum(1 for d in days if (last is None or d > last))
-    total = _r(month["total"].sum()) if n else None
+    total = _r(float(month["total"].sum())) if n else None
     projected = _r(total + total / n * left) if n and total is not None else None
     return MonthToDate(f"{as_of:%Y-%m}", total, n, left, projected)
 
@@ -219,7 +220,8 @@ def _fund_records(flows: pl.DataFrame, funds: tuple[str, ...], latest: dt.date |
         today = f.filter(pl.col("date") == latest)["usd_m"] if latest else pl.Series([], dtype=pl.Float64)
         v = today[0] if today.len() else None
         out[fund] = FundRecords(
-            mx_out, mx_in, bool(mx_out and v is not None and v <= mx_out.usd_m), bool(mx_in and v is not None and v >= mx_in.usd_m)
+            mx_out, mx_in, bool(mx_out and v is not None and v <= mx_out.usd_m),
+            bool(mx_in and v is not None and v >= mx_in.usd_m)
         )
     return out
 
@@ -249,7 +251,7 @@ def _streak(complete: pl.DataFrame, size: float) -> Streak:
 
 def _week(complete: pl.DataFrame, start: dt.date, end: dt.date) -> Week:
     w = complete.filter(pl.col("date").is_between(start, end))
-    return Week(start, end, _r(w["total"].sum()) if w.height else None, w.height)
+    return Week(start, end, _r(float(w["total"].sum())) if w.height else None, w.height)
 
 
 def _sum_by_fund(flows: pl.DataFrame, funds: tuple[str, ...]) -> dict[str, float | None]:

@@ -4,7 +4,8 @@ the weekly-ledger context. Kept apart from the rules so validating a config stay
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import polars as pl
 
@@ -13,7 +14,7 @@ from common.records import ASSETS
 
 from .derivatives import Derivatives
 from .frames import AssetFrames
-from .scenarios import Inputs, Scenario, Transition, last_week_start, evaluate
+from .scenarios import Inputs, Scenario, Transition, evaluate, last_week_start
 
 
 def complete_totals(frames: AssetFrames, as_of: dt.date) -> list[tuple[dt.date, float]]:
@@ -51,7 +52,8 @@ def coinshares_prints(store) -> dict[dt.date, float]:
     return {dt.date.fromisoformat(w): t for w, t, _, _ in store.coinshares()}
 
 
-def load_inputs(store, frames: dict[str, AssetFrames], as_of: dt.date, now: dt.datetime, derivatives: Derivatives | None) -> Inputs:
+def load_inputs(store, frames: dict[str, AssetFrames], as_of: dt.date, now: dt.datetime,
+                derivatives: Derivatives | None) -> Inputs:
     return Inputs(as_of, now, {a: complete_totals(f, as_of) for a, f in frames.items()}, derivatives, coinshares_prints(store))
 
 
@@ -68,5 +70,6 @@ def weekly_ledger(inputs: Inputs) -> dict[str, Any]:
         "week_start": start.isoformat(), "week_ending": friday.isoformat(),
         "us_spot_etf_usd_m": {**per_asset, "all": round(sum(present), 1) if present else None},
         "coinshares_print_usd_m": inputs.coinshares.get(friday),
-        "used_for_caution": "coinshares (entered by hand)" if friday in inputs.coinshares else "us spot etf weekly sum (btc+eth+sol)",
+        "used_for_caution": ("coinshares (entered by hand)" if friday in inputs.coinshares
+                             else "us spot etf weekly sum (btc+eth+sol)"),
     }

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from common.calendar import is_trading_day, previous_trading_day, week_bounds
 from common.config import MAX_SESSIONS, ConfigError, finite_number
@@ -43,7 +42,7 @@ class Inputs:
     as_of: dt.date
     now: dt.datetime
     totals: dict[str, list[tuple[dt.date, float]]]  # per asset: complete sessions <= as_of, oldest first
-    derivatives: "Derivatives | None"
+    derivatives: Derivatives | None
     coinshares: dict[dt.date, float] = field(default_factory=dict)  # week ending (Friday) -> US$m, entered by hand
 
 
@@ -136,10 +135,13 @@ METRICS: dict[str, Metric] = {
         Metric("btc_latest_day_usd_m", "latest BTC ETF day", "number", lambda i, p: _btc(i, lambda t: t[-1][1]), unit="$M"),
         Metric("weekly_ledger_usd_m", "last week's ETF ledger (CoinShares print if entered)", "number",
                lambda i, p: _ledger(i), unit="$M"),
-        Metric("weekly_ledger_flip", "weekly ledger flipped to", "word", lambda i, p: _flip(i), words=("inflow", "outflow", "none")),
+        Metric("weekly_ledger_flip", "weekly ledger flipped to", "word", lambda i, p: _flip(i),
+               words=("inflow", "outflow", "none")),
         Metric("basis_3m_pct", "3-month annualized basis", "number", _deriv(lambda d: d.headline_basis_pct), unit="%"),
-        Metric("funding_annualized_pct", "OI-weighted funding, annualized", "number", _deriv(lambda d: d.oi_weighted_funding_pct), unit="%"),
-        Metric("oi_trend", "open interest (offshore)", "word", _deriv(lambda d: d.trend), words=("rebuilding", "bleeding", "flat")),
+        Metric("funding_annualized_pct", "OI-weighted funding, annualized", "number",
+               _deriv(lambda d: d.oi_weighted_funding_pct), unit="%"),
+        Metric("oi_trend", "open interest (offshore)", "word", _deriv(lambda d: d.trend),
+               words=("rebuilding", "bleeding", "flat")),
     )
 }
 
@@ -190,7 +192,8 @@ _SESSION_COUNTS = frozenset({"btc_green_sessions_at_size", "btc_red_sessions", "
 def _count(value: Any, where: str, what: str, *, minimum: int) -> float:
     number = finite_number(value)
     if number is None or not number.is_integer() or not minimum <= number <= MAX_SESSIONS:
-        raise ConfigError(f"{where}: {what} is a count of sessions: a whole number from {minimum} to {MAX_SESSIONS}, got {value!r}")
+        raise ConfigError(f"{where}: {what} is a count of sessions: a whole number from {minimum} to {MAX_SESSIONS},"
+                          f" got {value!r}")
     return number
 
 
@@ -224,13 +227,16 @@ def _condition(raw: Any, where: str) -> Condition:
                               + (f" (it takes: {', '.join(metric.params)})" if metric.params else ""))
         if key == "sessions":  # a window of the last N sessions: `sessions = inf` crashed every evaluation
             number = _count(value, where, key, minimum=1)
-        elif (number := finite_number(value)) is None or number <= 0:
+        elif (positive := finite_number(value)) is None or positive <= 0:
             raise ConfigError(f"{where}: {key} must be a positive number, got {value!r}")
+        else:
+            number = positive
         params.append((key, number))
     return Condition(name, op, threshold, tuple(sorted(params)))
 
 
-def load_rules(raw_rules: tuple[Mapping[str, Any], ...], path: Path | None, *, streak_size_usd_m: float = 200.0) -> tuple[Scenario, ...]:
+def load_rules(raw_rules: tuple[Mapping[str, Any], ...], path: Path | None, *,
+               streak_size_usd_m: float = 200.0) -> tuple[Scenario, ...]:
     """Defaults overlaid with the config's [[scenarios]]: a table with `conditions` replaces (or adds)
     the scenario with its id; `thresholds = { metric = value }` changes a default's thresholds;
     `enabled = false` drops one. Any error names the file, the rule and the reason (ConfigError)."""
@@ -275,7 +281,8 @@ def load_rules(raw_rules: tuple[Mapping[str, Any], ...], path: Path | None, *, s
                     raise ConfigError(f"{where}: scenario {rid!r} has no condition on {metric!r}")
                 for c in hits:
                     c["threshold"] = value
-            rules[rid] = {**rules[rid], "conditions": conditions, "name": str(raw.get("name", rules[rid]["name"])), "where": where}
+            rules[rid] = {**rules[rid], "conditions": conditions, "name": str(raw.get("name", rules[rid]["name"])),
+                          "where": where}
         else:
             raise ConfigError(f"{where}: give conditions (a full rule), thresholds (overrides) or enabled = false")
     out = []
@@ -331,10 +338,11 @@ def evaluate(scenarios: tuple[Scenario, ...], inputs: Inputs) -> tuple[ScenarioR
             unknown = reading.value is None or reading.stale
             met = None if unknown else bool(OPS[c.op](reading.value, c.threshold))
             value = round(reading.value, 2) if isinstance(reading.value, float) else reading.value
-            rows.append(ConditionResult(c, value, met, reading.as_of, _age(reading.as_of, inputs.now), reading.source, reading.stale))
-        met = sum(1 for r in rows if r.met)
-        state = "active" if met == len(rows) else "building" if met else "inactive"
-        results.append(ScenarioResult(s, state, met, len(rows), sum(1 for r in rows if r.met is None), tuple(rows)))
+            rows.append(ConditionResult(c, value, met, reading.as_of, _age(reading.as_of, inputs.now), reading.source,
+                                        reading.stale))
+        n_met = sum(1 for r in rows if r.met)
+        state = "active" if n_met == len(rows) else "building" if n_met else "inactive"
+        results.append(ScenarioResult(s, state, n_met, len(rows), sum(1 for r in rows if r.met is None), tuple(rows)))
     return tuple(results)
 
 

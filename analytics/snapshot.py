@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from functools import partial
+from typing import Any
 
 from common.fomc import FOMC_DECISION_DAYS
 from common.records import ATTRIBUTION
@@ -13,11 +15,11 @@ from store import Store
 
 from .derivatives import Derivatives, load_derivatives
 from .fed import FedOdds, load_fed
-from .trend import Trend, compute_trend
-from .scenario_inputs import load_inputs, weekly_ledger
-from .scenarios import Scenario, ScenarioResult, evaluate
 from .flows import AssetReport, DayRecord, MonthRecord, Week, asset_report
 from .frames import load_asset
+from .scenario_inputs import load_inputs, weekly_ledger
+from .scenarios import Scenario, ScenarioResult, evaluate
+from .trend import Trend, compute_trend
 
 SCHEMA = "flowtape.snapshot/1"
 
@@ -90,7 +92,7 @@ def asset_document(r: AssetReport) -> dict[str, Any]:
 
 
 def _ts(t: dt.datetime | None) -> str | None:
-    return None if t is None else t.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+    return None if t is None else t.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
 def derivatives_document(d: Derivatives) -> dict[str, Any]:
@@ -107,12 +109,15 @@ def derivatives_document(d: Derivatives) -> dict[str, Any]:
                                   "pct": t.pct, "annualized": t.days_to_expiry is not None, "stale": t.stale}
                                  for t in d.term_structure])
     funding: dict[str, Any] = {
-        v: {"rate": f.rate, "interval_hours": f.interval_hours, "annualized_pct": f.annualized_pct, "as_of": _ts(f.as_of), "stale": f.stale}
+        v: {"rate": f.rate, "interval_hours": f.interval_hours, "annualized_pct": f.annualized_pct, "as_of": _ts(f.as_of),
+            "stale": f.stale}
         for v, f in d.funding.items()
     }
     funding.update(oi_weighted_annualized_pct=d.oi_weighted_funding_pct, oi_weighted_missing_venues=list(d.funding_missing))
-    oi: dict[str, Any] = {v: {"usd": o.usd, "btc": o.btc, "as_of": _ts(o.as_of), "stale": o.stale} for v, o in d.open_interest.items()}
-    oi.update(offshore_usd=d.offshore_usd, offshore_missing_venues=list(d.offshore_missing), cme_usd=d.cme_usd, cme_btc=d.cme_btc, change_24h_pct=d.change_24h_pct,
+    oi: dict[str, Any] = {v: {"usd": o.usd, "btc": o.btc, "as_of": _ts(o.as_of),
+                              "stale": o.stale} for v, o in d.open_interest.items()}
+    oi.update(offshore_usd=d.offshore_usd, offshore_missing_venues=list(d.offshore_missing), cme_usd=d.cme_usd,
+              cme_btc=d.cme_btc, change_24h_pct=d.change_24h_pct,
               change_7d_pct=d.change_7d_pct, trend=d.trend)
     return {"as_of": _ts(d.as_of), "basis_3m": basis, "funding": funding, "open_interest": oi}
 
@@ -152,9 +157,9 @@ def build_snapshot(
             errors.append({"section": section, "error": clean(f"internal error: {type(exc).__name__}: {exc}", max_len=300)})
             return None
 
-    frames = {a: guarded(f"assets.{a}", lambda a=a: load_asset(store, a)) for a in assets}
-    reports = {a: guarded(f"assets.{a}", lambda a=a: asset_report(frames[a], as_of, streak_size_usd_m=streak_size_usd_m))
-               if frames[a] is not None else None for a in assets}
+    frames = {a: guarded(f"assets.{a}", partial(load_asset, store, a)) for a in assets}
+    reports = {a: guarded(f"assets.{a}", partial(asset_report, loaded, as_of, streak_size_usd_m=streak_size_usd_m))
+               if (loaded := frames[a]) is not None else None for a in assets}
     derivatives = guarded("derivatives", lambda: load_derivatives(store, derivatives_as_of or now, band_edges=band_edges,
                                                                    trend_pct=oi_trend_pct))
     ok_frames = {a: f for a, f in frames.items() if f is not None}
@@ -172,7 +177,7 @@ def build_snapshot(
     last = combined_week(r.last_week for r in present)
     doc: dict[str, Any] = {
         "schema": SCHEMA,
-        "generated_at": now.astimezone(dt.timezone.utc).isoformat(timespec="seconds"),
+        "generated_at": now.astimezone(dt.UTC).isoformat(timespec="seconds"),
         "as_of": as_of.isoformat(),
         "mode": mode,
     }
@@ -185,7 +190,7 @@ def build_snapshot(
                "problem": store.problem, "set_aside": dict(store.set_aside)},
         data_notices=data_notices,
         sources=sources,
-        assets={a: guarded(f"assets.{a}", lambda r=r: asset_document(r)) if r is not None else None for a, r in reports.items()},
+        assets={a: guarded(f"assets.{a}", partial(asset_document, r)) if r is not None else None for a, r in reports.items()},
         all_assets={
             "week_to_date": _week(wtd, with_end=False) if wtd else None,
             "last_week": _week(last, with_end=True) if last else None,
@@ -216,7 +221,8 @@ def trend_document(t: Trend | None) -> dict[str, Any] | None:
         return None  # fewer than 200 daily closes stored
     return {
         "as_of": t.as_of.isoformat(), "close_usd": t.close, "sma50_usd": t.sma50, "sma200_usd": t.sma200, "regime": t.regime,
-        "latest_cross": None if t.latest_cross is None else {"kind": t.latest_cross, "date": t.latest_cross_date.isoformat()},
+        "latest_cross": None if t.latest_cross is None or t.latest_cross_date is None
+        else {"kind": t.latest_cross, "date": t.latest_cross_date.isoformat()},
         "cycle_start": t.cycle_start.isoformat(), "death_crosses_since_cycle_start": t.death_crosses,
         "golden_crosses_since_cycle_start": t.golden_crosses, "source": "Coinbase Exchange BTC-USD daily candles",
     }

@@ -37,9 +37,10 @@ def checked_candles(rows: list[tuple], *, today: dt.date) -> tuple[list[tuple[dt
                   lambda r: f"BTC-USD candle {r[0]}")
 
 
-def compute_trend(rows: list[tuple[str, float]], as_of: dt.date, cycle_start: dt.date, *, today: dt.date | None = None) -> Trend | None:
+def compute_trend(rows: list[tuple[str, float]], as_of: dt.date, cycle_start: dt.date, *,
+                  today: dt.date | None = None) -> Trend | None:
     """None until there are 200 closes up to `as_of`; `today` bounds the days (default the real UTC date)."""
-    good, notices = checked_candles(rows, today=today or dt.datetime.now(dt.timezone.utc).date())
+    good, notices = checked_candles(rows, today=today or dt.datetime.now(dt.UTC).date())
     df = pl.DataFrame(good, schema={"day": pl.Date, "close": pl.Float64}, orient="row")
     if not df.height:
         return None

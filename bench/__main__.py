@@ -18,7 +18,6 @@ import select
 import shutil
 import signal
 import struct
-import subprocess
 import sys
 import tempfile
 import termios
@@ -107,7 +106,7 @@ def synthetic_frames(sessions: int):
     for _ in range(sessions):
         values = [round(rng.gauss(0, 60), 1) for _ in funds]
         srows.append(("btc", day.isoformat(), round(sum(values), 1), False))
-        frows += [("btc", day.isoformat(), f, v) for f, v in zip(funds, values)]
+        frows += [("btc", day.isoformat(), f, v) for f, v in zip(funds, values, strict=True)]
         day += dt.timedelta(days=1 if day.weekday() < 4 else 3)
     return frames_from_rows("btc", funds, srows, frows)
 
@@ -125,10 +124,9 @@ def analytics_ms(sessions: int, repeat: int) -> float:
 
 
 def parse_ms(rows: int) -> float:
+    from common.calendar import trading_days
     from sources.farside_parse import parse_farside
     from sources.farside_render import render_page
-
-    from common.calendar import trading_days
 
     rng = random.Random(2)
     data = []
@@ -192,7 +190,8 @@ def main() -> int:
         base = terminal_run([sys.executable, str(ROOT / "bench" / "baseline_app.py")], b"Total", idle_s)
         ft = terminal_run(flowtape, b"IBIT", idle_s, keys=b"e")
         rows += [
-            ("time to first paint, data on screen (s)", f"{base['first_paint_s']:.2f}", f"{ft['first_paint_s']:.2f}" if ft["first_paint_s"] else "not seen"),
+            ("time to first paint, data on screen (s)", f"{base['first_paint_s']:.2f}",
+             f"{ft['first_paint_s']:.2f}" if ft["first_paint_s"] else "not seen"),
             (f"idle CPU over {idle_s:g}s (% of one core)", f"{base['idle_cpu_pct']:.2f}", f"{ft['idle_cpu_pct']:.2f}"),
             ("idle bytes to the terminal per minute", f"{base['idle_bytes_per_min']:,.0f}", f"{ft['idle_bytes_per_min']:,.0f}"),
             ("bytes for one update (switch asset)", "-", f"{ft['update_bytes']:,}"),

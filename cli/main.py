@@ -16,8 +16,9 @@ import stat
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn, Sequence
+from typing import Any, NoReturn
 
 from common.bounds import FIRST_ETF_SESSION
 from common.calendar import end_of_day, new_york_today
@@ -32,7 +33,7 @@ EXIT_FAILURE = 1
 
 def wall_clock() -> dt.datetime:
     """Now, in UTC: the one clock of live commands (tests pin it to replay recorded upstreams)."""
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 class UsageError(Exception):
@@ -63,7 +64,7 @@ def _session_date(text: str) -> dt.date:
 def _common(p: argparse.ArgumentParser, *, sub: bool = False) -> None:
     # A subcommand's own defaults would overwrite what was given before it (`flowtape --config x snapshot`
     # silently ignored x): subcommands set these only when given.
-    default = {"default": argparse.SUPPRESS} if sub else {}
+    default: dict[str, Any] = {"default": argparse.SUPPRESS} if sub else {}
     p.add_argument("--db", type=Path, help="SQLite store to use (default: the user data dir)", **default)
     p.add_argument("--config", type=Path, help="config file (default: $FLOWTAPE_CONFIG or the user config dir)", **default)
     p.add_argument("--offline", action="store_true", help="do not fetch: show only what the store holds", **default)
@@ -161,13 +162,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
-def _as_of(args: argparse.Namespace, session: "Session") -> dt.date | None:
+def _as_of(args: argparse.Namespace, session: Session) -> dt.date | None:
     """--as-of or today in New York; a future date is a usage error (printed; the session is closed)."""
     today = new_york_today(session.started_at)
     as_of = args.as_of or today
     if as_of > today:
         session.close()
-        print(f"flowtape: --as-of {as_of.isoformat()} is in the future (today in New York is {today.isoformat()})", file=sys.stderr)
+        print(f"flowtape: --as-of {as_of.isoformat()} is in the future (today in New York is {today.isoformat()})",
+              file=sys.stderr)
         return None
     return as_of
 
@@ -310,9 +312,10 @@ def scenarios_command(args: argparse.Namespace, config: Config) -> int:
             try:
                 results = evaluate(args.rules, load_inputs(store, frames, as_of, now, derivatives_at(as_of)))
             except Exception as exc:  # noqa: BLE001 - said in one line / in the JSON, never a traceback
-                results, errors = [], [f"internal error computing the scenarios: {type(exc).__name__}: {exc}"]
+                results, errors = (), [f"internal error computing the scenarios: {type(exc).__name__}: {exc}"]
             try:
-                timeline = history(args.rules, frames, derivatives_at, coinshares_prints(store), until=as_of, now=now) if args.history else ()
+                timeline = history(args.rules, frames, derivatives_at, coinshares_prints(store),
+                                   until=as_of, now=now) if args.history else ()
             except Exception as exc:  # noqa: BLE001
                 timeline, errors = (), [*errors, f"internal error replaying the history: {type(exc).__name__}: {exc}"]
         finally:
@@ -322,11 +325,13 @@ def scenarios_command(args: argparse.Namespace, config: Config) -> int:
     if args.json:
         doc = {"as_of": as_of.isoformat(), "mode": session.mode, "scenarios": [scenario_document(r) for r in results]}
         if args.history:
-            doc["history"] = [{"date": t.date.isoformat(), "scenario": t.scenario, "from": t.before, "to": t.after} for t in timeline]
+            doc["history"] = [{"date": t.date.isoformat(), "scenario": t.scenario, "from": t.before,
+                               "to": t.after} for t in timeline]
         doc["errors"] = errors
         _print_json(doc)
         return 0
-    out = [f"flowtape scenarios as of {as_of.isoformat()} ({session.mode})" + (" - DEMO, partly illustrative data" if session.mode == "demo" else "")]
+    out = [f"flowtape scenarios as of {as_of.isoformat()} ({session.mode})"
+           + (" - DEMO, partly illustrative data" if session.mode == "demo" else "")]
     for r in results:
         out.append(f"\n{r.scenario.name} [{r.scenario.id}]: {r.label}")
         for c in r.conditions:
@@ -345,10 +350,12 @@ def scenarios_command(args: argparse.Namespace, config: Config) -> int:
 
 def coinshares_add(args: argparse.Namespace, config: Config) -> int:
     if args.week_ending.weekday() != 4:
-        print(f"flowtape: --week-ending {args.week_ending.isoformat()} is a {args.week_ending:%A}; CoinShares weeks end on a Friday", file=sys.stderr)
+        print(f"flowtape: --week-ending {args.week_ending.isoformat()} is a {args.week_ending:%A};"
+              " CoinShares weeks end on a Friday", file=sys.stderr)
         return EXIT_USAGE
     if args.week_ending > new_york_today(wall_clock()):
-        print(f"flowtape: --week-ending {args.week_ending.isoformat()} is in the future; CoinShares reports a week after it ends", file=sys.stderr)
+        print(f"flowtape: --week-ending {args.week_ending.isoformat()} is in the future;"
+              " CoinShares reports a week after it ends", file=sys.stderr)
         return EXIT_USAGE
     if args.demo or args.offline:
         print("flowtape: coinshares add writes to your store; run it without --demo or --offline", file=sys.stderr)
@@ -361,5 +368,6 @@ def coinshares_add(args: argparse.Namespace, config: Config) -> int:
         replaced = store.add_coinshares(args.week_ending, args.total_usd_m, args.btc, entered_at=wall_clock())
     finally:
         store.close()
-    print(f"{'replaced' if replaced else 'recorded'} CoinShares week ending {args.week_ending.isoformat()}: {args.total_usd_m:+,.1f} US$m")
+    print(f"{'replaced' if replaced else 'recorded'} CoinShares week ending {args.week_ending.isoformat()}:"
+          f" {args.total_usd_m:+,.1f} US$m")
     return 0

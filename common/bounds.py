@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from .records import DataError
 from .sanitize import clean
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 class BoundsError(DataError):
@@ -62,7 +62,8 @@ BOUNDS: dict[str, Bound] = {
     "flow_usd_m": Bound(-20_000.0, 20_000.0, "US$ millions", "one ETF day; the largest ever is near 1,300"),
     "volume": Bound(0.0, 1e13, "units", "traded volume"),
     "request_weight": Bound(1.0, 1_000_000.0, "weight a minute", "Binance publishes 2,400-6,000; 0 would stop every poll"),
-    "funds_per_table": Bound(1.0, 40.0, "funds", "Farside's widest page has 14 columns (farside_parse reads 40); a broken page sent 200"),
+    "funds_per_table": Bound(1.0, 40.0, "funds",
+                             "Farside's widest page has 14 columns (farside_parse reads 40); a broken page sent 200"),
 }
 
 # Dates an ETF flow row may carry: from the first US spot bitcoin ETF session to tomorrow (New York).

@@ -24,7 +24,7 @@ SPECIAL_CLOSURES = frozenset(
 
 def new_york_today(now: dt.datetime | None = None) -> dt.date:
     """The New York calendar date at `now` (UTC-aware), which is what "today" means for ETF flows."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     return now.astimezone(NEW_YORK).date()
 
 
@@ -36,7 +36,7 @@ def _easter(year: int) -> dt.date:
     g = (b - f + 1) // 3
     h = (19 * a + b - d - g + 15) % 30
     i, k = c // 4, c % 4
-    l = (32 + 2 * e + 2 * i - h - k) % 7
+    l = (32 + 2 * e + 2 * i - h - k) % 7  # noqa: E741 - the algorithm's published letters
     m = (a + 11 * h + 22 * l) // 451
     month = (h + l - 7 * m + 114) // 31
     day = (h + l - 7 * m + 114) % 31 + 1
@@ -119,7 +119,7 @@ def previous_trading_day(day: dt.date) -> dt.date:
 
 def to_iso(ts: dt.datetime) -> str:
     """Stored timestamps: UTC, ISO 8601, whole seconds."""
-    return ts.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+    return ts.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
 def from_iso(text: object) -> dt.datetime | None:
@@ -129,7 +129,7 @@ def from_iso(text: object) -> dt.datetime | None:
         ts = dt.datetime.fromisoformat(text)
     except ValueError:
         return None
-    return ts if ts.tzinfo else ts.replace(tzinfo=dt.timezone.utc)
+    return ts if ts.tzinfo else ts.replace(tzinfo=dt.UTC)
 
 
 def end_of_day(day: dt.date, now: dt.datetime | None = None) -> dt.datetime:
@@ -148,6 +148,6 @@ class AsOf:
     following: bool
 
     @classmethod
-    def at(cls, pinned: dt.date | None, now: dt.datetime) -> "AsOf":
+    def at(cls, pinned: dt.date | None, now: dt.datetime) -> AsOf:
         day = pinned or new_york_today(now)
         return cls(day, now if pinned is None else end_of_day(day, now), pinned is None)

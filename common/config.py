@@ -11,10 +11,11 @@ import math
 import os
 import stat
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 import platformdirs
@@ -75,7 +76,7 @@ class Config:
     def source(self, name: str) -> SourceConfig:
         return self.sources[name]
 
-    def with_source(self, name: str, **changes: Any) -> "Config":
+    def with_source(self, name: str, **changes: Any) -> Config:
         sources = dict(self.sources)
         sources[name] = replace(sources[name], **changes)
         return replace(self, sources=MappingProxyType(sources))
@@ -165,7 +166,8 @@ def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
     _only(alerts_raw, {"bell", "toast", "command", "red_streak", "green_streak_at_size"}, path, "alerts.")
     command = alerts_raw.get("command", [])
     if not isinstance(command, list) or not all(isinstance(x, str) and x and "\0" not in x for x in command):
-        raise ConfigError(f"{path}: alerts.command: expected a list of strings like [\"notify-send\", \"flowtape\"], got {command!r}")
+        raise ConfigError(f"{path}: alerts.command: expected a list of strings like [\"notify-send\", \"flowtape\"],"
+                          f" got {command!r}")
     alerts = AlertsConfig(
         bell=_bool(alerts_raw.get("bell", True), path, "alerts.bell"),
         toast=_bool(alerts_raw.get("toast", True), path, "alerts.toast"),
@@ -210,7 +212,8 @@ def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
                     maximum=100)  # OI cannot fall more than 100%: a larger edge makes "bleeding" unreachable
     cycle_start = analytics.get("cycle_start", dt.date(2022, 11, 21))
     if not isinstance(cycle_start, dt.date) or isinstance(cycle_start, dt.datetime) or cycle_start < dt.date(2015, 1, 1):
-        raise ConfigError(f"{path}: analytics.cycle_start: expected a date like 2022-11-21 (TOML date, no quotes), got {cycle_start!r}")
+        raise ConfigError(f"{path}: analytics.cycle_start: expected a date like 2022-11-21 (TOML date, no quotes),"
+                          f" got {cycle_start!r}")
     return Config(path=path, sources=MappingProxyType(sources), streak_size_usd_m=size, basis_band_edges=edges,
                   oi_trend_pct=trend, scenarios=tuple(scenarios), alerts=alerts, cycle_start=cycle_start,
                   fed=_fed(raw, path))

@@ -9,21 +9,22 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from collections.abc import Callable
 from importlib import resources
-from typing import Callable
+from typing import TypedDict
 
 import httpx
 
-from . import venues as demo_venues
-from common.config import Config
+from common.config import SECTIONS, Config
 from sources.farside import HISTORY_PATHS, RECENT_PATHS
 from sources.farside_render import render_page
 from store import Store
-from common.config import SECTIONS
+
+from . import venues as demo_venues
 
 DEMO_BASE_URL = "https://demo.flowtape.invalid"
 # The demo's clock: Monday 24 Nov 2025, 17:00 New York, with that day half reported.
-DEMO_NOW = dt.datetime(2025, 11, 24, 22, 0, tzinfo=dt.timezone.utc)
+DEMO_NOW = dt.datetime(2025, 11, 24, 22, 0, tzinfo=dt.UTC)
 DEMO_NOTICE = "replayed sample data, partly illustrative"
 RECENT_ROWS = 15
 
@@ -33,7 +34,7 @@ def load_dataset(asset: str) -> tuple[list[str], list[tuple[dt.date, list[float 
     reader = csv.reader(text.splitlines())
     header = next(reader)
     tickers = header[1:]
-    rows = []
+    rows: list[tuple[dt.date, list[float | None], float | None]] = []
     for line in reader:
         values = [None if v == "-" else float(v) for v in line[1:]]
         present = [v for v in values if v is not None]
@@ -42,12 +43,18 @@ def load_dataset(asset: str) -> tuple[list[str], list[tuple[dt.date, list[float 
     return tickers, rows
 
 
+class _PageStyle(TypedDict, total=False):
+    """render_page's layout options a demo page overrides."""
+    fee_rows: int
+    total_header: str
+
+
 def _pages() -> dict[str, str]:
     pages = {}
     for asset in ("btc", "eth", "sol"):
         tickers, rows = load_dataset(asset)
         # The ETH page has an extra staking-fee header row and an empty Total header (SOURCES.md).
-        style = {"fee_rows": 2, "total_header": ""} if asset == "eth" else {}
+        style: _PageStyle = {"fee_rows": 2, "total_header": ""} if asset == "eth" else {}
         today = DEMO_NOW.date()
         pages[RECENT_PATHS[asset]] = render_page(tickers, rows[-RECENT_ROWS:], today=today, footer_over=rows, **style)
         if asset != "sol":

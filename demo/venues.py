@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from itertools import pairwise
 from typing import Any
 
 from sources.venues.common import UTC
@@ -62,34 +63,40 @@ def responses(venue: str, path: str, t: dt.datetime) -> Any | None:
         if path.startswith("/public/ticker"):
             oi = round(1.05e9 * oi_scale(t))
             return {"jsonrpc": "2.0", "result": {"instrument_name": "BTC-PERPETUAL", "timestamp": _ms(t), "index_price": idx,
-                    "mark_price": round(idx * 1.0002, 2), "open_interest": oi, "funding_8h": funding_8h(t), "current_funding": 0.0}}
+                    "mark_price": round(idx * 1.0002, 2), "open_interest": oi, "funding_8h": funding_8h(t),
+                    "current_funding": 0.0}}
         if path.startswith("/public/get_book_summary_by_currency"):
             book = [{"instrument_name": "BTC-PERPETUAL", "mark_price": round(idx * 1.0002, 2), "estimated_delivery_price": idx,
                      "open_interest": round(1.05e9 * oi_scale(t)), "creation_timestamp": _ms(t)}]
             for code, exp in EXPIRIES.items():
                 if exp > t:
                     book.append({"instrument_name": f"BTC-{code}", "mark_price": future_price(t, exp, 0.2),
-                                 "estimated_delivery_price": idx, "open_interest": round(2.1e8 * oi_scale(t)), "creation_timestamp": _ms(t)})
+                                 "estimated_delivery_price": idx, "open_interest": round(2.1e8 * oi_scale(t)),
+                                 "creation_timestamp": _ms(t)})
             return {"jsonrpc": "2.0", "result": book}
         if path.startswith("/public/get_instruments"):
             # As the real listing: the perpetual is in it, stamped with the year 3000 (32503708800000).
             perp = {"instrument_name": "BTC-PERPETUAL", "kind": "future", "expiration_timestamp": 32503708800000,
                     "settlement_period": "perpetual", "contract_size": 10.0}
-            return {"jsonrpc": "2.0", "result": [perp] + [{"instrument_name": f"BTC-{c}", "kind": "future", "expiration_timestamp": _ms(e),
-                                                           "settlement_period": "month", "contract_size": 10.0} for c, e in EXPIRIES.items()]}
+            return {"jsonrpc": "2.0",
+                    "result": [perp] + [{"instrument_name": f"BTC-{c}", "kind": "future", "expiration_timestamp": _ms(e),
+                                                           "settlement_period": "month",
+                                                           "contract_size": 10.0} for c, e in EXPIRIES.items()]}
     if venue in ("binance", "binance_coinm") and "/v1/exchangeInfo" in path:
         return {"timezone": "UTC", "serverTime": _ms(t), "rateLimits": [
             {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 2400},
             {"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1, "limit": 1200}], "symbols": []}
     if venue == "binance":
         if path.startswith("/fapi/v1/premiumIndex"):
-            return {"symbol": "BTCUSDT", "markPrice": f"{idx * 1.0001:.2f}", "indexPrice": f"{idx:.2f}", "estimatedSettlePrice": f"{idx:.2f}",
+            return {"symbol": "BTCUSDT", "markPrice": f"{idx * 1.0001:.2f}", "indexPrice": f"{idx:.2f}",
+                    "estimatedSettlePrice": f"{idx:.2f}",
                     "lastFundingRate": f"{funding_8h(t, 0.00001):.8f}", "interestRate": "0.00010000",
                     "nextFundingTime": _ms(t + dt.timedelta(hours=3)), "time": _ms(t)}
         if path.startswith("/fapi/v1/openInterest"):
             return {"openInterest": f"{86000 * oi_scale(t):.3f}", "symbol": "BTCUSDT", "time": _ms(t)}
         if path.startswith("/fapi/v1/fundingInfo"):
-            return [{"symbol": "ETHUSDT", "adjustedFundingRateCap": "0.02", "adjustedFundingRateFloor": "-0.02", "fundingIntervalHours": 8}]
+            return [{"symbol": "ETHUSDT", "adjustedFundingRateCap": "0.02", "adjustedFundingRateFloor": "-0.02",
+                     "fundingIntervalHours": 8}]
         if path.startswith("/futures/data/basis"):
             exp = EXPIRIES["26DEC25"] if "CURRENT_QUARTER" in path else EXPIRIES["27MAR26"]
             fut = future_price(t, exp, -0.1)
@@ -99,7 +106,8 @@ def responses(venue: str, path: str, t: dt.datetime) -> Any | None:
     if venue == "binance_coinm":
         if path.startswith("/dapi/v1/premiumIndex"):
             out = [{"symbol": "BTCUSD_PERP", "pair": "BTCUSD", "markPrice": f"{idx * 1.0001:.2f}", "indexPrice": f"{idx:.2f}",
-                    "estimatedSettlePrice": f"{idx:.2f}", "lastFundingRate": f"{funding_8h(t, -0.00001):.8f}", "interestRate": "0.0001",
+                    "estimatedSettlePrice": f"{idx:.2f}", "lastFundingRate": f"{funding_8h(t, -0.00001):.8f}",
+                    "interestRate": "0.0001",
                     "nextFundingTime": _ms(t + dt.timedelta(hours=3)), "time": _ms(t)}]
             for code in ("251226", "260327"):
                 exp = EXPIRIES["26DEC25" if code == "251226" else "27MAR26"]
@@ -126,17 +134,21 @@ def responses(venue: str, path: str, t: dt.datetime) -> Any | None:
     if venue == "okx":
         if path.startswith("/api/v5/public/funding-rate"):
             last = t.replace(minute=0, second=0, microsecond=0) - dt.timedelta(hours=t.hour % 8)
-            return {"code": "0", "msg": "", "data": [{"instType": "SWAP", "instId": "BTC-USDT-SWAP", "fundingRate": f"{funding_8h(t, 0.000005):.10f}",
-                                                      "fundingTime": str(_ms(last)), "nextFundingTime": str(_ms(last + dt.timedelta(hours=8)))}]}
+            return {"code": "0", "msg": "",
+                    "data": [{"instType": "SWAP", "instId": "BTC-USDT-SWAP", "fundingRate": f"{funding_8h(t, 0.000005):.10f}",
+                                                      "fundingTime": str(_ms(last)),
+                                                      "nextFundingTime": str(_ms(last + dt.timedelta(hours=8)))}]}
         if path.startswith("/api/v5/public/open-interest"):
             oi_btc = 27000 * oi_scale(t)
             return {"code": "0", "msg": "", "data": [{"instType": "SWAP", "instId": "BTC-USDT-SWAP", "oi": f"{oi_btc * 100:.0f}",
-                                                      "oiCcy": f"{oi_btc:.2f}", "oiUsd": f"{oi_btc * idx:.0f}", "ts": str(_ms(t))}]}
+                                                      "oiCcy": f"{oi_btc:.2f}", "oiUsd": f"{oi_btc * idx:.0f}",
+                                                      "ts": str(_ms(t))}]}
         if path.startswith("/api/v5/market/index-tickers"):
             return {"code": "0", "msg": "", "data": [{"instId": "BTC-USD", "idxPx": f"{idx:.1f}", "ts": str(_ms(t))}]}
         if path.startswith("/api/v5/public/mark-price"):
             return {"code": "0", "msg": "", "data": [
-                {"instType": "FUTURES", "instId": f"BTC-USD-{c}", "markPx": f"{future_price(t, EXPIRIES[k], 0.0):.1f}", "ts": str(_ms(t))}
+                {"instType": "FUTURES", "instId": f"BTC-USD-{c}", "markPx": f"{future_price(t, EXPIRIES[k], 0.0):.1f}",
+                 "ts": str(_ms(t))}
                 for c, k in (("251226", "26DEC25"), ("260327", "27MAR26"))]}
     if venue == "cftc" and path.startswith("/resource/"):
         weeks = [dt.date(2025, 11, 18) - dt.timedelta(days=7 * n) for n in range(4)]
@@ -155,7 +167,7 @@ _ANCHORS = [(dt.date(2022, 5, 1), 38000), (dt.date(2022, 11, 21), 15800), (dt.da
 
 
 def close_on(day: dt.date) -> float | None:
-    for (d0, p0), (d1, p1) in zip(_ANCHORS, _ANCHORS[1:]):
+    for (d0, p0), (d1, p1) in pairwise(_ANCHORS):
         if d0 <= day <= d1:
             f = (day - d0).days / max((d1 - d0).days, 1)
             base = math.exp(math.log(p0) + (math.log(p1) - math.log(p0)) * f)
@@ -167,11 +179,12 @@ def candles(query: str, t: dt.datetime) -> list[list[float]]:
     params = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
     start = dt.date.fromisoformat(params.get("start", "2000-01-01")[:10])
     end = min(dt.date.fromisoformat(params.get("end", "2100-01-01")[:10]), t.date())
-    rows, day = [], end
+    rows: list[list[float]] = []
+    day = end
     while day >= start and len(rows) < 300:
         close = close_on(day)
-        prev = close_on(day - dt.timedelta(days=1)) or close
         if close is not None:
+            prev = close_on(day - dt.timedelta(days=1)) or close
             ts = dt.datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
             rows.append([int(ts), round(min(prev, close) * 0.985, 2), round(max(prev, close) * 1.015, 2), prev, close, 12000.0])
         day -= dt.timedelta(days=1)
@@ -207,9 +220,11 @@ def fed_odds(venue: str, path: str, t: dt.datetime) -> Any:
         hike = 0.01
         hold = round(1 - cut - hike, 3)
         if venue == "polymarket":
-            names = (("50+ bps decrease", cut * 0.05), ("25 bps decrease", cut * 0.95), ("No change", hold), ("25+ bps increase", hike))
+            names = (("50+ bps decrease", cut * 0.05), ("25 bps decrease", cut * 0.95), ("No change", hold),
+                     ("25+ bps increase", hike))
             events.append({"slug": slug, "title": f"Fed decision in {meeting:%B}?", "endDate": end, "closed": False, "markets": [
-                {"groupItemTitle": n, "outcomes": json.dumps(["Yes", "No"]), "outcomePrices": json.dumps([f"{p:.3f}", f"{1 - p:.3f}"]),
+                {"groupItemTitle": n, "outcomes": json.dumps(["Yes", "No"]),
+                 "outcomePrices": json.dumps([f"{p:.3f}", f"{1 - p:.3f}"]),
                  "closed": False} for n, p in names]})
         else:
             event = f"KXFEDDECISION-{meeting:%y}{meeting:%b}".upper()

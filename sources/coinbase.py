@@ -20,10 +20,11 @@ import httpx
 
 from common.bounds import BoundsError, check, check_time
 from common.config import SourceConfig
-from .http import BlockedError, fetch_text, looks_like_challenge
-from .polling import BodyResult, PollOutcome, run_poll
 from common.records import DataError
 from store import Store
+
+from .http import BlockedError, fetch_text, looks_like_challenge
+from .polling import BodyResult, PollOutcome, run_poll
 
 SOURCE = "coinbase"
 PRODUCT = "BTC-USD"
@@ -47,7 +48,7 @@ def parse_candles(obj: object, *, now: dt.datetime | None = None) -> list[tuple[
     """(day, open, high, low, close, volume), oldest first. Raises CandleError naming the candle's index
     and field for anything else; never another exception. Fields after the sixth are ignored (additive drift)."""
     try:
-        return _parse(obj, now or dt.datetime.now(dt.timezone.utc))
+        return _parse(obj, now or dt.datetime.now(dt.UTC))
     except BoundsError as exc:  # one error class for the response, still naming the field
         raise CandleError(str(exc)) from None
 
@@ -63,7 +64,7 @@ def _parse(obj: object, now: dt.datetime) -> list[tuple[dt.date, float, float, f
         t, low, high, open_, close, volume = (_number(row[k], f"{where}.{name}") for k, name in enumerate(FIELDS))
         if not 0 < t < 1e11:  # fromtimestamp overflows far beyond check_time's range; milliseconds land here too
             raise CandleError(f"{where}.time = {t:g} is not epoch seconds")
-        when = check_time(dt.datetime.fromtimestamp(t, dt.timezone.utc), f"{where}.time", now=now)
+        when = check_time(dt.datetime.fromtimestamp(t, dt.UTC), f"{where}.time", now=now)
         for name, value in (("low", low), ("high", high), ("open", open_), ("close", close)):
             check("btc_usd", value, f"{where}.{name}")
         check("volume", volume, f"{where}.volume")
@@ -103,7 +104,7 @@ async def poll_coinbase(client: httpx.AsyncClient, store: Store, cfg: SourceConf
         return parse_candles(obj, now=now)
 
     async def body() -> BodyResult:
-        today = now.astimezone(dt.timezone.utc).date()
+        today = now.astimezone(dt.UTC).date()
         first_needed = cycle_start - dt.timedelta(days=LONG_WINDOW + 10)
         held = store.candle_days()
         # Backfill once per cycle start: remembered, because the upstream may simply have nothing older

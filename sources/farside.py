@@ -16,12 +16,13 @@ import httpx
 
 from common.calendar import is_trading_day, new_york_today, previous_trading_day
 from common.config import SourceConfig
-from .farside_parse import ParseError, parse_farside
-from . import registry
-from .http import FetchError, fetch_text
-from .polling import BodyResult, PollOutcome, run_poll
 from common.records import TOTAL, FlowTable, source_id
 from store import Store
+
+from . import registry
+from .farside_parse import ParseError, parse_farside
+from .http import FetchError, fetch_text
+from .polling import BodyResult, PollOutcome, run_poll
 
 # The pages are declared with the sources in the registry: (recent table, full history). The SOL history
 # page is unverified upstream: a 404 just means "no history page".
@@ -48,7 +49,7 @@ async def poll_farside(
     rng: random.Random | None = None,
 ) -> PollOutcome:
     """Poll one asset once and persist the outcome. Never raises for upstream or parse faults."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     return await run_poll(store, source_id(asset), cfg, lambda: _poll(client, store, cfg, asset, now), now=now, rng=rng)
 
 

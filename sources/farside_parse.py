@@ -21,7 +21,7 @@ from html.parser import HTMLParser
 
 from common.bounds import BOUNDS, BoundsError, check, check_day, identifier
 from common.calendar import is_trading_day, new_york_today
-from common.records import DataError, FlowRow, FlowTable
+from common.records import DataError, FlowRow, FlowTable, SourceState
 from common.sanitize import clean
 
 
@@ -32,7 +32,7 @@ class ParseError(DataError):
 class NoTableError(ParseError):
     """No `table.etf` at all: usually a challenge page served with HTTP 200."""
 
-    state = "blocked"
+    state = SourceState.BLOCKED
     prefix = "no flow table on the page (bot challenge?): "
 
 
@@ -82,7 +82,8 @@ class _TableCollector(HTMLParser):
         elif tag in ("td", "th") and self._row is not None:
             self._close_cell()
             if len(self._row) >= MAX_CELLS:  # stop reading now: the cost of a refusal stays constant
-                raise ParseError(f"the flow table has more than {MAX_CELLS} columns (the widest real page has 14): not Farside's table")
+                raise ParseError(f"the flow table has more than {MAX_CELLS} columns (the widest real page has 14):"
+                                 " not Farside's table")
             self._cell = []
 
     def handle_endtag(self, tag: str) -> None:
@@ -173,7 +174,7 @@ def _columns(header_rows: list[list[str]], width: int) -> tuple[list[tuple[int, 
                 total_col = i
     if total_col is None and not tickers[width - 1].strip():
         total_col = width - 1  # the ETH page's Total header is an empty cell
-    funds = []
+    funds: list[tuple[int, str]] = []
     for i in range(1, width):
         if i == total_col:
             continue
@@ -224,7 +225,8 @@ def _parse(html: str, asset: str, today: dt.date) -> FlowTable:
             continue  # an unknown non-data row degrades nothing
         check_day(day, f"row {label}", today=today)
         if day.weekday() >= 5:
-            raise ParseError(f"row {label} is a {day:%A}: Farside lists no weekend rows, so this page's dates are not what we think")
+            raise ParseError(f"row {label} is a {day:%A}: Farside lists no weekend rows,"
+                             " so this page's dates are not what we think")
         if len(row) != width:
             raise ParseError(f"row {label} has {len(row)} cells, the header has {width}")
         try:

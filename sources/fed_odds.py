@@ -23,12 +23,13 @@ import httpx
 
 from common.bounds import BoundsError, check, identifier
 from common.config import SourceConfig
-from .http import BlockedError, fetch_text, looks_like_challenge
-from .polling import BodyResult, PollOutcome, run_poll
-from common.records import DataError
 from common.fomc import BUCKETS, FOMC_DECISION_DAYS, KALSHI, POLYMARKET, UNLISTED, calendar, next_meeting, next_meetings  # noqa: F401
+from common.records import DataError
 from common.sanitize import clean
 from store import Store
+
+from .http import BlockedError, fetch_text, looks_like_challenge
+from .polling import BodyResult, PollOutcome, run_poll
 
 # A listed date may sit a day off the decision day: Polymarket ends some events at 00:00 UTC on it, others
 # at 23:59 New York (03:59 UTC the day after); Kalshi's strike_date is the decision itself.
@@ -89,7 +90,7 @@ def _date(raw: Any, where: str) -> dt.date:
         when = None
     if when is None or not FIRST_YEAR <= when.year <= LAST_YEAR:
         raise OddsError(f"{where}: {clean(repr(raw), max_len=40)} is not a date")
-    return (when.astimezone(dt.timezone.utc) if when.tzinfo else when).date()
+    return (when.astimezone(dt.UTC) if when.tzinfo else when).date()
 
 
 def listed_events(which: str, obj: Any) -> list[ListedEvent]:
@@ -107,7 +108,7 @@ def listed_events(which: str, obj: Any) -> list[ListedEvent]:
             m = _POLY_SLUG.fullmatch(slug)
             if m is None or m["month"] not in _MONTHS or e.get("closed") is True:
                 continue
-            day = _date(e.get("endDate"), f"polymarket {slug} endDate")
+            day: dt.date | None = _date(e.get("endDate"), f"polymarket {slug} endDate")
             events.append(ListedEvent(slug, _MONTHS.index(m["month"]) + 1, None, day, e.get("markets")))
     else:
         items = obj.get("events") if isinstance(obj, dict) else None
@@ -117,7 +118,9 @@ def listed_events(which: str, obj: Any) -> list[ListedEvent]:
             if not isinstance(e, dict):
                 raise OddsError(f"kalshi: events[{i}] is not an object")
             ticker = e.get("event_ticker")
-            m = _KALSHI_EVENT.fullmatch(ticker) if isinstance(ticker, str) else None
+            if not isinstance(ticker, str):
+                continue
+            m = _KALSHI_EVENT.fullmatch(ticker)
             mon = m["mon"].lower() if m else ""
             month = next((n for n, name in enumerate(_MONTHS, 1) if name.startswith(mon)), None) if len(mon) == 3 else None
             if m is None or month is None:
@@ -253,11 +256,11 @@ async def poll_odds(client: httpx.AsyncClient, store: Store, cfg: SourceConfig, 
         if looks_like_challenge(text):
             raise BlockedError("bot challenge instead of data")
         events = listed_events(which, loads(text))
-        today = now.astimezone(dt.timezone.utc).date()
+        today = now.astimezone(dt.UTC).date()
         meetings = next_meetings(today, decision_days) or listed_meetings(events, today)
         if not meetings:
             raise OddsError("no FOMC meeting ahead in the calendar ([fed] decision_days) or in the listing")
-        ts = now.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+        ts = now.astimezone(dt.UTC).isoformat(timespec="seconds")
         rows, notes = [], []
         for n, meeting in enumerate(meetings):
             event = resolve(events, meeting)

@@ -14,6 +14,7 @@ import zlib
 
 import httpx
 
+from common.records import SourceState
 from common.sanitize import clean
 
 # The longest a host can stop us with Retry-After (any form): an HTTP date in 9999 banned a source forever,
@@ -29,13 +30,14 @@ BROWSER_HEADERS = {
     "Accept-Language": "en-GB,en;q=0.9",
     "Accept-Encoding": "gzip, deflate",  # only what we can inflate with a cap
 }
-_CHALLENGE_MARKERS = ("cf-chl", "challenge-platform", "just a moment...", "attention required! | cloudflare", "cf-browser-verification")
+_CHALLENGE_MARKERS = ("cf-chl", "challenge-platform", "just a moment...", "attention required! | cloudflare",
+                      "cf-browser-verification")
 
 
 class FetchError(Exception):
     """A fetch failed; `state` is what the source status should say."""
 
-    state = "error"
+    state: SourceState = SourceState.ERROR
 
     def __init__(self, message: str) -> None:
         super().__init__(clean(message, max_len=160))
@@ -44,19 +46,19 @@ class FetchError(Exception):
 class BlockedError(FetchError):
     """A bot challenge (Cloudflare and the like) instead of the data."""
 
-    state = "blocked"
+    state = SourceState.BLOCKED
 
 
 class RateLimitedError(FetchError):
     """The host asked us to stop until `retry_at` (None: it did not say, or said garbage)."""
 
-    state = "rate-limited"
+    state = SourceState.RATE_LIMITED
 
     def __init__(self, message: str, retry_at: dt.datetime | None, *, banned: bool = False) -> None:
         super().__init__(message)
         self.retry_at = retry_at
         if banned:
-            self.state = "banned"
+            self.state = SourceState.BANNED
 
 
 def make_client(transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
@@ -84,7 +86,7 @@ def parse_retry_after(value: str | None, now: dt.datetime) -> dt.datetime | None
     if when is None:
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
+        when = when.replace(tzinfo=dt.UTC)
     return min(max(when, now), now + MAX_RETRY_AFTER)
 
 

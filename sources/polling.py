@@ -11,22 +11,24 @@ import asyncio
 import datetime as dt
 import random
 import sqlite3
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Mapping
+from typing import Any
 
 from common.calendar import from_iso, to_iso
 from common.config import SourceConfig
-from .http import MAX_RETRY_AFTER, FetchError, RateLimitedError
-from common.records import DataError
+from common.records import DataError, SourceState, SourceStatus
 from common.sanitize import clean
-from .schedule import next_attempt
 from store import Store, StoreError
+
+from .http import MAX_RETRY_AFTER, FetchError, RateLimitedError
+from .schedule import next_attempt
 
 
 @dataclass(frozen=True)
 class PollOutcome:
     source: str
-    state: str
+    state: SourceState
     error: str | None = None
     sessions_written: int = 0  # rows new or changed (sessions for Farside, observations for venues)
     revisions: int = 0
@@ -53,12 +55,13 @@ async def run_poll(
 ) -> PollOutcome:
     """Run `body` once for `source` and persist the outcome. Never raises but for cancellation: a
     refusal (DataError, FetchError) or any other exception becomes the source's state."""
-    status = store.status(source)
-    ban_until = stored_wait(status, "ban_until", now)
+    stored = store.status(source)
+    status = SourceStatus.from_row(stored)
+    ban_until = stored_wait(stored, "ban_until", now)
     if ban_until and now < ban_until:
-        return PollOutcome(source, str(status.get("state")), status.get("last_error"), skipped=True)  # type: ignore[arg-type]
+        return PollOutcome(source, status.state, status.last_error, skipped=True)
     store.set_status(source, last_attempt=to_iso(now))
-    failures = int(status.get("failures") or 0)
+    failures = status.failures
     try:
         async with asyncio.timeout(cfg.deadline):
             result = await body()
@@ -71,10 +74,11 @@ async def run_poll(
             failures=failures,
             last_error=message,
             ban_until=to_iso(retry_at) if retry_at else None,
-            next_attempt=to_iso(next_attempt(now, interval=cfg.interval, failures=failures, state=state, retry_at=retry_at, rng=rng)),
+            next_attempt=to_iso(next_attempt(now, interval=cfg.interval, failures=failures, state=state,
+                                             retry_at=retry_at, rng=rng)),
         )
         return PollOutcome(source, state, message)
-    state = "stale" if result.stale else "ok"
+    state = SourceState.STALE if result.stale else SourceState.OK
     store.set_status(
         source,
         state=state,
@@ -99,7 +103,7 @@ def stored_wait(status: Mapping[str, Any], key: str, now: dt.datetime) -> dt.dat
     return min(when, min(attempt or now, now) + MAX_RETRY_AFTER)
 
 
-def classify(exc: BaseException, cfg: SourceConfig) -> tuple[str, str, dt.datetime | None]:
+def classify(exc: BaseException, cfg: SourceConfig) -> tuple[SourceState, str, dt.datetime | None]:
     """(state, short message, retry_at) for a failed poll."""
     if isinstance(exc, RateLimitedError):
         return exc.state, str(exc), exc.retry_at
@@ -108,8 +112,8 @@ def classify(exc: BaseException, cfg: SourceConfig) -> tuple[str, str, dt.dateti
     if isinstance(exc, DataError):
         return exc.state, f"{exc.prefix}{exc}", None
     if isinstance(exc, TimeoutError):
-        return "error", f"no complete answer within {cfg.deadline:g}s", None
+        return SourceState.ERROR, f"no complete answer within {cfg.deadline:g}s", None
     if isinstance(exc, (StoreError, sqlite3.Error)):
-        return "error", f"store: {exc}", None
+        return SourceState.ERROR, f"store: {exc}", None
     # A bug or a shape no rule foresaw: never a traceback in `snapshot`, never a dead loop in the app.
-    return "error", clean(f"internal error: {type(exc).__name__}: {exc}", max_len=160), None
+    return SourceState.ERROR, clean(f"internal error: {type(exc).__name__}: {exc}", max_len=160), None

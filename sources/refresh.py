@@ -8,12 +8,14 @@ import random
 
 import httpx
 
-from . import registry
 from common.config import Config
-from .http import make_client
-from .polling import PollOutcome
+from common.records import SourceState
 from common.sanitize import clean
 from store import Store
+
+from . import registry
+from .http import make_client
+from .polling import PollOutcome
 
 
 async def refresh_once(
@@ -27,7 +29,7 @@ async def refresh_once(
 ) -> list[PollOutcome]:
     """Poll every enabled source (of `kinds`, or all) once, concurrently; each is bounded by its own
     deadline. `rng` seeds the schedule's jitter (tests pass a seeded one for reproducible next attempts)."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     async with make_client(transport) as client:
         sources = registry.enabled(config, kinds)
         results = await asyncio.gather(*(registry.poll(s, client, store, config, now=now, rng=rng) for s in sources),
@@ -35,8 +37,8 @@ async def refresh_once(
     # run_poll turns every failure into a state; what escapes it (the store failing under the status
     # write) is still one source's error here, never the end of `snapshot`.
     return [r if isinstance(r, PollOutcome) else
-            PollOutcome(s.id, "error", clean(f"internal error: {type(r).__name__}: {r}", max_len=160))
-            for s, r in zip(sources, results)]
+            PollOutcome(s.id, SourceState.ERROR, clean(f"internal error: {type(r).__name__}: {r}", max_len=160))
+            for s, r in zip(sources, results, strict=True)]
 
 
 async def refresh_odds(store: Store, config: Config, *, transport=None, now: dt.datetime, rng=None) -> list[PollOutcome]:

@@ -21,8 +21,9 @@ if TYPE_CHECKING:
     import httpx
 
     from common.config import Config
-    from .polling import PollOutcome
     from store import Store
+
+    from .polling import PollOutcome
 
 FLOWS, DERIVATIVES, CANDLES, ODDS = "flows", "derivatives", "candles", "odds"
 
@@ -91,13 +92,13 @@ def stale_after_s(source: str) -> float | None:
     return found.stale_after_s if found else None
 
 
-def enabled(config: "Config", kinds: tuple[str, ...] | None = None) -> list[SourceSpec]:
+def enabled(config: Config, kinds: tuple[str, ...] | None = None) -> list[SourceSpec]:
     """The sources the config has switched on, in registry order, optionally of some kinds only."""
     return [s for s in REGISTRY if config.source(s.section).enabled and (kinds is None or s.kind in kinds)]
 
 
-async def poll(source: SourceSpec, client: "httpx.AsyncClient", store: "Store", config: "Config", *,
-               now: dt.datetime, rng: random.Random | None = None) -> "PollOutcome":
+async def poll(source: SourceSpec, client: httpx.AsyncClient, store: Store, config: Config, *,
+               now: dt.datetime, rng: random.Random | None = None) -> PollOutcome:
     """One poll of one source, with its own config section; the fetch path loads here, not at import."""
     cfg = config.source(source.section)
     if source.kind == FLOWS:

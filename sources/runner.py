@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
-from .polling import PollOutcome, stored_wait
+from common.records import SourceState
 from common.sanitize import clean
 from store import Store
+
+from .polling import PollOutcome, stored_wait
 
 MAX_SLEEP_S = 60.0  # re-read the schedule at least this often (clock changes, config reloads)
 
@@ -82,11 +84,11 @@ class SourceLoop:
             message = clean(f"internal error: {type(exc).__name__}: {exc}", max_len=160)
             self._not_before = now + dt.timedelta(seconds=MAX_SLEEP_S)  # holds even if the status cannot be written
             try:
-                self._store.set_status(self.source_id, state="error", last_error=message,
+                self._store.set_status(self.source_id, state=SourceState.ERROR, last_error=message,
                                        next_attempt=(now + dt.timedelta(seconds=MAX_SLEEP_S)).isoformat())
             except Exception:
                 pass
-            outcome = PollOutcome(self.source_id, "error", message)
+            outcome = PollOutcome(self.source_id, SourceState.ERROR, message)
         if outcome.skipped:
             await asyncio.sleep(1.0)  # banned: the due time is the ban end; never spin
         self._on_outcome(outcome)

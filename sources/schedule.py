@@ -14,8 +14,8 @@ JITTER = 0.1
 
 def jittered(seconds: float, rng: random.Random | None = None) -> float:
     """`seconds` +/- 10%, so sources started together do not poll in lockstep."""
-    rng = rng or random
-    return seconds * (1.0 + rng.uniform(-JITTER, JITTER))
+    jitter = rng.uniform(-JITTER, JITTER) if rng else random.uniform(-JITTER, JITTER)
+    return seconds * (1.0 + jitter)
 
 
 def backoff_seconds(failures: int, interval: float, rng: random.Random | None = None) -> float:

@@ -18,10 +18,11 @@ import os
 import sqlite3
 import threading
 from collections import deque
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, TypeVar
+from typing import TypeVar
 
 from common import bounds
 from common.records import TOTAL, FlowTable
@@ -91,8 +92,9 @@ CREATE TABLE IF NOT EXISTS coinshares (
 """.replace("{bad_index}", _BAD_OBSERVATIONS_INDEX)
 
 # Schema steps: _MIGRATIONS[n] takes a version-n store to n + 1. Each step must also run on a store that already
-# had it: flowtape 1 stamps version 1 on any store it opens, so a v2 store opened once by it comes back as "1". Funds and series a v1 store already holds get
-# NULL/first-observation times, so nothing it holds looks like churn (see age_out) until it is seen again.
+# had it: flowtape 1 stamps version 1 on any store it opens, so a v2 store opened once by it comes back as "1".
+# Funds and series a v1 store already holds get NULL/first-observation times, so nothing it holds looks like churn
+# (see age_out) until it is seen again.
 _MIGRATIONS: dict[int, str] = {
     1: """
     ALTER TABLE funds ADD COLUMN first_seen TEXT;
@@ -183,7 +185,7 @@ class Store:
 
     # ---- opening -------------------------------------------------------------------------
     @classmethod
-    def open(cls, path: str | os.PathLike[str], *, readonly: bool = False) -> "Store":
+    def open(cls, path: str | os.PathLike[str], *, readonly: bool = False) -> Store:
         path = Path(path).expanduser()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -211,7 +213,8 @@ class Store:
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
-            raise StoreError(f"cannot open the store {self.path}: {exc.strerror}. Check the permissions, or pass --db PATH") from None
+            raise StoreError(f"cannot open the store {self.path}: {exc.strerror}."
+                             " Check the permissions, or pass --db PATH") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -228,8 +231,7 @@ class Store:
         if problem:
             aside = self._move_aside()
             self.notices.append(f"the store {self.path} was {problem}; it was moved to {aside} and a new one started")
-            os.close(self._lock_fd)  # the lock went aside with the file: lock the new one
-            self._lock_fd = None
+            self._drop_lock()  # the lock went aside with the file: lock the new one
             if not self._take_writer_lock():
                 self.readonly = True
                 self.notices.append(f"another flowtape process started a new store at {self.path}; this one is read-only")
@@ -237,7 +239,8 @@ class Store:
         try:
             conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=5.0)
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot open the store {self.path}: {exc}. Check the disk and permissions, or pass --db PATH") from None
+            raise StoreError(f"cannot open the store {self.path}: {exc}."
+                             " Check the disk and permissions, or pass --db PATH") from None
         try:
             _refuse_newer(self.path, conn)  # the header can be stale while a WAL holds page 1
             conn.execute("PRAGMA journal_mode=WAL")
@@ -246,7 +249,8 @@ class Store:
             _migrate(conn)
         except sqlite3.Error as exc:
             conn.close()
-            raise StoreError(f"cannot open the store {self.path}: {exc}. Check the disk and permissions, or pass --db PATH") from None
+            raise StoreError(f"cannot open the store {self.path}: {exc}."
+                             " Check the disk and permissions, or pass --db PATH") from None
         except BaseException:
             conn.close()
             raise
@@ -266,7 +270,7 @@ class Store:
             )
 
     def _move_aside(self) -> Path:
-        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
         aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
         os.replace(self.path, aside)
         for suffix in ("-wal", "-shm"):
@@ -279,8 +283,12 @@ class Store:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+        self._drop_lock()  # after the connection (see _take_writer_lock)
+
+    def _drop_lock(self) -> None:
+        """Close the flocked descriptor, which releases the flock."""
         if self._lock_fd is not None:
-            os.close(self._lock_fd)  # after the connection (see _take_writer_lock); releases the flock
+            os.close(self._lock_fd)
             self._lock_fd = None
 
     # ---- the file deleted or replaced under the writer ---------------------------------------
@@ -301,10 +309,9 @@ class Store:
         what = "replaced by another file" if self.path.exists() else "deleted"
         self._conn.close()  # the old file: SQLite leaves its -wal/-shm behind for an unlinked file
         self._conn = None
-        os.close(self._lock_fd)
-        self._lock_fd = None
+        self._drop_lock()
         self._identity = None
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         self.path.parent.mkdir(parents=True, exist_ok=True)  # rm -r of the folder too
         if not self._take_writer_lock():
             self.readonly = True
@@ -325,7 +332,7 @@ class Store:
         held = self.held_report()
         if held:
             return held
-        if self.replaced and dt.datetime.now(dt.timezone.utc) - self.replaced[0] < REPLACED_SHOWN_FOR:
+        if self.replaced and dt.datetime.now(dt.UTC) - self.replaced[0] < REPLACED_SHOWN_FOR:
             when, what = self.replaced
             return f"STORE {what.split()[0].upper()} at {when:%H:%M} UTC: writing to a new {self.path.name}"
         return None
@@ -390,7 +397,8 @@ class Store:
 
     def revisions(self, asset: str | None = None) -> list[tuple[str, str, str, float | None, float | None, str]]:
         where, params = ("WHERE asset = ?", (asset,)) if asset else ("", ())
-        return self._query(f"SELECT asset, date, fund, old_usd_m, new_usd_m, seen_at FROM revisions {where} ORDER BY rowid", params)
+        return self._query(f"SELECT asset, date, fund, old_usd_m, new_usd_m, seen_at FROM revisions {where} ORDER BY rowid",
+                           params)
 
     def session_count(self, asset: str, first: str, last: str) -> int:
         rows = self._query("SELECT COUNT(*) FROM sessions WHERE asset = ? AND date BETWEEN ? AND ?", (asset, first, last))
@@ -406,11 +414,11 @@ class Store:
         if source in self._held_status:
             return dict(self._held_status[source])
         rows = self._query(f"SELECT {', '.join(STATUS_FIELDS)} FROM source_status WHERE source = ?", (source,))
-        return dict(zip(STATUS_FIELDS, rows[0])) if rows else {}
+        return dict(zip(STATUS_FIELDS, rows[0], strict=True)) if rows else {}
 
     def all_status(self) -> dict[str, dict[str, object]]:
         rows = self._query(f"SELECT source, {', '.join(STATUS_FIELDS)} FROM source_status ORDER BY source")
-        stored = {r[0]: dict(zip(STATUS_FIELDS, r[1:])) for r in rows}
+        stored = {r[0]: dict(zip(STATUS_FIELDS, r[1:], strict=True)) for r in rows}
         return dict(sorted({**stored, **{s: dict(v) for s, v in self._held_status.items()}}.items()))
 
     # ---- writing (one writer; each call is one transaction) -------------------------------
@@ -477,7 +485,8 @@ class Store:
         since = self.full_since.strftime("%H:%M UTC") if self.full_since else "?"
         dropped = f", {self._held_dropped} oldest dropped" if self._held_dropped else ""
         label, remedy = self.full_why
-        return f"{label} since {since}: {self.held_batches} writes held in memory{dropped}; {remedy.format(path=self.path)} and they are written"
+        return (f"{label} since {since}: {self.held_batches} writes held in memory{dropped};"
+                f" {remedy.format(path=self.path)} and they are written")
 
     def flush_held(self) -> bool:
         """Try to write what the disk-full buffer holds; True when nothing is held any more."""
@@ -486,7 +495,7 @@ class Store:
 
     def _note_full(self, exc: sqlite3.Error) -> None:
         if self.full_since is None:
-            self.full_since = dt.datetime.now(dt.timezone.utc)
+            self.full_since = dt.datetime.now(dt.UTC)
         self.full_error = str(exc)
         self.full_why = _unwritable(exc) or self.full_why
 
@@ -598,7 +607,7 @@ class Store:
         history at most once an hour (see RETENTION)."""
         rows = []
         for q in quotes:
-            ts = q.ts.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+            ts = q.ts.astimezone(dt.UTC).isoformat(timespec="seconds")
             for metric in QUOTE_METRICS:
                 value = getattr(q, metric)
                 if value is not None:
@@ -663,7 +672,7 @@ class Store:
             try:
                 with self._transaction() as conn:
                     for age, bucket in RETENTION:
-                        cutoff = (now - age).astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+                        cutoff = (now - age).astimezone(dt.UTC).isoformat(timespec="seconds")
                         cur = conn.execute(
                             f"""DELETE FROM observations WHERE ts < ? AND rowid NOT IN (
                                     SELECT MIN(rowid) FROM observations WHERE ts < ?
@@ -704,7 +713,8 @@ class Store:
 
     def newest_observation(self, *, venues: tuple[str, ...] | None = None) -> str | None:
         """The newest stored observation's ISO ts: the instant history is thinned back from (RETENTION)."""
-        where, params = "ts GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T*'", ()  # a garbage ts sorts after digits
+        where = "ts GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T*'"  # a garbage ts sorts after digits
+        params: tuple[str, ...] = ()
         if venues is not None:
             where, params = f"{where} AND venue IN ({', '.join('?' * len(venues))})", tuple(venues)
         rows = self._query(f"SELECT MAX(ts) FROM observations WHERE {where}", params)
@@ -713,7 +723,8 @@ class Store:
     def has_observations(self) -> bool:
         return bool(self._query("SELECT 1 FROM observations LIMIT 1"))
 
-    def add_coinshares(self, week_ending: dt.date, total_usd_m: float, btc_usd_m: float | None, *, entered_at: dt.datetime) -> bool:
+    def add_coinshares(self, week_ending: dt.date, total_usd_m: float, btc_usd_m: float | None, *,
+                       entered_at: dt.datetime) -> bool:
         """Record CoinShares' weekly print (entered by hand); returns True if it replaced an earlier entry."""
         week = week_ending.isoformat()
 
@@ -740,7 +751,8 @@ class Store:
         return self._write(apply, held=0)
 
     def candle_days(self, product: str = "BTC-USD") -> list[dt.date]:
-        return [dt.date.fromisoformat(r[0]) for r in self._query("SELECT day FROM candles WHERE product = ? ORDER BY day", (product,))]
+        return [dt.date.fromisoformat(r[0]) for r in self._query("SELECT day FROM candles WHERE product = ? ORDER BY day",
+                                                                 (product,))]
 
     def candles(self, product: str = "BTC-USD") -> list[tuple[str, float]]:
         """(ISO day, close), oldest first."""
@@ -779,12 +791,12 @@ class Store:
 
 
 def _utc(when: dt.datetime) -> str:
-    return when.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+    return when.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
 def _day_start(when: dt.datetime) -> str:
     """The start of `when`'s UTC day, in the stored format: the caps count names first seen since then."""
-    return when.astimezone(dt.timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0).isoformat()
+    return when.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0).isoformat()
 
 
 def _age_out(conn: sqlite3.Connection, table: str, owner_col: str, name_col: str, owner: str, now: dt.datetime) -> list[str]:

@@ -1,11 +1,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import pytest
-
-import os
 
 
 def _find_samples() -> Path | None:
@@ -38,7 +37,7 @@ def farside_btc_html() -> str:
 
 @pytest.fixture
 def now() -> dt.datetime:
-    return dt.datetime(2026, 7, 23, 22, 0, tzinfo=dt.timezone.utc)
+    return dt.datetime(2026, 7, 23, 22, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture(autouse=True)

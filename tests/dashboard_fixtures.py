@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import random
 import datetime as dt
+import random
 from pathlib import Path
 
 from common.config import parse_config
@@ -29,9 +29,8 @@ def demo_store(path: Path) -> Store:
 
 
 def make_app(store: Store, *, mode: str = "demo", start_sources: bool = False, transport=None, config=None, clock=None):
-    from tui.app import FlowtapeApp
-
     from analytics.scenarios import load_rules
+    from tui.app import FlowtapeApp
 
     return FlowtapeApp(
         scenarios=load_rules((), None),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sources.farside_render import render_page
 from common.records import FlowRow, FlowTable
+from sources.farside_render import render_page
 
 TICKERS = ["IBIT", "FBTC", "GBTC"]
 
@@ -28,7 +28,7 @@ def page_from_totals(series: list[tuple[dt.date, float]], **kw) -> str:
 def table(asset: str, series: list[tuple[dt.date, float | None]], provisional_last: bool = False) -> FlowTable:
     rows = []
     for i, (d, t) in enumerate(series):
-        funds = dict(zip(TICKERS, split_row(t))) if t is not None else {k: None for k in TICKERS}
+        funds = dict(zip(TICKERS, split_row(t), strict=True)) if t is not None else {k: None for k in TICKERS}
         prov = provisional_last and i == len(series) - 1
         rows.append(FlowRow(d, funds, t, prov, tuple(TICKERS) if prov and t is None else ()))
     return FlowTable(asset, tuple(TICKERS), tuple(rows))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 Handler = Callable[[str, asyncio.StreamWriter], Awaitable[None]]
 
@@ -19,7 +19,7 @@ async def serve(handler: Handler):
             head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
             path = head.split(b" ", 2)[1].decode()
             await asyncio.wait_for(handler(path, writer), 30)
-        except (asyncio.TimeoutError, ConnectionError, asyncio.IncompleteReadError):
+        except (TimeoutError, ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:
             writer.close()

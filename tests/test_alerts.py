@@ -13,13 +13,12 @@ from dataclasses import replace
 import pytest
 
 from analytics.alerts import flow_alerts, scenario_alerts
-from analytics.scenarios import load_rules
+from analytics.scenarios import evaluate
 from common.config import AlertsConfig
 from store import Store
 
 from .dashboard_fixtures import demo_store, make_app
 from .test_scenarios import RULES, demo_frames, derivs, inputs
-from analytics.scenarios import evaluate
 
 D = dt.date
 
@@ -27,7 +26,8 @@ D = dt.date
 def test_scenario_alert_only_on_a_change_with_a_known_previous_state():
     results = evaluate(RULES, inputs(demo_frames(), D(2025, 11, 18), derivs(4.8, "bleeding")))
     assert scenario_alerts(results, {}, "2025-11-18") == []  # first sight: nothing to compare with
-    alerts = scenario_alerts(results, {"caution": "building (1 of 4)", "rebuild": "inactive", "snapback": "inactive"}, "2025-11-18")
+    alerts = scenario_alerts(results, {"caution": "building (1 of 4)", "rebuild": "inactive", "snapback": "inactive"},
+                             "2025-11-18")
     assert [a.kind for a in alerts] == ["scenario"] and "building (3 of 4)" in alerts[0].title
 
 
@@ -45,7 +45,7 @@ def test_flow_alerts_for_records_and_streaks():
 def test_alert_log_fires_each_key_once_across_restarts(tmp_path):
     db = tmp_path / "a.db"
     s = Store.open(db)
-    now = dt.datetime(2025, 11, 24, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2025, 11, 24, tzinfo=dt.UTC)
     assert s.log_alert("k1", "scenario", "{}", created_at=now) is True
     assert s.log_alert("k1", "scenario", "{}", created_at=now) is False
     s.close()
@@ -116,7 +116,8 @@ def test_alerts_config_errors(tmp_path):
 
     with pytest.raises(ConfigError, match="alerts.command: expected a list of strings"):
         parse_config({"alerts": {"command": "notify-send"}}, Path("c.toml"))
-    assert parse_config({"alerts": {"command": ["notify-send", "x"], "bell": False}}, Path("c.toml")).alerts.command == ("notify-send", "x")
+    assert parse_config({"alerts": {"command": ["notify-send", "x"], "bell": False}},
+                        Path("c.toml")).alerts.command == ("notify-send", "x")
 
 
 def running(pid: int) -> bool:

@@ -8,11 +8,11 @@ import datetime as dt
 import pytest
 
 from analytics.derivatives import compute, load_derivatives, stale_limit_s
-from store import Store
 from sources import registry
 from sources.venues.common import Quote
+from store import Store
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 NOW = dt.datetime(2025, 11, 24, 22, tzinfo=UTC)
 OFFSHORE = ("binance", "binance_coinm", "bybit", "deribit", "okx")
 EDGES = (0.0, 3.5, 7.0, 11.0)
@@ -175,7 +175,8 @@ def test_excluded_says_why_each_venue_is_left_out():
     from analytics.derivatives import FundingVenue
     from tui.derivatives_pane import excluded
 
-    entries = {"okx": FundingVenue("okx", 0.0001, 8, 10.95, NOW, True), "binance": FundingVenue("binance", 0.0001, 8, 10.95, NOW, False)}
+    entries = {"okx": FundingVenue("okx", 0.0001, 8, 10.95, NOW, True),
+               "binance": FundingVenue("binance", 0.0001, 8, 10.95, NOW, False)}
     assert excluded(("binance", "bybit", "okx"), entries, unused="no OI to weigh by") == \
         "excl. okx (stale); binance (no OI to weigh by); bybit (no data)"
     assert excluded(("okx",), entries, stale_shown=True) == ""

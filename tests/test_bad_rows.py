@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analytics.dashboard import load_views
 from analytics import rows
+from analytics.dashboard import load_views
 from analytics.derivatives import _METRIC_BOUNDS, compute, load_derivatives
 from analytics.fed import load_fed
 from analytics.snapshot import build_snapshot
@@ -96,7 +96,7 @@ def test_bad_observations_are_set_aside_and_named(stores, name_all):
 @pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf, 1e300, -5.0, "1e9", None, True])
 def test_every_kind_of_bad_value_is_named(value):
     """NaN cannot reach SQLite's NOT NULL column; rows handed to compute() can still carry it."""
-    now = dt.datetime(2025, 11, 24, 22, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2025, 11, 24, 22, tzinfo=dt.UTC)
     ts = now.isoformat(timespec="seconds")
     good = [("deribit", "BTC-PERPETUAL", "oi_usd", ts, 1e9), ("deribit", "BTC-PERPETUAL", "mark", ts, 90_000.0)]
     d = compute(good + [("okx", "BTC-USDT-SWAP", "oi_usd", ts, value)], now)
@@ -163,7 +163,8 @@ def test_snapshot_lists_every_notice_and_keeps_every_figure(stores):
     for doc in (before, after):
         doc.pop("store")
     assert after == before
-    assert [n.split(" (")[0] for n in notices] == ["store: 1 bad row set aside in flows", "store: 1 bad row set aside in observations",
+    assert [n.split(" (")[0] for n in notices] == ["store: 1 bad row set aside in flows",
+                                                   "store: 1 bad row set aside in observations",
                                                    "store: 1 bad row set aside in candles"]
 
 
@@ -178,7 +179,7 @@ ODD_TS = ["2025-11-24T19:00:00+00:00", "2025-11-24T19:00:00", "2025-11-24T21:00:
        names=st.sampled_from([("deribit", "BTC-27MAR26"), ("", "X"), ("okx", "")]))
 def test_rows_cleared_in_bulk_are_rows_the_one_by_one_check_accepts(metric, ts, value, names):
     """The bulk path only saves time: whatever it clears, the named check accepts with the same value."""
-    now = dt.datetime(2025, 11, 24, 22, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2025, 11, 24, 22, tzinfo=dt.UTC)
     row = (*names, metric, ts, value)
     if rows._frame([row]).select(rows._cleared(_METRIC_BOUNDS, now=now))[0, 0]:
         assert rows.check_observation(row, _METRIC_BOUNDS, now=now) == row

@@ -51,7 +51,7 @@ def test_garbage_retry_after_falls_back_to_backoff(value):
 
 @settings(max_examples=300, deadline=None)
 @given(st.one_of(st.text(max_size=60), st.integers(min_value=-10**30, max_value=10**30).map(str),
-                 st.datetimes(timezones=st.just(dt.timezone.utc)).map(lambda d: d.strftime("%a, %d %b %Y %H:%M:%S GMT"))))
+                 st.datetimes(timezones=st.just(dt.UTC)).map(lambda d: d.strftime("%a, %d %b %Y %H:%M:%S GMT"))))
 def test_retry_after_is_none_or_within_a_day(value):
     when = parse_retry_after(value, NOW)
     assert when is None or NOW <= when <= NOW + MAX_RETRY_AFTER
@@ -76,7 +76,7 @@ async def test_a_429_until_9999_bans_for_a_day_then_polls_again(store):
 
 def _legacy_ban(store: Store) -> None:
     """A ban stored before the cap existed: 9999 in both the ban end and the next attempt."""
-    forever = to_iso(dt.datetime(9999, 12, 31, tzinfo=dt.timezone.utc))
+    forever = to_iso(dt.datetime(9999, 12, 31, tzinfo=dt.UTC))
     store.set_status("farside_btc", state="rate-limited", last_attempt=to_iso(NOW), ban_until=forever, next_attempt=forever)
 
 
@@ -96,7 +96,7 @@ async def test_a_stored_ban_beyond_a_day_ends_a_day_after_the_attempt(store):
 def test_the_source_loop_wakes_a_day_after_a_stored_forever_ban(store):
     _legacy_ban(store)
     for later in (dt.timedelta(0), dt.timedelta(hours=5), DAY + dt.timedelta(hours=1)):  # the end stays put
-        loop = SourceLoop("farside_btc", None, store, clock=lambda: NOW + later, on_outcome=lambda o: None)  # type: ignore[arg-type]
+        loop = SourceLoop("farside_btc", None, store, clock=lambda later=later: NOW + later, on_outcome=lambda o: None)  # type: ignore[arg-type]
         assert loop._due() == NOW + DAY
 
 

@@ -11,17 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from sources import registry
-from common.bounds import BOUNDS, BoundsError, check, check_day, check_time, from_millis, identifier, table
-from common.config import SECTIONS, DEFAULT_SOURCES, SourceConfig, parse_config
+from common.bounds import BoundsError, check, check_day, check_time, from_millis, identifier, table
+from common.config import DEFAULT_SOURCES, SECTIONS, SourceConfig, parse_config
+from common.sanitize import json_safe
 from demo import DEMO_NOW
+from sources import registry
 from sources.polling import BodyResult, run_poll
 from sources.refresh import refresh_once
-from common.sanitize import json_safe
 from store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
-NOW = dt.datetime(2026, 11, 25, 15, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 25, 15, 0, tzinfo=dt.UTC)
 CFG = SourceConfig("okx", "http://127.0.0.1:9", 60.0, deadline=5.0)
 
 
@@ -124,6 +124,7 @@ def test_json_safe_makes_strict_terminal_safe_json():
 def test_a_section_that_raises_is_null_with_its_reason_and_the_rest_is_reported(tmp_path, monkeypatch):
     import analytics.snapshot as snap
     from cli.main import snapshot_document
+
     from .dashboard_fixtures import demo_store
 
     store = demo_store(tmp_path / "demo.db")

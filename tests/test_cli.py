@@ -10,12 +10,12 @@ import threading
 
 import pytest
 
+from cli.main import main
+from common.config import SECTIONS
 from demo import load_dataset
 from sources.farside import HISTORY_PATHS, RECENT_PATHS
 from sources.farside_render import render_page
-from common.config import SECTIONS
 from sources.registry import REGISTRY
-from cli.main import main
 
 D = dt.date
 # Derivatives venues default to real hosts: tests turn them off or point them at 127.0.0.1.
@@ -72,7 +72,8 @@ def config(tmp_path, monkeypatch):
 def test_live_snapshot_equals_published_figures(tmp_path, capsys, config):
     tickers, rows = load_dataset("btc")
     history = [r for r in rows if r[0] < D(2025, 11, 24)]  # complete days only
-    pages = {HISTORY_PATHS["btc"]: render_page(tickers, history), RECENT_PATHS["btc"]: render_page(tickers, history[-10:], footer_over=history)}
+    pages = {HISTORY_PATHS["btc"]: render_page(tickers, history),
+             RECENT_PATHS["btc"]: render_page(tickers, history[-10:], footer_over=history)}
     with farside_server(pages) as base:
         config(f'[sources.farside]\nbase_url = "{base}"\ndeadline = 5\n' + NO_VENUES)
         code, out, err = run(capsys, "snapshot", "--json", "--db", str(tmp_path / "s.db"), "--as-of", "2025-11-18")

@@ -13,16 +13,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from common.bounds import BOUNDS, EARLIEST_INSTANT
-from sources.coinbase import CandleError, parse_candles, poll_coinbase
 from common.config import SourceConfig
-from sources.http import make_client
 from common.records import DataError
+from sources.coinbase import CandleError, parse_candles, poll_coinbase
+from sources.http import make_client
 from store import Store
 
 from .conftest import sample
 
 D = dt.date
-NOW = dt.datetime(2024, 3, 14, 12, 0, tzinfo=dt.timezone.utc)  # the day after the sample's candle
+NOW = dt.datetime(2024, 3, 14, 12, 0, tzinfo=dt.UTC)  # the day after the sample's candle
 REAL = json.loads(sample("coinbase_exchange_products_BTC-USDT_candles_1h__ccxt_static.json"))
 TIME, LOW, HIGH, OPEN, CLOSE, VOLUME = range(6)
 

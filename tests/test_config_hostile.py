@@ -18,9 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analytics.scenarios import load_rules
-from common.config import MAX_CONFIG_BYTES, ConfigError, parse_config
 from cli import main as cli
 from cli.main import main
+from common.config import MAX_CONFIG_BYTES, ConfigError, parse_config
 
 
 def one_line(capsys, argv, *, needle: str):
@@ -38,7 +38,8 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-SCENARIO = '[[scenarios]]\nid = "snapback"\nconditions = [{{ metric = "btc_max_day_usd_m", sessions = {s}, op = ">=", threshold = 750 }}]\n'
+SCENARIO = ('[[scenarios]]\nid = "snapback"\n'
+            'conditions = [{{ metric = "btc_max_day_usd_m", sessions = {s}, op = ">=", threshold = 750 }}]\n')
 
 
 @pytest.mark.parametrize(
@@ -66,7 +67,8 @@ SCENARIO = '[[scenarios]]\nid = "snapback"\nconditions = [{{ metric = "btc_max_d
         (SCENARIO.format(s="2.5"), "sessions is a count of sessions"),
         (SCENARIO.format(s="0"), "sessions is a count of sessions"),
         ('[[scenarios]]\nid = "caution"\nthresholds = { btc_red_sessions = 0.5 }\n', "threshold for btc_red_sessions"),
-        ('[[scenarios]]\nid = "rebuild"\nthresholds = { btc_green_sessions_at_size = inf }\n', "threshold for btc_green_sessions_at_size"),
+        ('[[scenarios]]\nid = "rebuild"\nthresholds = { btc_green_sessions_at_size = inf }\n',
+         "threshold for btc_green_sessions_at_size"),
         ('[[scenarios]]\nid = "caution"\nthresholds = { basis_3m_pct = nan }\n', "threshold for basis_3m_pct"),  # never met
         ('[[scenarios]]\nid = "caution"\nthresholds = { basis_3m_pct = ' + "9" * 400 + " }\n", "threshold for basis_3m_pct"),
         ('[[scenarios]]\nid = "caution"\nenabled = "no"\n', "enabled must be true or false"),
@@ -192,7 +194,7 @@ def test_any_value_error_while_loading_is_one_line_but_bugs_stay_visible(tmp_pat
         raise ValueError("a value\nnobody validated")
 
     monkeypatch.setattr(cli, "load_config", value_error)
-    err = one_line(capsys, ["snapshot", "--json", "--offline", "--db", str(tmp_path / "s.db")], needle="config error: a value")
+    one_line(capsys, ["snapshot", "--json", "--offline", "--db", str(tmp_path / "s.db")], needle="config error: a value")
 
     def bug(path):
         raise TypeError("a genuine bug")
@@ -209,7 +211,8 @@ _scalars = st.one_of(
     st.text(max_size=20), st.sampled_from(["http://[::1", "http://h:99999", "http://h:x", "https://ok.example"]),
     st.dates(), st.none(),
 )
-_values = st.recursive(_scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+_values = st.recursive(_scalars,
+                       lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
                        max_leaves=12)
 _metrics = st.sampled_from(["btc_red_sessions", "btc_max_day_usd_m", "basis_3m_pct", "oi_trend", "btc_green_sessions_at_size"])
 
@@ -218,14 +221,16 @@ _metrics = st.sampled_from(["btc_red_sessions", "btc_max_day_usd_m", "basis_3m_p
 def _configs(draw):
     raw: dict = {}
     if draw(st.booleans()):
-        raw["sources"] = {"farside": draw(st.dictionaries(st.sampled_from(["base_url", "interval", "deadline"]), _numbers | _values))}
+        raw["sources"] = {"farside": draw(st.dictionaries(st.sampled_from(["base_url", "interval", "deadline"]),
+                                                          _numbers | _values))}
     if draw(st.booleans()):
         raw["alerts"] = draw(st.dictionaries(st.sampled_from(["command", "red_streak", "green_streak_at_size", "bell"]), _values))
     if draw(st.booleans()):
         raw["analytics"] = draw(st.dictionaries(
             st.sampled_from(["streak_size_usd_m", "basis_band_edges", "oi_trend_pct", "cycle_start"]), _values))
     if draw(st.booleans()):
-        condition = {"metric": draw(_metrics), "op": draw(st.sampled_from([">=", "==", "~"])), "threshold": draw(_numbers | _values)}
+        condition = {"metric": draw(_metrics), "op": draw(st.sampled_from([">=", "==", "~"])),
+                     "threshold": draw(_numbers | _values)}
         if draw(st.booleans()):
             condition["sessions"] = draw(_numbers | _values)
         rule = {"id": draw(st.sampled_from(["caution", "new"])), "conditions": [condition]}

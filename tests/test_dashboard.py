@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from common.records import source_id
-from tui.panes import FlowTapePane, GaugePane, Pane, RecordsPane, TapeTable
-from tui.help import HelpScreen
 from tui.bars import StatusBar, TitleBar
+from tui.help import HelpScreen
+from tui.panes import FlowTapePane, GaugePane, Pane, RecordsPane, TapeTable
 
 from .dashboard_fixtures import FROZEN, demo_store, make_app
 
@@ -186,7 +186,8 @@ async def test_refresh_and_pause_drive_the_source_loops(tmp_path):
             if all(loop.polls for loop in app.loops) and app.views.get("btc") and app.views["btc"].tape:
                 break
         await app.settle()
-        assert len(app.loops) == 3 + 7 + 1 + 2 and all(loop.polls == 1 for loop in app.loops)  # Farside x3, venues x7, Coinbase, odds x2
+        # Farside x3, venues x7, Coinbase, odds x2
+        assert len(app.loops) == 3 + 7 + 1 + 2 and all(loop.polls == 1 for loop in app.loops)
         assert app.query_one(TapeTable).row_count == 10
         await pilot.press("r")
         for _ in range(50):

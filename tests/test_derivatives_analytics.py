@@ -7,10 +7,10 @@ import datetime as dt
 import pytest
 
 from analytics.derivatives import band_of, compute, funding_annualized_pct
-from store import Store
 from sources.venues.common import Quote
+from store import Store
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 NOW = dt.datetime(2025, 11, 24, 22, tzinfo=UTC)
 
 
@@ -31,7 +31,8 @@ def rows(store):
 
 def test_basis_picks_future_nearest_90_days_and_interpolates_constant_maturity(store):
     store.write_quotes([
-        Quote("deribit", "BTC-PERPETUAL", NOW, mark=100_000, index=100_000, funding_rate=0.0001, funding_interval_h=8, oi_usd=1e9),
+        Quote("deribit", "BTC-PERPETUAL", NOW, mark=100_000, index=100_000, funding_rate=0.0001, funding_interval_h=8,
+              oi_usd=1e9),
         Quote("deribit", "BTC-26DEC25", NOW, mark=100_500, index=100_000, expiry=days(32), oi_usd=1e8),  # 5.70%
         Quote("deribit", "BTC-27MAR26", NOW, mark=101_500, index=100_000, expiry=days(123), oi_usd=1e8),  # 4.45%
         Quote("deribit", "BTC-28NOV25", NOW, mark=100_200, index=100_000, expiry=days(4), oi_usd=1e7),  # too close
@@ -60,8 +61,10 @@ def test_funding_annualized_reads_the_interval():
 
 def test_oi_weighted_funding_and_offshore_total(store):
     store.write_quotes([
-        Quote("deribit", "BTC-PERPETUAL", NOW, mark=100_000, index=100_000, funding_rate=0.0001, funding_interval_h=8, oi_usd=1e9, oi_btc=1e7),
-        Quote("binance", "BTCUSDT", NOW, mark=100_000, index=100_000, funding_rate=0.0003, funding_interval_h=8, oi_usd=3e9, oi_btc=3e7),
+        Quote("deribit", "BTC-PERPETUAL", NOW, mark=100_000, index=100_000, funding_rate=0.0001, funding_interval_h=8,
+              oi_usd=1e9, oi_btc=1e7),
+        Quote("binance", "BTCUSDT", NOW, mark=100_000, index=100_000, funding_rate=0.0003, funding_interval_h=8, oi_usd=3e9,
+              oi_btc=3e7),
     ], fetched_at=NOW)
     d = compute(rows(store), NOW)
     assert d.funding["binance"].annualized_pct == pytest.approx(32.85)
@@ -71,8 +74,10 @@ def test_oi_weighted_funding_and_offshore_total(store):
 
 def test_stale_venue_is_flagged_and_never_averaged_in(store):
     old = NOW - dt.timedelta(hours=3)
-    store.write_quotes([Quote("okx", "BTC-USDT-SWAP", old, index=100_000, funding_rate=0.001, funding_interval_h=8, oi_usd=5e9)], fetched_at=old)
-    store.write_quotes([Quote("deribit", "BTC-PERPETUAL", NOW, mark=100_000, index=100_000, funding_rate=0.0001, funding_interval_h=8, oi_usd=1e9)], fetched_at=NOW)
+    store.write_quotes([Quote("okx", "BTC-USDT-SWAP", old, index=100_000, funding_rate=0.001, funding_interval_h=8, oi_usd=5e9)],
+                       fetched_at=old)
+    store.write_quotes([Quote("deribit", "BTC-PERPETUAL", NOW, mark=100_000, index=100_000, funding_rate=0.0001,
+                              funding_interval_h=8, oi_usd=1e9)], fetched_at=NOW)
     d = compute(rows(store), NOW)
     assert d.funding["okx"].stale and d.open_interest["okx"].stale
     assert d.oi_weighted_funding_pct == pytest.approx(10.95)
@@ -92,7 +97,8 @@ def test_cme_priced_with_the_median_index_and_kept_apart(store):
 def test_oi_changes_and_trend(store):
     for hours_ago, oi in ((24 * 8, 12e9), (24 * 7, 12e9), (24, 11e9), (0, 10.5e9)):
         t = NOW - dt.timedelta(hours=hours_ago)
-        store.write_quotes([Quote("bybit", "BTCUSDT", t, mark=100_000, index=100_000, oi_usd=oi, funding_rate=0.0, funding_interval_h=8)], fetched_at=t)
+        store.write_quotes([Quote("bybit", "BTCUSDT", t, mark=100_000, index=100_000, oi_usd=oi, funding_rate=0.0,
+                                  funding_interval_h=8)], fetched_at=t)
     d = compute(rows(store), NOW)
     assert d.change_24h_pct == round((10.5 / 11 - 1) * 100, 2)
     assert d.change_7d_pct == round((10.5 / 12 - 1) * 100, 2)
@@ -104,7 +110,8 @@ def test_oi_changes_and_trend(store):
 
 
 def test_as_of_ignores_later_observations(store):
-    store.write_quotes([Quote("deribit", "BTC-PERPETUAL", NOW, mark=100_000, index=100_000, funding_rate=0.0001, funding_interval_h=8, oi_usd=1e9)], fetched_at=NOW)
+    store.write_quotes([Quote("deribit", "BTC-PERPETUAL", NOW, mark=100_000, index=100_000, funding_rate=0.0001,
+                              funding_interval_h=8, oi_usd=1e9)], fetched_at=NOW)
     d = compute(rows(store), NOW - dt.timedelta(minutes=1))
     assert d.empty and d.band is None and d.offshore_usd is None and d.trend == "unknown"
 

@@ -11,16 +11,16 @@ import sqlite3
 
 import pytest
 
-from store import sqlite as store_mod
 from common.config import SourceConfig
 from sources.polling import BodyResult, run_poll
 from sources.runner import SourceLoop
 from store import Store, StoreError
+from store import sqlite as store_mod
 
 from .helpers import table
 
 D = dt.date
-T0 = dt.datetime(2025, 11, 10, 12, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2025, 11, 10, 12, tzinfo=dt.UTC)
 CFG = SourceConfig("farside", "https://farside.co.uk", interval=900.0)
 
 
@@ -81,7 +81,8 @@ def test_status_and_meta_written_while_full_are_visible_at_once_and_stored_later
     free_disk(s)
     assert s.flush_held()
     reader = sqlite3.connect(s.path)
-    assert reader.execute("SELECT next_attempt FROM source_status WHERE source='farside_btc'").fetchone()[0] == "2025-11-10T12:15:00+00:00"
+    next_attempt = reader.execute("SELECT next_attempt FROM source_status WHERE source='farside_btc'").fetchone()[0]
+    assert next_attempt == "2025-11-10T12:15:00+00:00"
     assert reader.execute("SELECT value FROM meta WHERE key='history:btc'").fetchone()[0] == "complete"
 
 

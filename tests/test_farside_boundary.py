@@ -16,17 +16,17 @@ from hypothesis import strategies as st
 from common.bounds import BOUNDS, FIRST_ETF_SESSION
 from common.calendar import is_trading_day
 from common.config import SourceConfig
+from common.records import DataError, FlowTable
 from sources.farside import RECENT_PATHS, history_key, poll_farside
 from sources.farside_parse import MAX_FUND_COLUMNS, ParseError, parse_farside
 from sources.http import make_client
-from common.records import DataError, FlowTable
 from store import Store
 
 from .conftest import sample
 
 D = dt.date
 TODAY = D(2026, 7, 23)  # the sample's live day
-NOW = dt.datetime(2026, 7, 23, 22, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 7, 23, 22, 0, tzinfo=dt.UTC)
 CFG = SourceConfig("farside", "https://farside.test", interval=900, deadline=5)
 REAL = sample("farside_btc.html")
 _CELL = re.compile(r"<t[dh][^>]*>.*?</t[dh]>", re.S)
@@ -71,7 +71,8 @@ def test_real_page_passes_every_rule_without_warnings():
 
 # ---- 1. dates ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("old,new", [("06 Jul 2026", "06 Jul 0001"), ("23 Jul 2026", "23 Jul 2099"), ("06 Jul 2026", "10 Jan 2024")])
+@pytest.mark.parametrize("old,new",
+                         [("06 Jul 2026", "06 Jul 0001"), ("23 Jul 2026", "23 Jul 2099"), ("06 Jul 2026", "10 Jan 2024")])
 def test_row_dated_outside_the_etf_era_is_refused_naming_it(old, new):
     # 0001 crashed `scenarios --history`; 2099 silenced staleness for good; 10 Jan 2024 is the eve of the first session.
     with pytest.raises(ParseError, match=f"row {new}.*outside 2024-01-11 .. tomorrow"):
@@ -261,7 +262,8 @@ def test_mutated_dates_give_bounded_table_or_data_error(edits):
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(st.integers(0, len(REAL.encode())), st.integers(0, 40), st.binary(max_size=12)), min_size=1, max_size=5))
+@given(st.lists(st.tuples(st.integers(0, len(REAL.encode())), st.integers(0, 40), st.binary(max_size=12)), min_size=1,
+                max_size=5))
 def test_mutated_bytes_give_bounded_table_or_data_error(splices):
     raw = bytearray(REAL.encode())
     for at, cut, insert in splices:
@@ -299,7 +301,8 @@ async def test_non_text_charset_is_a_named_fetch_error(tmp_path, charset):
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(label=st.one_of(st.sampled_from(["utf-16", "utf-32", "idna", "punycode", "latin-1", "cp1252", "unicode_escape",
                                         "raw_unicode_escape", "utf-7", "mbcs", "undefined", "bz2", "quopri", "x" * 300]),
-                       st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126, exclude_characters=';"\\'), min_size=1, max_size=20)))
+                       st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126, exclude_characters=';"\\'),
+                               min_size=1, max_size=20)))
 def test_any_charset_label_gives_a_table_or_a_named_error(tmp_path_factory, label):
     import asyncio
 

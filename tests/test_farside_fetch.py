@@ -21,8 +21,9 @@ from . import loopback
 from .helpers import page_from_totals
 
 D = dt.date
-NOW = dt.datetime(2025, 11, 7, 23, 0, tzinfo=dt.timezone.utc)
-WEEK = [(D(2025, 11, 3), -186.5), (D(2025, 11, 4), -566.4), (D(2025, 11, 5), -137.0), (D(2025, 11, 6), 239.9), (D(2025, 11, 7), -558.4)]
+NOW = dt.datetime(2025, 11, 7, 23, 0, tzinfo=dt.UTC)
+WEEK = [(D(2025, 11, 3), -186.5), (D(2025, 11, 4), -566.4), (D(2025, 11, 5), -137.0), (D(2025, 11, 6), 239.9),
+        (D(2025, 11, 7), -558.4)]
 CFG = SourceConfig("farside", "https://farside.test", interval=900, deadline=3)
 
 
@@ -51,7 +52,8 @@ async def poll(store, routes, cfg=CFG, now=NOW):
 
 
 async def seeded(store):
-    routes = {HISTORY_PATHS["btc"]: ok(page_from_totals(WEEK)), RECENT_PATHS["btc"]: ok(page_from_totals(WEEK[-3:], footer_over=None))}
+    routes = {HISTORY_PATHS["btc"]: ok(page_from_totals(WEEK)),
+              RECENT_PATHS["btc"]: ok(page_from_totals(WEEK[-3:], footer_over=None))}
     out = await poll(store, routes)
     assert out.state == "ok", out
     return out
@@ -79,7 +81,8 @@ async def test_history_404_means_recent_only(store):
         (httpx.Response(503, text="<html>challenge-platform</html>"), "blocked", "challenge"),
         (ok("<html><body>Please enable cookies</body></html>"), "blocked", "no flow table"),
         (ok(page_from_totals(WEEK).replace("06 Nov 2025", "06 Nov 2025</td><td>9")), "error", "parse error"),
-        (httpx.Response(200, content=b"\xff\xfe<table class='etf'>\xc3\x28", headers={"Content-Type": "text/html; charset=utf-8"}), "error", "not valid"),
+        (httpx.Response(200, content=b"\xff\xfe<table class='etf'>\xc3\x28",
+                        headers={"Content-Type": "text/html; charset=utf-8"}), "error", "not valid"),
         (httpx.Response(302, headers={"Location": "https://elsewhere.test/"}), "error", "redirect"),
     ],
 )
@@ -150,7 +153,8 @@ async def test_page_that_shrinks_history_is_refused(store):
 async def test_footer_cross_check_mismatch_is_reported(store):
     await seeded(store)
     # The page's all-history footer covers rows the store does not match: Maximum 27.0 vs our 239.9.
-    page = page_from_totals(WEEK, footer_over=[(d, [1.0, 1.0, 1.0], 3.0) for d, _ in WEEK[:1]] + [(D(2025, 11, 10), [9.0, 9.0, 9.0], 27.0)])
+    footer_over = [(d, [1.0, 1.0, 1.0], 3.0) for d, _ in WEEK[:1]] + [(D(2025, 11, 10), [9.0, 9.0, 9.0], 27.0)]
+    page = page_from_totals(WEEK, footer_over=footer_over)
     out = await poll(store, {RECENT_PATHS["btc"]: ok(page)})
     assert out.state == "ok" and out.warning and "cross-check" in out.warning
     assert "cross-check" in store.status("farside_btc")["warning"]
@@ -163,7 +167,9 @@ async def test_old_data_is_stale_not_ok(store):
 
 
 async def test_sanitised_error_text(store):
-    out = await poll(store, {HISTORY_PATHS["btc"]: httpx.Response(404), RECENT_PATHS["btc"]: httpx.Response(302, headers={"Location": "\x1b]0;x\x07http://e"})})
+    out = await poll(store,
+                     {HISTORY_PATHS["btc"]: httpx.Response(404),
+                      RECENT_PATHS["btc"]: httpx.Response(302, headers={"Location": "\x1b]0;x\x07http://e"})})
     assert "\x1b" not in out.error and "\x07" not in out.error
 
 

@@ -177,7 +177,8 @@ def test_dates_must_increase(farside_btc_html):
 
 @pytest.mark.parametrize(
     "text,value",
-    [("1,119.9", 1119.9), ("(44.5)", -44.5), ("(1,113.7)", -1113.7), ("0.0", 0.0), ("-", None), ("60,809", 60809.0), ("-12.5", -12.5)],
+    [("1,119.9", 1119.9), ("(44.5)", -44.5), ("(1,113.7)", -1113.7), ("0.0", 0.0), ("-", None), ("60,809", 60809.0),
+     ("-12.5", -12.5)],
 )
 def test_value_formats(text, value):
     assert parse_value(text) == value
@@ -223,7 +224,7 @@ def test_render_parse_round_trip(value_rows):
     t = parse_farside(render_page(tickers, rows), "btc")
     assert t.tickers == tuple(tickers)
     assert [r.date for r in t.rows] == [r[0] for r in rows]
-    for parsed, (_, values, total) in zip(t.rows, rows):
+    for parsed, (_, values, total) in zip(t.rows, rows, strict=True):
         assert list(parsed.funds.values()) == values
         assert parsed.total == total
 

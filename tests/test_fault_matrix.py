@@ -22,21 +22,21 @@ import shutil
 import socket
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 import pytest
 
-from sources import registry
+from cli.main import snapshot_document
 from common.calendar import from_iso, new_york_today
 from common.config import Config, SourceConfig, parse_config
 from demo import DEMO_BASE_URL, DEMO_NOW, demo_transport, load_dataset
+from sources import registry
 from sources.farside_render import render_page
 from sources.http import make_client
-from store import Store
 from sources.venues import VENUES
+from store import Store
 from tui.bars import source_text
-from cli.main import snapshot_document
 
 from . import loopback
 
@@ -229,9 +229,11 @@ class Upstream:
             retry = {"http_429_seconds": "120",
                      "http_429_date": email.utils.format_datetime(self.clock + dt.timedelta(hours=2), usegmt=True),
                      "http_429_garbage": "in a little while"}[fault]
-            writer.write(_raw("429 Too Many Requests", b'{"msg": "too many requests"}', "application/json", **{"Retry-After": retry}))
+            writer.write(_raw("429 Too Many Requests", b'{"msg": "too many requests"}', "application/json",
+                              **{"Retry-After": retry}))
         elif fault == "http_418":
-            writer.write(_raw("418 I'm a teapot", b'{"code": -1003, "msg": "banned"}', "application/json", **{"Retry-After": "7200"}))
+            writer.write(_raw("418 I'm a teapot", b'{"code": -1003, "msg": "banned"}', "application/json",
+                              **{"Retry-After": "7200"}))
         elif fault == "http_403_too_frequent":
             writer.write(_raw("403 Forbidden", b"access too frequent", "text/plain"))
         elif fault in ("challenge_403", "challenge_503", "challenge_200"):
@@ -380,7 +382,7 @@ async def test_fault_matrix(sid, fault, tmp_path, tmp_path_factory):
                 _assert_marked_stale(adapter, doc)
             else:  # read normally: nothing lost, and venues that move every minute stored the new moment
                 after = adapter.data(store)
-                assert all(set(b) <= set(a) for b, a in zip(before, after))
+                assert all(set(b) <= set(a) for b, a in zip(before, after, strict=True))
                 if adapter.stale_after_s and adapter.stale_after_s < 86400:
                     assert len(after[3]) > len(before[3])
 
@@ -452,5 +454,5 @@ async def test_a_5xx_storm_backs_off_further_each_poll_then_recovers(tmp_path, t
     finally:
         store.close()
     # 30 s, 60 s, 120 s, 240 s, then capped at max(interval, 5 min), each +/- 10%
-    for got, base_s in zip(delays, (30, 60, 120, 240, 300)):
+    for got, base_s in zip(delays, (30, 60, 120, 240, 300), strict=True):
         assert 0.9 * base_s <= got <= 1.1 * base_s, delays

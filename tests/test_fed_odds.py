@@ -18,17 +18,30 @@ from hypothesis import strategies as st
 
 from analytics.fed import NOT_LISTED, compute_fed, load_fed
 from analytics.snapshot import fed_document
-from sources import registry
 from common.config import ConfigError, SourceConfig, load_config, parse_config
+from sources import registry
 from sources.fed_odds import (
-    FOMC_DECISION_DAYS, KALSHI, LISTING_PATHS, POLYMARKET, UNLISTED, OddsError, calendar, listed_events, next_meeting,
-    next_meetings, parse_kalshi, parse_polymarket, poll_odds, resolve)
+    FOMC_DECISION_DAYS,
+    KALSHI,
+    LISTING_PATHS,
+    POLYMARKET,
+    UNLISTED,
+    OddsError,
+    calendar,
+    listed_events,
+    next_meeting,
+    next_meetings,
+    parse_kalshi,
+    parse_polymarket,
+    poll_odds,
+    resolve,
+)
 from sources.http import make_client
 from store import Store
 from tui.context_pane import fed_text
 
 D = dt.date
-UTC = dt.timezone.utc
+UTC = dt.UTC
 REAL = Path(__file__).parent / "data" / "real"
 SEP26, OCT26, DEC26, JAN27 = D(2026, 9, 16), D(2026, 10, 28), D(2026, 12, 9), D(2027, 1, 27)
 

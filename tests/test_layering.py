@@ -48,5 +48,6 @@ def test_analytics_imports_neither_textual_nor_the_fetch_path(module):
 
 
 def test_snapshot_cli_never_imports_textual():
-    loaded = _loaded("from cli.main import main\nimport contextlib, io\nwith contextlib.redirect_stdout(io.StringIO()): main(['snapshot', '--json', '--demo'])")
+    loaded = _loaded("from cli.main import main\nimport contextlib, io\n"
+                     "with contextlib.redirect_stdout(io.StringIO()): main(['snapshot', '--json', '--demo'])")
     assert "textual" not in loaded

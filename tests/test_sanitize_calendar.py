@@ -42,4 +42,4 @@ def test_month_sessions_match_published_counts():
 
 
 def test_new_york_today_crosses_midnight_utc():
-    assert new_york_today(dt.datetime(2025, 11, 25, 3, 0, tzinfo=dt.timezone.utc)) == dt.date(2025, 11, 24)
+    assert new_york_today(dt.datetime(2025, 11, 25, 3, 0, tzinfo=dt.UTC)) == dt.date(2025, 11, 24)

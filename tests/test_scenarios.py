@@ -17,7 +17,7 @@ from common.config import ConfigError
 from demo import load_dataset
 
 D = dt.date
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def frames_for(asset, series):
@@ -82,7 +82,8 @@ def test_config_overrides_change_the_outcome():
     loose = load_rules(({"id": "caution", "thresholds": {"basis_3m_pct": 5, "btc_red_sessions": 3}},), Path("c.toml"))
     r = by_id(evaluate(loose, inputs(frames, D(2025, 11, 18), derivs(4.8, "bleeding"))))["caution"]
     assert r.state == "active"
-    custom = load_rules(({"id": "mine", "name": "Mine", "conditions": [{"metric": "btc_red_sessions", "op": ">=", "threshold": 5}]},
+    custom = load_rules(({"id": "mine", "name": "Mine",
+                          "conditions": [{"metric": "btc_red_sessions", "op": ">=", "threshold": 5}]},
                          {"id": "snapback", "enabled": False}), Path("c.toml"))
     ids = [s.id for s in custom]
     assert "mine" in ids and "snapback" not in ids
@@ -121,7 +122,8 @@ def test_history_lists_state_changes():
     ({"id": "x", "conditions": [{"metric": "basis_3m_pct", "op": ">=", "threshold": "high"}]}, "must be a number"),
     ({"id": "x", "conditions": [{"metric": "oi_trend", "op": "==", "threshold": "sideways"}]}, "must be one of rebuilding"),
     ({"id": "x", "conditions": [{"metric": "oi_trend", "op": ">=", "threshold": "bleeding"}]}, "use == or !="),
-    ({"id": "x", "conditions": [{"metric": "btc_red_sessions", "op": ">=", "threshold": 3, "size_usd_m": 5}]}, "takes no parameter"),
+    ({"id": "x", "conditions": [{"metric": "btc_red_sessions", "op": ">=", "threshold": 3, "size_usd_m": 5}]},
+     "takes no parameter"),
     ({"id": "x", "conditions": []}, "non-empty list"),
     ({"id": "nope", "thresholds": {"basis_3m_pct": 3}}, "unknown scenario 'nope'"),
     ({"id": "rebuild", "thresholds": {"btc_red_sessions": 3}}, "has no condition on 'btc_red_sessions'"),
@@ -176,8 +178,8 @@ def test_bad_rule_config_exits_2_naming_file_and_rule(tmp_path, capsys, monkeypa
 
 
 def test_coinshares_add(tmp_path, capsys):
-    from store import Store
     from cli.main import main
+    from store import Store
 
     db = str(tmp_path / "d.db")
     assert main(["coinshares", "add", "--week-ending", "2025-11-07", "--total-usd-m", "-1170", "--btc", "-946", "--db", db]) == 0

@@ -19,11 +19,11 @@ from typing import Any
 import httpx
 import pytest
 
-from common.config import SECTIONS
-from sources import registry
-from demo import DEMO_BASE_URL, DEMO_NOW, demo_transport
 from cli import main as cli
 from cli.main import main
+from common.config import SECTIONS
+from demo import DEMO_BASE_URL, DEMO_NOW, demo_transport
+from sources import registry
 
 from . import loopback
 from .dashboard_fixtures import demo_store
@@ -219,5 +219,6 @@ async def test_snapshot_against_hostile_upstreams(variant, tmp_path, monkeypatch
         keep = (venues & refused) - {"cme", "cftc"}  # both report CME open interest under "cme"
         for section in ("basis_3m", "funding", "open_interest"):
             for venue in keep:
-                assert _strip_times(doc["derivatives"][section].get(venue)) == _strip_times(before["derivatives"][section].get(venue))
+                was = before["derivatives"][section].get(venue)
+                assert _strip_times(doc["derivatives"][section].get(venue)) == _strip_times(was)
     assert _strip_times(doc["context"]) == _strip_times(before["context"])

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from common import bounds
-from store import sqlite as store_mod
 from common.records import FlowRow, FlowTable
+from sources.venues.common import Quote
 from store import (
     CHURN_LIFE,
     MAX_REVISIONS_PER_CELL,
@@ -26,11 +26,11 @@ from store import (
     Store,
     StoreError,
 )
-from sources.venues.common import Quote
+from store import sqlite as store_mod
 
 from .helpers import table
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 T0 = dt.datetime(2025, 11, 10, 0, 5, tzinfo=UTC)
 D0 = dt.date(2025, 11, 3)
 POLL = dt.timedelta(minutes=15)
@@ -433,11 +433,11 @@ async def test_names_refused_by_the_daily_cap_are_said_in_the_venues_status(tmp_
     """The cap is not only a store notice: the venue's own status warns, where a trader looks."""
     import httpx
 
-    from sources import registry
-    from demo import DEMO_BASE_URL, DEMO_NOW, demo_config, demo_transport
     from common.config import parse_config
-    from store import NEW_SERIES_PER_DAY
+    from demo import DEMO_NOW, demo_config, demo_transport
+    from sources import registry
     from sources.venues.common import Quote
+    from store import NEW_SERIES_PER_DAY
 
     store = Store.open(tmp_path / "s.db")
     junk = [Quote("deribit", f"BTC-JUNK{i}", DEMO_NOW, mark=90_000.0, index=90_000.0, oi_usd=1.0, oi_btc=1.0)

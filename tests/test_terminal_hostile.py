@@ -68,7 +68,7 @@ def test_hostile_status_text_is_shown_literally_and_changes_nothing(tmux, tmp_pa
     db = tmp_path / "h.db"
     store = Store.open(db)
     store.set_status("farside_btc", state="error", last_error=HOSTILE, failures=3,
-                     last_attempt=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+                     last_attempt=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
     store.close()
     title_before = tmux("display", "-p", "-t", "ft", "#{pane_title}")
     tmux("respawn-pane", "-k", "-t", "ft", f"{sys.executable} -m tui --offline --db {db}")

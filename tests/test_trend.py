@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+from itertools import pairwise
 
 import httpx
 import pytest
 
 from analytics.trend import compute_trend
-from sources.coinbase import CandleError, parse_candles, poll_coinbase
 from common.config import SourceConfig
+from sources.coinbase import CandleError, parse_candles, poll_coinbase
 from sources.http import make_client
 from store import Store
 
@@ -35,14 +36,18 @@ def test_hostile_candles_are_refused(obj):
         parse_candles(obj)
 
 
-def series(closes, start=D(2024, 1, 1)):
+_START = D(2024, 1, 1)
+
+
+def series(closes, start=_START):
     return [((start + dt.timedelta(days=i)).isoformat(), c) for i, c in enumerate(closes)]
 
 
 def test_death_and_golden_crosses_are_found_and_counted_since_the_cycle_start():
     # 300 days rising, 150 falling hard, 200 rising: the 50-day crosses the 200-day down, then up.
     # (+1000: closes are bitcoin prices, bounded below at $100 like every stored price)
-    closes = [1000 + c for c in [100 + i for i in range(300)] + [400 - 3 * i for i in range(150)] + [-50 + 4 * i + 100 for i in range(200)]]
+    closes = [1000 + c for c in
+              [100 + i for i in range(300)] + [400 - 3 * i for i in range(150)] + [-50 + 4 * i + 100 for i in range(200)]]
     rows = series(closes)
     t = compute_trend(rows, D(2030, 1, 1), D(2024, 1, 1))
     assert t.death_crosses == 1 and t.golden_crosses == 1 and t.latest_cross == "golden"
@@ -64,13 +69,13 @@ async def test_poll_backfills_in_300_day_pages_then_polls_recent(tmp_path):
         end = dt.date.fromisoformat(request.url.params["end"][:10])
         rows, day = [], end
         while day >= start:
-            ts = dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp()
+            ts = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp()
             rows.append([int(ts), 90_000.0, 110_000.0, 100_000.0, 100_000.0, 1.0])
             day -= dt.timedelta(days=1)
         return httpx.Response(200, json=rows)
 
     store = Store.open(tmp_path / "c.db")
-    now = dt.datetime(2025, 11, 24, 22, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2025, 11, 24, 22, tzinfo=dt.UTC)
     cfg = SourceConfig("coinbase", "https://coinbase.test", 3600, deadline=10)
     async with make_client(httpx.MockTransport(handler)) as client:
         out = await poll_coinbase(client, store, cfg, cycle_start=D(2024, 6, 1), now=now, rng=random.Random(0))
@@ -92,13 +97,14 @@ async def test_backfill_is_not_repeated_when_upstream_has_nothing_older_and_a_ga
         start = max(dt.date.fromisoformat(request.url.params["start"][:10]), floor)
         day, rows = dt.date.fromisoformat(request.url.params["end"][:10]), []
         while day >= start:
-            rows.append([int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp()), 90_000.0, 110_000.0, 100_000.0, 100_000.0, 1.0])
+            rows.append([int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp()), 90_000.0, 110_000.0,
+                         100_000.0, 100_000.0, 1.0])
             day -= dt.timedelta(days=1)
         return httpx.Response(200, json=rows)
 
     store = Store.open(tmp_path / "c.db")
     cfg = SourceConfig("coinbase", "https://coinbase.test", 3600, deadline=10)
-    first_poll = dt.datetime(2025, 10, 1, 22, tzinfo=dt.timezone.utc)
+    first_poll = dt.datetime(2025, 10, 1, 22, tzinfo=dt.UTC)
     async with make_client(httpx.MockTransport(handler)) as client:
         assert (await poll_coinbase(client, store, cfg, cycle_start=D(2024, 6, 1), now=first_poll)).state == "ok"
         assert len(seen) == 3 and store.candle_days()[0] == floor
@@ -106,11 +112,11 @@ async def test_backfill_is_not_repeated_when_upstream_has_nothing_older_and_a_ga
         await poll_coinbase(client, store, cfg, cycle_start=D(2024, 6, 1), now=first_poll + dt.timedelta(hours=1))
         assert seen == ["2025-09-21"]  # not the whole backfill again
         seen.clear()
-        later = dt.datetime(2025, 11, 24, 22, tzinfo=dt.timezone.utc)  # flowtape closed for seven weeks
+        later = dt.datetime(2025, 11, 24, 22, tzinfo=dt.UTC)  # flowtape closed for seven weeks
         await poll_coinbase(client, store, cfg, cycle_start=D(2024, 6, 1), now=later)
         assert seen == ["2025-10-01"]  # from the last stored day: no hole
         days = store.candle_days()
-        assert all((b - a).days == 1 for a, b in zip(days, days[1:]))
+        assert all((b - a).days == 1 for a, b in pairwise(days))
     store.close()
 
 

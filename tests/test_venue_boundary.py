@@ -22,7 +22,7 @@ from common.records import DataError
 from sources.venues import binance, bybit, cme, deribit, okx
 from sources.venues.common import Quote, VenueDataError, loads
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 REAL = Path(__file__).parent / "data" / "real"
 
 
@@ -142,7 +142,8 @@ def assert_within_bounds(quotes, now):
         for attr, kind in (("mark", "btc_usd"), ("index", "btc_usd"), ("funding_rate", "funding_rate"),
                            ("funding_interval_h", "funding_interval_h"), ("oi_usd", "oi_usd"), ("oi_btc", "oi_btc")):
             value = getattr(q, attr)
-            assert value is None or (isinstance(value, float) and math.isfinite(value) and bounds.BOUNDS[kind].holds(value)), (attr, value)
+            bounded = isinstance(value, float) and math.isfinite(value) and bounds.BOUNDS[kind].holds(value)
+            assert value is None or bounded, (attr, value)
 
 
 # ---- real fixtures parse ----------------------------------------------------------------------------
@@ -175,11 +176,16 @@ def test_real_bybit_capture_reads_the_interval():
 
 
 @pytest.mark.parametrize("parse,responses,now,needle", [
-    (bybit.parse, lambda: {"tickers": real("bybit", "bybit_v5_market_tickers_linear_10000LADYSUSDT__real_capture_kotlin_comment.json")},
+    (bybit.parse,
+     lambda: {"tickers": real("bybit", "bybit_v5_market_tickers_linear_10000LADYSUSDT__real_capture_kotlin_comment.json")},
      dt.datetime(2024, 2, 19, 18, tzinfo=UTC), "no BTCUSDT"),
-    (okx.parse, lambda: {**okx_responses(), "index": real("okx", "okx_market_index-tickers_NVDA-USD__real_capture_markdown_2026-09-22.json")},
+    (okx.parse,
+     lambda: {**okx_responses(),
+              "index": real("okx", "okx_market_index-tickers_NVDA-USD__real_capture_markdown_2026-09-22.json")},
      dt.datetime(2026, 9, 22, 12, tzinfo=UTC), "index: no BTC-USD"),
-    (binance.parse_coinm, lambda: {**coinm_responses(), "open_interest": real("binance", "binance_dapi_openInterest__official_connector_docs_example.json")},
+    (binance.parse_coinm,
+     lambda: {**coinm_responses(),
+              "open_interest": real("binance", "binance_dapi_openInterest__official_connector_docs_example.json")},
      COINM_NOW, "symbol 'BTCUSD_200626' where BTCUSD_PERP"),
 ])
 def test_real_response_for_another_symbol_is_refused_by_name(parse, responses, now, needle):
@@ -222,13 +228,17 @@ def test_okx_and_binance_funding_interval_within_bounds():
 
 
 @pytest.mark.parametrize("parse,responses,now,mutate,needle", [
-    (deribit.parse, deribit_responses, DERIBIT_NOW, lambda r: r["ticker"]["result"].update(index_price=1e-9), "index_price = 1e-09"),
-    (binance.parse_usdm, usdm_responses, USDM_NOW, lambda r: r["open_interest"].update(openInterest="3e7"), "openInterest = 3e\\+07"),
+    (deribit.parse, deribit_responses, DERIBIT_NOW, lambda r: r["ticker"]["result"].update(index_price=1e-9),
+     "index_price = 1e-09"),
+    (binance.parse_usdm, usdm_responses, USDM_NOW, lambda r: r["open_interest"].update(openInterest="3e7"),
+     "openInterest = 3e\\+07"),
     (bybit.parse, lambda: bybit_responses(bybit_dated()), BYBIT_NOW,
      lambda r: r["tickers"]["result"]["list"][1].update(basisRateYear="30.6"), "basisRateYear x 100 = 3060"),
     (okx.parse, okx_responses, OKX_NOW, lambda r: r["funding"]["data"][0].update(fundingRate="0.5"), "fundingRate = 0.5"),
-    (cme.parse_cftc, cftc_responses, CFTC_NOW, lambda r: r["cot"][0].update(open_interest_all="2e7"), "open_interest_all = 2e\\+07"),
-    (cme.parse_cme, cme_responses, CFTC_NOW, lambda r: r["settlements"]["settlements"][0].update(openInterest="-5"), "openInterest = -5"),
+    (cme.parse_cftc, cftc_responses, CFTC_NOW, lambda r: r["cot"][0].update(open_interest_all="2e7"),
+     "open_interest_all = 2e\\+07"),
+    (cme.parse_cme, cme_responses, CFTC_NOW, lambda r: r["settlements"]["settlements"][0].update(openInterest="-5"),
+     "openInterest = -5"),
 ])
 def test_prices_oi_basis_funding_through_bounds(parse, responses, now, mutate, needle):
     r = responses()
@@ -266,11 +276,15 @@ def test_huge_integers_and_odd_shapes_raise_only_data_errors():
     with pytest.raises(DataError, match="open_interest is not a number"):
         deribit.parse(r, DERIBIT_NOW)
     shapes = [
-        (deribit.parse, deribit_responses, DERIBIT_NOW, lambda r: r["ticker"].update(result=[1, 2]), "expected an object, got list"),
-        (bybit.parse, bybit_responses, BYBIT_NOW, lambda r: r["tickers"]["result"].update(list="BTCUSDT"), "expected a list, got str"),
-        (binance.parse_usdm, usdm_responses, USDM_NOW, lambda r: r.update(funding_info={"symbol": "BTCUSDT"}), "expected a list, got dict"),
+        (deribit.parse, deribit_responses, DERIBIT_NOW, lambda r: r["ticker"].update(result=[1, 2]),
+         "expected an object, got list"),
+        (bybit.parse, bybit_responses, BYBIT_NOW, lambda r: r["tickers"]["result"].update(list="BTCUSDT"),
+         "expected a list, got str"),
+        (binance.parse_usdm, usdm_responses, USDM_NOW, lambda r: r.update(funding_info={"symbol": "BTCUSDT"}),
+         "expected a list, got dict"),
         (okx.parse, okx_responses, OKX_NOW, lambda r: r["index"].update(data=[["BTC-USD"]]), "index: no BTC-USD"),
-        (cme.parse_cftc, cftc_responses, CFTC_NOW, lambda r: r["cot"][0].update(report_date_as_yyyy_mm_dd=None), "bad report date"),
+        (cme.parse_cftc, cftc_responses, CFTC_NOW, lambda r: r["cot"][0].update(report_date_as_yyyy_mm_dd=None),
+         "bad report date"),
         # a huge int inside a list: quoting it in the message must not itself raise (repr would, ValueError)
         (binance.parse_coinm, coinm_responses, COINM_NOW, lambda r: r["open_interest"].update(symbol=[1, 10 ** 5000]),
          r"openInterest: symbol: \[1, <an integer of 16610 bits>\] is not an instrument name"),
@@ -359,7 +373,8 @@ def test_property_quotes_within_bounds_or_a_data_error(venue, data):
 
 
 @settings(max_examples=200, deadline=None)
-@given(text=st.one_of(st.text(max_size=60), st.sampled_from(['{"a": ' + "1" * 4400 + "}", '[' * 5000, '{"a": 1e999}', '"\\ud800"'])))
+@given(text=st.one_of(st.text(max_size=60),
+                      st.sampled_from(['{"a": ' + "1" * 4400 + "}", '[' * 5000, '{"a": 1e999}', '"\\ud800"'])))
 def test_property_loads_returns_json_or_a_data_error(text):
     try:
         loads(text)

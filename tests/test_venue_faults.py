@@ -10,13 +10,13 @@ import pytest
 from common.calendar import from_iso
 from common.config import SourceConfig
 from sources.http import make_client
-from store import Store
 from sources.venues import VENUES
 from sources.venues.poll import poll_venue
+from store import Store
 
 from . import loopback
 
-NOW = dt.datetime(2025, 11, 24, 22, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2025, 11, 24, 22, tzinfo=dt.UTC)
 
 
 @pytest.fixture
@@ -37,11 +37,13 @@ async def poll(store, venue, respond):
 
 
 def js(obj, status="200 OK", headers=None):
-    return loopback.response(json.dumps(obj).encode(), status=status, headers={"Content-Type": "application/json", **(headers or {})})
+    return loopback.response(json.dumps(obj).encode(), status=status,
+                             headers={"Content-Type": "application/json", **(headers or {})})
 
 
 @pytest.mark.parametrize("venue,response,state,ban_s", [
-    ("binance", js({"code": -1003, "msg": "Too many requests"}, "429 Too Many Requests", {"Retry-After": "120"}), "rate-limited", 120),
+    ("binance", js({"code": -1003, "msg": "Too many requests"}, "429 Too Many Requests", {"Retry-After": "120"}), "rate-limited",
+     120),
     ("binance", js({"code": -1003, "msg": "banned"}, "418 I'm a teapot", {"Retry-After": "7200"}), "banned", 7200),
     ("bybit", loopback.response(b"access too frequent", status="403 Forbidden"), "banned", 600),
     ("okx", js({"code": "50011", "msg": "Too Many Requests", "data": []}, "429 Too Many Requests"), "rate-limited", None),

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import json
 
 import pytest
 
-from sources.http import RateLimitedError
 from common.records import DataError
+from sources.http import RateLimitedError
 from sources.venues import binance, bybit, cme, deribit, okx
 from sources.venues.common import VenueDataError, days_between, expiry_from_code, loads, quarterly_expiries
 
 from .conftest import sample
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 NOW = dt.datetime(2025, 12, 12, 12, tzinfo=UTC)
 
 
@@ -43,7 +42,8 @@ def test_deribit_docs_ticker_sample_in_rest_envelope():
 
 def test_deribit_futures_from_book_and_instruments():
     book = {"result": [
-        {"instrument_name": "BTC-PERPETUAL", "mark_price": 92281.78, "estimated_delivery_price": 92263.55, "open_interest": 1.1e9},
+        {"instrument_name": "BTC-PERPETUAL", "mark_price": 92281.78, "estimated_delivery_price": 92263.55,
+         "open_interest": 1.1e9},
         {"instrument_name": "BTC-27MAR26", "mark_price": 93500.0, "estimated_delivery_price": 92263.55, "open_interest": 2.5e8,
          "creation_timestamp": 1765541474086},
     ]}
@@ -140,7 +140,9 @@ def okx_responses():
     return {
         "funding": {"code": "0", "data": [{"instId": "BTC-USDT-SWAP", "fundingRate": "0.0001515032",
                                            "fundingTime": "1704067200000", "nextFundingTime": "1704096000000"}]},
-        "open_interest": {"code": "0", "data": [{"instId": "BTC-USDT-SWAP", "oi": "2500000", "oiCcy": "25000", "oiUsd": "1050000000", "ts": "1704067100000"}]},
+        "open_interest": {"code": "0",
+                          "data": [{"instId": "BTC-USDT-SWAP", "oi": "2500000", "oiCcy": "25000", "oiUsd": "1050000000",
+                                    "ts": "1704067100000"}]},
         "index": {"code": "0", "data": [{"instId": "BTC-USD", "idxPx": "42000.5", "ts": "1704067100000"}]},
         "futures": {"code": "0", "data": [{"instId": "BTC-USD-240329", "markPx": "43000", "ts": "1704067100000"}]},
     }
@@ -222,7 +224,8 @@ def test_empty_results_are_errors():
 
 def test_quarterly_expiries_last_friday_0800_utc():
     assert quarterly_expiries(dt.datetime(2025, 11, 24, tzinfo=UTC), 3) == [
-        dt.datetime(2025, 12, 26, 8, tzinfo=UTC), dt.datetime(2026, 3, 27, 8, tzinfo=UTC), dt.datetime(2026, 6, 26, 8, tzinfo=UTC)]
+        dt.datetime(2025, 12, 26, 8, tzinfo=UTC), dt.datetime(2026, 3, 27, 8, tzinfo=UTC),
+        dt.datetime(2026, 6, 26, 8, tzinfo=UTC)]
 
 
 def test_quarter_end_expiry_boundary_at_0800():
@@ -240,8 +243,8 @@ def test_expiry_codes():
 
 
 def test_observation_history_is_bounded(tmp_path):
-    from store import Store
     from sources.venues.common import Quote
+    from store import Store
 
     store = Store.open(tmp_path / "o.db")
     start = dt.datetime(2025, 1, 1, tzinfo=UTC)

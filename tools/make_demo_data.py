@@ -22,7 +22,8 @@ SOL = ["BSOL", "GSOL", "VSOL", "FSOL", "TSOL", "SOEZ"]
 SOL_WEIGHTS = {"BSOL": 0.8, "GSOL": 0.15, "VSOL": 0.05}
 
 
-def split(total: float, weights: dict[str, float], funds: list[str], fixed: dict[str, float] | None = None) -> dict[str, float | None]:
+def split(total: float, weights: dict[str, float], funds: list[str],
+          fixed: dict[str, float] | None = None) -> dict[str, float | None]:
     """Split a published total across funds (illustrative), exact to 0.1 so the funds add up to the total."""
     fixed = fixed or {}
     rest = round(total - sum(fixed.values()), 1)

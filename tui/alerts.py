@@ -11,7 +11,7 @@ import asyncio
 import json
 import os
 import signal
-from typing import Sequence
+from collections.abc import Sequence
 
 from common.sanitize import clean
 

@@ -11,17 +11,16 @@ import asyncio
 import datetime as dt
 import json
 import signal
+from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
 from pathlib import Path
-from typing import Callable, Iterable
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer
-from textual.message import Message
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
 from common.calendar import AsOf, end_of_day, from_iso, new_york_today
@@ -34,17 +33,21 @@ if TYPE_CHECKING:  # analytics (polars) and the fetch path (httpx) load after th
 
     from analytics.dashboard import AssetView, DashboardViews
     from analytics.derivatives import Derivatives
+    from analytics.fed import FedOdds
+    from analytics.trend import Trend
+    from sources.polling import PollOutcome
+    from sources.registry import SourceSpec
     from sources.runner import SourceLoop
 
 from . import format as fmt
 from .alerts import run_alert_command
 from .bars import StatusBar, TitleBar
+from .coinshares_form import CoinSharesForm
 from .commands import COMMANDS, bindings
+from .context_pane import ContextPane
 from .derivatives_pane import DerivativesPane
 from .help import HelpScreen
 from .panes import FlowTapePane, GaugePane, Pane, RecordsPane, TapeTable
-from .coinshares_form import CoinSharesForm
-from .context_pane import ContextPane
 from .scenarios_pane import ScenariosPane
 
 AGE_TICK_S = 15.0
@@ -53,14 +56,14 @@ AGE_TICK_S = 15.0
 class ViewsComputed(Message):
     """One recompute's frozen results (analytics.dashboard.DashboardViews), posted by the analytics worker."""
 
-    def __init__(self, computed: "DashboardViews") -> None:
+    def __init__(self, computed: DashboardViews) -> None:
         super().__init__()
         self.computed = computed
         self.applied = asyncio.Event()  # set by the handler: the worker waits for it
 
 
 def system_clock() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 class FlowtapeApp(App[None]):
@@ -99,8 +102,8 @@ class FlowtapeApp(App[None]):
         self._history: tuple = ()
         self._history_key: tuple | None = None
         self.alerts_fired: list = []
-        self.trend = None
-        self.fed = None
+        self.trend: Trend | None = None
+        self.fed: FedOdds | None = None
         self.ledger: dict | None = None
         self.dates: tuple[dt.date, ...] = ()
         self.statuses: dict[str, dict] = {}
@@ -160,9 +163,14 @@ class FlowtapeApp(App[None]):
         for source in registry.enabled(self.config):
             loop = SourceLoop(source.id, partial(self._poll, source), self.store, clock=self.clock, on_outcome=self._on_outcome)
             self.loops.append(loop)
-            self.run_worker(loop.run, name=f"source {source.id}", group="sources", exit_on_error=False)
+            self._run(loop.run, name=f"source {source.id}", group="sources", exit_on_error=False)
 
-    async def _poll(self, source, now: dt.datetime):
+    def _run(self, work: Callable[[], Awaitable[None]], **kwargs: Any) -> Worker[None]:
+        """run_worker for the app's coroutine functions (Textual types the work as returning Never)."""
+        return self.run_worker(work, **kwargs)  # type: ignore[arg-type]
+
+    async def _poll(self, source: SourceSpec, now: dt.datetime) -> PollOutcome:
+        assert self._client is not None, "sources start after the client is made"
         from sources import registry
 
         return await registry.poll(source, self._client, self.store, self.config, now=now)
@@ -194,12 +202,12 @@ class FlowtapeApp(App[None]):
         return AsOf.at(self.as_of_pinned, self.clock()).until
 
     def recompute(self) -> None:
-        self.run_worker(self._compute, group="analytics", exclusive=True, exit_on_error=False)
+        self._run(self._compute, group="analytics", exclusive=True, exit_on_error=False)
 
     async def _compute(self) -> None:
         """Read the store and compute in threads, post the frozen results; the handler applies them.
         A failure is turned into a state on screen by one handler (on_worker_state_changed)."""
-        from analytics.dashboard import AnalyticsSettings, compute_market, complete_views
+        from analytics.dashboard import AnalyticsSettings, complete_views, compute_market
 
         as_of, settings = AsOf.at(self.as_of_pinned, self.clock()), AnalyticsSettings.of(self.config)
         frames, market = await asyncio.to_thread(compute_market, self.store, as_of, settings)
@@ -308,7 +316,8 @@ class FlowtapeApp(App[None]):
             self.alerts_fired.append(alert)
             payloads.append(payload)
             if cfg.toast:
-                self.notify(fmt.safe(alert.message, max_len=300).plain, title=fmt.safe(alert.title).plain, severity="warning", timeout=20)
+                self.notify(fmt.safe(alert.message, max_len=300).plain, title=fmt.safe(alert.title).plain,
+                            severity="warning", timeout=20)
             if cfg.bell:
                 self.bell()
         if cfg.command and payloads:
@@ -320,7 +329,7 @@ class FlowtapeApp(App[None]):
 
             # Its own worker, outside the exclusive analytics group: a newer recompute cancelled the command's
             # supervision (the command ran on, unwatched, its outcome never shown).
-            self.run_worker(deliver, name="alert command", group="alert-commands", exit_on_error=False)
+            self._run(deliver, name="alert command", group="alert-commands", exit_on_error=False)
 
     async def settle(self) -> None:
         """Wait for pending analytics, applied on screen (tests and benchmarks await this instead of sleeping)."""
@@ -361,7 +370,8 @@ class FlowtapeApp(App[None]):
 
     def _show_title(self) -> None:
         self.query_one(TitleBar).show(
-            asset=self.asset, as_of=self.effective_as_of(), following=self.as_of_pinned is None, mode=self.mode, notice=self.notice
+            asset=self.asset, as_of=self.effective_as_of(), following=self.as_of_pinned is None, mode=self.mode,
+            notice=self.notice
         )
 
     def _mark_stale(self) -> None:
@@ -371,10 +381,10 @@ class FlowtapeApp(App[None]):
             for pane in self.query(Pane):
                 pane.mark_stale(note)
             return
-        note = self._stale_note(self.asset)
+        source_note = self._stale_note(self.asset)
         for pane in self.query(Pane):
             if isinstance(pane, (FlowTapePane, GaugePane, RecordsPane)):  # the others mark their own stale inputs
-                pane.mark_stale(note)
+                pane.mark_stale(source_note)
             else:
                 pane.mark_stale(None)
 

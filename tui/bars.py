@@ -7,11 +7,14 @@ text changed.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from weakref import WeakKeyDictionary
 
 from rich.text import Text
 from textual.widgets import Static
 
 from common.calendar import from_iso
+from common.records import SourceState, SourceStatus
 
 from . import format as fmt
 
@@ -27,7 +30,8 @@ class TitleBar(Static):
             out.append(f" {a.upper()} ", style="bold reverse" if a == asset else "dim")
         out.append("   as of ")
         out.append(fmt.day(as_of), style="bold")
-        out.append(" (latest)" if following else " (time travel: ] forward, t today)", style="dim" if following else "bold yellow")
+        out.append(" (latest)" if following else " (time travel: ] forward, t today)",
+                   style="dim" if following else "bold yellow")
         badge = MODE_BADGES.get(mode)
         if badge:
             out.append("   ")
@@ -54,11 +58,11 @@ class StatusBar(Static):
             out.append(" · " if i else " ")
             out.append_text(source_text(sid, st, now))
         if venues:
-            ok = sum(1 for st in venues.values() if st.get("state") == "ok")
+            ok = sum(1 for st in venues.values() if st.get("state") == SourceState.OK)
             out.append(" · venues: ")
             out.append(f"{ok}/{len(venues)} ok", style="green" if ok == len(venues) else "yellow")
             for sid, st in sorted(venues.items()):
-                if st.get("state") != "ok":
+                if st.get("state") != SourceState.OK:
                     out.append(" · ")
                     out.append_text(source_text(sid, st, now, brief=True))
         if not statuses:
@@ -66,35 +70,39 @@ class StatusBar(Static):
         _update(self, out)
 
 
-def source_text(sid: str, st: dict, now: dt.datetime, *, brief: bool = False) -> Text:
+_STATE_STYLES = {SourceState.OK: "green", SourceState.STALE: "yellow", SourceState.STARTING: "dim"}
+
+
+def source_text(sid: str, row: Mapping[str, object], now: dt.datetime, *, brief: bool = False) -> Text:
     """'farside btc: ok, 12m' / 'farside eth: blocked, retry 4m (HTTP 403 bot challenge)'."""
-    name = sid.replace("_", " ")
-    state = str(st.get("state") or "starting")
+    st = SourceStatus.from_row(row)
     out = Text()
-    style = {"ok": "green", "stale": "yellow", "starting": "dim"}.get(state, "bold red")
-    out.append_text(fmt.safe(name, max_len=30))
+    out.append_text(fmt.safe(sid.replace("_", " "), max_len=30))
     out.append(": ")
-    out.append(state, style=style)
-    last = from_iso(st.get("last_success"))
-    retry = from_iso(st.get("ban_until")) or from_iso(st.get("next_attempt"))
-    if state in ("ok", "stale"):
+    out.append(st.state.value, style=_STATE_STYLES.get(st.state, "bold red"))
+    last = from_iso(st.last_success)
+    retry = from_iso(st.ban_until) or from_iso(st.next_attempt)
+    if st.state in (SourceState.OK, SourceState.STALE):
         if last:
             out.append(f", {fmt.age((now - last).total_seconds())}")
     else:
         if retry and retry > now:
             out.append(f", retry {fmt.age((retry - now).total_seconds())}")
-        if st.get("last_error") and not brief:
+        if st.last_error and not brief:
             out.append(" (")
-            out.append_text(fmt.safe(st["last_error"], max_len=60))
+            out.append_text(fmt.safe(st.last_error, max_len=60))
             out.append(")")
         if last and not brief:
             out.append(f", data {fmt.age((now - last).total_seconds())} old", style="dim")
     return out
 
 
+_shown: WeakKeyDictionary[Static, Text] = WeakKeyDictionary()  # what each bar shows now
+
+
 def _update(widget: Static, text: Text) -> None:
     """Repaint only when the text changed (layout=False: a fixed one-line height)."""
-    if getattr(widget, "_last_text", None) == text:
+    if _shown.get(widget) == text:
         return
-    widget._last_text = text
+    _shown[widget] = text
     widget.update(text, layout=False)

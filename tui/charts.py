@@ -6,11 +6,11 @@ series change (each replot is 5-80 ms and ~16 KB on the wire), using each widget
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual_plotext import PlotextPlot
-
-from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from analytics.dashboard import AssetView
@@ -40,7 +40,8 @@ class MonthCharts(Horizontal):
         if not self._ready:
             self._pending = view
             return
-        series = None if view is None else (view.asset, view.monthly[-MAX_POINTS:], view.month_daily, view.report.record_outflow_month, view.report.record_inflow_month)
+        series = None if view is None else (view.asset, view.monthly[-MAX_POINTS:], view.month_daily,
+                                            view.report.record_outflow_month, view.report.record_inflow_month)
         if series == self._series:
             return
         self._series = series
@@ -111,7 +112,8 @@ class DerivativesChart(Horizontal):
         self._series = series
         self.replots += 1
         for plot_id, values, title in (("#basis-plot", series[0] if series else (), "3m basis, % annualized (hourly)"),
-                                       ("#oi-plot", [v / 1e9 for v in series[1]] if series else (), "Offshore OI, US$bn (hourly)")):
+                                       ("#oi-plot", [v / 1e9 for v in series[1]] if series else (),
+                                        "Offshore OI, US$bn (hourly)")):
             plot = self.query_one(plot_id, PlotextPlot)
             plot.plt.clear_figure()
             if values:

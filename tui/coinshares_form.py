@@ -25,20 +25,18 @@ def parse_form(week: str, total: str, btc: str) -> tuple[dt.date, float, float |
         raise ValueError("week ending: a date like 2025-11-07") from None
     if day.weekday() != 4:
         raise ValueError(f"week ending: {day} is a {day:%A}; CoinShares weeks end on a Friday")
-    values = []
-    for name, text, required in (("total", total, True), ("BTC", btc, False)):
-        text = text.strip().replace(",", "")
-        if not text and not required:
-            values.append(None)
-            continue
-        try:
-            value = float(text)
-        except ValueError:
-            raise ValueError(f"{name}: a number of US$ millions, outflows negative (e.g. -1170)") from None
-        if not math.isfinite(value) or abs(value) > 1e6:
-            raise ValueError(f"{name}: not a plausible weekly flow in US$ millions")
-        values.append(value)
-    return day, values[0], values[1]
+    btc = btc.strip().replace(",", "")
+    return day, _weekly_flow("total", total.strip().replace(",", "")), _weekly_flow("BTC", btc) if btc else None
+
+
+def _weekly_flow(name: str, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{name}: a number of US$ millions, outflows negative (e.g. -1170)") from None
+    if not math.isfinite(value) or abs(value) > 1e6:
+        raise ValueError(f"{name}: not a plausible weekly flow in US$ millions")
+    return value
 
 
 class CoinSharesForm(ModalScreen[tuple[dt.date, float, float | None] | None]):

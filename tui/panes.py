@@ -6,13 +6,13 @@ write" is how flowtape stays cheap over SSH (STYLE.md).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
-
-from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from analytics.dashboard import AssetView
@@ -53,13 +53,14 @@ class TapeTable(DataTable):
 
     BINDINGS = [Binding("enter", "app.toggle_maximize", show=False)]
 
-    async def action_cursor_left(self) -> None:
+    # Textual awaits an action that is a coroutine; DataTable declares these sync, hence the override ignores.
+    async def action_cursor_left(self) -> None:  # type: ignore[override]
         if self.scroll_x > 0:
             self.scroll_relative(x=-8, animate=False)
         else:
             await self.run_action("app.step_as_of(-1)")
 
-    async def action_cursor_right(self) -> None:
+    async def action_cursor_right(self) -> None:  # type: ignore[override]
         if self.scroll_x < self.max_scroll_x:
             self.scroll_relative(x=8, animate=False)
         else:
@@ -93,15 +94,17 @@ class FlowTapePane(Pane, can_focus=False):
             for row in view.tape:
                 label = fmt.short_day(row.date) + ("*" if row.provisional else " ")
                 cells: list[Text] = [Text(label, style="italic" if row.provisional else "")]
-                for fund, value in zip(view.funds, row.funds):
+                for fund, value in zip(view.funds, row.funds, strict=True):
                     rec = records.get(fund)
                     is_record = bool(
                         rec
                         and value is not None
                         and not row.provisional
-                        and ((rec.max_outflow and rec.max_outflow.date == row.date) or (rec.max_inflow and rec.max_inflow.date == row.date))
+                        and ((rec.max_outflow and rec.max_outflow.date == row.date)
+                             or (rec.max_inflow and rec.max_inflow.date == row.date))
                     )
-                    cells.append(fmt.flow_cell(value, record=is_record, missing_style="italic yellow" if fund in row.missing else "dim"))
+                    cells.append(fmt.flow_cell(value, record=is_record,
+                                               missing_style="italic yellow" if fund in row.missing else "dim"))
                 cells.append(fmt.flow_cell(row.total, bold=True))
                 table.add_row(*cells, key=row.date.isoformat())
             caption.update(self._caption(view), layout=False)
@@ -114,7 +117,8 @@ class FlowTapePane(Pane, can_focus=False):
             out.append(f"* {fmt.short_day(last.date)} is provisional: ", style="yellow")
             out.append("awaiting " + ", ".join(fmt.safe(f, max_len=8).plain for f in last.missing), style="yellow")
             out.append(" · ")
-        out.append(f"{fmt.OUT} outflow  {fmt.IN} inflow  {fmt.RECORD} fund's record day  - no data · Source: Farside Investors", style="dim")
+        out.append(f"{fmt.OUT} outflow  {fmt.IN} inflow  {fmt.RECORD} fund's record day  - no data · Source: Farside Investors",
+                   style="dim")
         return out
 
 
@@ -225,17 +229,17 @@ class RecordsPane(Pane):
             out.append("\n")
         recent = {t.date for t in view.tape}
         hits = []
-        for fund, rec in r.fund_records.items():
-            if rec is None:
+        for fund, fund_rec in r.fund_records.items():
+            if fund_rec is None:
                 continue
-            for kind, day_rec in (("outflow", rec.max_outflow), ("inflow", rec.max_inflow)):
+            for kind, day_rec in (("outflow", fund_rec.max_outflow), ("inflow", fund_rec.max_inflow)):
                 if day_rec and day_rec.date in recent:
                     hits.append((fund, kind, day_rec))
         hits.sort(key=lambda h: (h[2].date, abs(h[2].usd_m)), reverse=True)  # newest, biggest first
         out.append(f"Fund records {fmt.RECORD} in tape: ")
         if not hits:
             out.append("none", style="dim")
-        for i, (fund, kind, day_rec) in enumerate(hits[:2]):
+        for i, (fund, _kind, day_rec) in enumerate(hits[:2]):
             out.append(", " if i else "")
             out.append(f"{fmt.safe(fund, max_len=8).plain} ")
             out.append_text(fmt.flow_cell(day_rec.usd_m))

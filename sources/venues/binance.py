@@ -7,12 +7,28 @@ Delivery contracts carry `lastFundingRate: ""` and `nextFundingTime: 0` (not per
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from common import bounds
 from common.bounds import shown
-from .common import (Quote, VenueDataError, basis_fraction, expiry_from_code, field, instrument_id, millis, number,
-                     price, quarterly_expiries, rate, ratio, row_id, rows)
+
+from .common import (
+    Quote,
+    VenueDataError,
+    basis_fraction,
+    expiry_from_code,
+    field,
+    instrument_id,
+    millis,
+    number,
+    price,
+    quarterly_expiries,
+    rate,
+    ratio,
+    row_id,
+    rows,
+)
 
 USDM, COINM = "binance", "binance_coinm"
 COINM_CONTRACT_USD = 100.0  # BTCUSD COIN-M contract size

@@ -12,13 +12,27 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
-from common.bounds import check_expiry
-from common.bounds import shown
+from common.bounds import check_expiry, shown
+
 from ..http import RateLimitedError
-from .common import (DATED_BTC, UTC, Quote, VenueDataError, basis_fraction, expiry_millis, field, millis, number, price,
-                     rate, row_id, rows)
+from .common import (
+    DATED_BTC,
+    UTC,
+    Quote,
+    VenueDataError,
+    basis_fraction,
+    expiry_millis,
+    field,
+    millis,
+    number,
+    price,
+    rate,
+    row_id,
+    rows,
+)
 
 NAME = "bybit"
 PERPETUAL = "BTCUSDT"

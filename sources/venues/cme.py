@@ -8,11 +8,13 @@ USD values need a BTC price, so these quotes carry BTC only; analytics prices th
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from common.bounds import check, check_day, check_time, shown
 from common.calendar import new_york_today, previous_trading_day
 from common.sanitize import clean
+
 from .common import UTC, Quote, VenueDataError, field, number, rows
 
 CFTC, CME = "cftc", "cme"
@@ -54,7 +56,8 @@ def parse_cftc(responses: dict[str, Any], now: dt.datetime) -> list[Quote]:
         contracts = number(row, "open_interest_all", f"cot {day}", "oi_contracts")
         # As of Tuesday's close (New York), released on Friday.
         ts = check_time(dt.datetime(day.year, day.month, day.day, 21, tzinfo=UTC), f"cot {day}", now=now)
-        quotes.append(Quote(CME, "BTC futures (CFTC COT)", ts, oi_btc=check("oi_btc", contracts * BTC_PER_CONTRACT, f"cot {day}")))
+        quotes.append(Quote(CME, "BTC futures (CFTC COT)", ts,
+                            oi_btc=check("oi_btc", contracts * BTC_PER_CONTRACT, f"cot {day}")))
     if not quotes:
         raise VenueDataError(f"cot: no rows for market {CFTC_MARKET}")
     return quotes

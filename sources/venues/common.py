@@ -13,14 +13,15 @@ import datetime as dt
 import json
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Literal, overload
 
 from common.bounds import check, expiry_from_millis, from_millis, identifier, shown
 from common.records import DataError
 from common.sanitize import clean
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 _MONTHS = {m: i for i, m in enumerate("JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split(), 1)}
 
 
@@ -114,6 +115,11 @@ def row_id(row: Any, key: str, where: str) -> str | None:
 DATED_BTC = re.compile(r"BTC-\d{1,2}[A-Z]{3}\d{2}")
 
 
+# The readers' overloads say what `optional` means for the type: required reads return a value, never None.
+@overload
+def number(obj: Any, key: str, where: str, kind: str, *, optional: Literal[False] = ...) -> float: ...
+@overload
+def number(obj: Any, key: str, where: str, kind: str, *, optional: bool) -> float | None: ...
 def number(obj: Any, key: str, where: str, kind: str, *, optional: bool = False) -> float | None:
     """A finite number (JSON number or numeric string) inside BOUNDS[kind]. Absent, null or '' is None
     when optional, else an error naming the field."""
@@ -151,14 +157,26 @@ def _finite(obj: Any, key: str, where: str, optional: bool) -> float | None:
     return value
 
 
+@overload
+def price(obj: Any, key: str, where: str, *, optional: Literal[False] = ...) -> float: ...
+@overload
+def price(obj: Any, key: str, where: str, *, optional: bool) -> float | None: ...
 def price(obj: Any, key: str, where: str, *, optional: bool = False) -> float | None:
     return number(obj, key, where, "btc_usd", optional=optional)
 
 
+@overload
+def rate(obj: Any, key: str, where: str, *, optional: Literal[False] = ...) -> float: ...
+@overload
+def rate(obj: Any, key: str, where: str, *, optional: bool) -> float | None: ...
 def rate(obj: Any, key: str, where: str, *, optional: bool = False) -> float | None:
     return number(obj, key, where, "funding_rate", optional=optional)
 
 
+@overload
+def millis(obj: Any, key: str, where: str, *, now: dt.datetime, optional: Literal[False] = ...) -> dt.datetime: ...
+@overload
+def millis(obj: Any, key: str, where: str, *, now: dt.datetime, optional: bool) -> dt.datetime | None: ...
 def millis(obj: Any, key: str, where: str, *, now: dt.datetime, optional: bool = False) -> dt.datetime | None:
     """A venue instant in epoch ms, between 2010 and tomorrow (`timestamp: 0` and seconds sent as ms are refused)."""
     value = _epoch(obj, key, where, optional)
@@ -170,6 +188,10 @@ def expiry_millis(obj: Any, key: str, where: str, *, now: dt.datetime) -> dt.dat
     return expiry_from_millis(_epoch(obj, key, where, False), f"{where}: {key}", now=now)
 
 
+@overload
+def _epoch(obj: Any, key: str, where: str, optional: Literal[False]) -> float: ...
+@overload
+def _epoch(obj: Any, key: str, where: str, optional: bool) -> float | None: ...
 def _epoch(obj: Any, key: str, where: str, optional: bool) -> float | None:
     if optional and (not isinstance(obj, Mapping) or obj.get(key) in (None, "")):
         return None

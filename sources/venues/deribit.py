@@ -6,18 +6,34 @@ Scope rules (README "Derivatives venues"): the BTC-PERPETUAL ticker is required,
 it refuses the response. Listing and book rows are skipped by rule when out of scope: the perpetual
 itself (the real listing stamps it with expiration_timestamp 32503708800000, the year 3000), another
 kind (options, combos), a name that is not an identifier, an expired contract (expiry <= now), a book
-row whose instrument is not in the live listing (delisted). An in-scope dated future with a bad value refuses the response, naming the field.
+row whose instrument is not in the live listing (delisted). An in-scope dated future with a bad value refuses
+the response, naming the field.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from common.bounds import shown
+
 from ..http import RateLimitedError
-from .common import (DATED_BTC, Quote, VenueDataError, expiry_millis, field, instrument_id, millis, number, price, rate,
-                     ratio, row_id, rows)
+from .common import (
+    DATED_BTC,
+    Quote,
+    VenueDataError,
+    expiry_millis,
+    field,
+    instrument_id,
+    millis,
+    number,
+    price,
+    rate,
+    ratio,
+    row_id,
+    rows,
+)
 
 NAME = "deribit"
 PERPETUAL = "BTC-PERPETUAL"

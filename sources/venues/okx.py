@@ -8,10 +8,12 @@ the response, naming it); rows for other instruments and expired dated futures a
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from common import bounds
 from common.bounds import shown
+
 from ..http import RateLimitedError
 from .common import Quote, VenueDataError, expiry_from_code, field, millis, number, price, rate, row_id, rows
 
@@ -69,12 +71,13 @@ def parse(responses: dict[str, Any], now: dt.datetime) -> list[Quote]:
     quotes = [Quote(NAME, SWAP, millis(oi, "ts", "open_interest", now=now), index=index,
                     funding_rate=rate(f, "fundingRate", "funding"), funding_interval_h=funding_interval(f, "funding", now),
                     oi_btc=oi_btc,
-                    oi_usd=oi_usd if oi_usd is not None else bounds.check("oi_usd", oi_btc * index, "open_interest: oiCcy x idxPx"))]
+                    oi_usd=oi_usd if oi_usd is not None
+                    else bounds.check("oi_usd", oi_btc * index, "open_interest: oiCcy x idxPx"))]
     for m in _data(responses["futures"], "futures"):
         inst = row_id(m, "instId", "futures")
         code = inst[len(FUTURES_PREFIX):] if inst and inst.startswith(FUTURES_PREFIX) else ""
         expiry = expiry_from_code(code) if code.isdigit() else None
-        if expiry is None or expiry <= now:  # another instrument, or expired: skipped by rule
+        if inst is None or expiry is None or expiry <= now:  # another instrument, or expired: skipped by rule
             continue
         where = f"futures {inst}"
         quotes.append(Quote(NAME, inst, millis(m, "ts", where, now=now), mark=price(m, "markPx", where),

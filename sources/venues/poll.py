@@ -8,11 +8,12 @@ import random
 
 import httpx
 
-from common.config import SourceConfig
 from common.calendar import from_iso, to_iso
+from common.config import SourceConfig
+from store import Store
+
 from ..http import BlockedError, RateLimitedError, fetch_text, looks_like_challenge
 from ..polling import BodyResult, PollOutcome, run_poll
-from store import Store
 from . import Venue, binance
 from .common import VenueDataError, loads
 
@@ -50,7 +51,7 @@ async def poll_venue(
         newest = max(q.ts for q in quotes)
         stale = (now - newest).total_seconds() > venue.stale_after_s
         warnings = [f"newest data is from {newest:%Y-%m-%d %H:%M} UTC"] if stale else []
-        refused = store.refused.get((venue.name, now.astimezone(dt.timezone.utc).date().isoformat()))
+        refused = store.refused.get((venue.name, now.astimezone(dt.UTC).date().isoformat()))
         if refused:  # the store's cap on new names: said where the venue's state is read, not only in a notice
             warnings.append(f"{refused} new instrument names refused today (the store takes a bounded number a day)")
         return BodyResult(written, 0, "; ".join(warnings) or None, stale=stale)
