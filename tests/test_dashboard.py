@@ -441,3 +441,28 @@ async def test_coinshares_form_validates_and_records_a_print(store):
         assert app.ledger["coinshares_print_usd_m"] == -1170.0  # the context and the caution case use it now
         await pilot.press("c", "escape")
         assert not isinstance(app.screen, CoinSharesForm) and len(store.coinshares()) == 1
+
+
+async def test_views_arrive_as_one_message_and_its_handler_paints_them(store):
+    """Tests can feed the screen what the analytics worker would post (memray's model): hand-made views."""
+    import dataclasses
+
+    from analytics.dashboard import DashboardViews
+    from common.calendar import AsOf
+    from tui.app import ViewsComputed
+
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        btc = app.views["btc"]
+        last = btc.tape[-1]
+        made = dataclasses.replace(btc, tape=(*btc.tape[:-1], dataclasses.replace(last, total=-4321.0)))
+        computed = DashboardViews(AsOf.at(None, app.clock()), {**app.views, "btc": made}, app.dates, app.derivatives,
+                                  complete=True, scenario_results=app.scenario_results, transitions=app.transitions,
+                                  ledger=app.ledger, trend=app.trend, fed=app.fed)
+        message = ViewsComputed(computed)
+        app.post_message(message)
+        await pilot.pause()
+        assert message.applied.is_set() and app.views["btc"] is made
+        table = app.query_one(TapeTable)
+        assert "4,321.0" in str(table.get_row_at(table.row_count - 1)[-1])
