@@ -22,6 +22,7 @@ from typing import Any, NoReturn
 
 from common.bounds import FIRST_ETF_SESSION
 from common.calendar import end_of_day, new_york_today
+from common import logs
 from common.config import Config, default_db_path, load_config
 from common.records import ASSETS
 from common.sanitize import clean, json_safe
@@ -135,6 +136,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "snapshot" and not args.json:
             raise UsageError("snapshot needs --json (the only output format so far)")
         _check_db(args.db)
+        try:  # the dashboard logs to a file, never to the terminal it draws on; headless commands to stderr
+            logs.setup(logs.HEADLESS if args.command else logs.DASHBOARD)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
     except UsageError as exc:
         _say(exc)
         return EXIT_USAGE

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import random
 import sqlite3
 from collections.abc import Awaitable, Callable, Mapping
@@ -17,12 +18,15 @@ from typing import Any
 
 from common.calendar import from_iso, to_iso
 from common.config import SourceConfig
+from common.logs import kv
 from common.records import DataError, SourceState, SourceStatus
 from common.sanitize import clean
 from store import Store, StoreError
 
 from .http import MAX_RETRY_AFTER, FetchError, RateLimitedError
 from .schedule import next_attempt
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,8 @@ async def run_poll(
             next_attempt=to_iso(next_attempt(now, interval=cfg.interval, failures=failures, state=state,
                                              retry_at=retry_at, rng=rng)),
         )
+        log.warning("poll %s", kv(source=source, state=state, rows=0, error=message))
+        log.debug("poll %s traceback", kv(source=source), exc_info=exc)  # FLOWTAPE_LOG_LEVEL=DEBUG
         return PollOutcome(source, state, message)
     state = SourceState.STALE if result.stale else SourceState.OK
     store.set_status(
@@ -89,6 +95,8 @@ async def run_poll(
         warning=result.warning,
         next_attempt=to_iso(next_attempt(now, interval=cfg.interval, failures=0, state=state, rng=rng)),
     )
+    log.info("poll %s", kv(source=source, state=state, rows=result.written, revisions=result.revisions,
+                          warning=result.warning))
     return PollOutcome(source, state, None, result.written, result.revisions, result.warning)
 
 

@@ -54,3 +54,26 @@ def loopback_only(monkeypatch):
         return real(host, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", guarded)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def log_outside_the_home(tmp_path_factory):
+    """Dashboards that tests start as subprocesses (tmux, the benchmark's pty) log to a scratch file, not to
+    the developer's state dir."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("FLOWTAPE_LOG", str(tmp_path_factory.mktemp("logs") / "flowtape.log"))
+        yield
+
+
+@pytest.fixture(autouse=True)
+def logging_left_as_found():
+    """cli.main() installs flowtape's log handler on the root logger; later tests must not inherit it."""
+    import logging
+
+    root = logging.getLogger()
+    level = root.level
+    yield
+    for handler in [h for h in root.handlers if getattr(h, "_flowtape", False)]:
+        root.removeHandler(handler)
+        handler.close()
+    root.setLevel(level)
