@@ -1,4 +1,4 @@
-"""`flowtape` command line: the dashboard (default) and `snapshot --json`.
+"""`flowtape` command line: the dashboard (default) and the headless `snapshot --json`, `scenarios`, `coinshares add`.
 
 Headless commands never import textual, so scripts stay fast. Every user error is one line on stderr
 naming the problem, with exit status 2; nothing stored is touched by a bad flag.
@@ -180,7 +180,7 @@ def _as_of(args: argparse.Namespace, session: Session) -> dt.date | None:
 
 
 class Session:
-    """What both commands need: mode, clock, transport and store path (demo: a temporary store)."""
+    """What the dashboard and the headless commands need: mode, clock, transport and store path (demo: a temporary store)."""
 
     def __init__(self, args: argparse.Namespace, config: Config, *, one_shot: bool = False) -> None:
         self.config = config

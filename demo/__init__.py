@@ -1,7 +1,7 @@
 """The demo replay: the bundled dataset served as Farside pages to the real fetchers, no network.
 
 Everything the demo shows goes through the same fetch -> parse -> store -> analytics path as live
-data; only the transport and the clock are replaced. See demo_data/README.md for what is published
+data; only the transport and the clock are replaced. See demo/data/README.md for what is published
 and what is illustrative.
 """
 
@@ -53,7 +53,7 @@ def _pages() -> dict[str, str]:
     pages = {}
     for asset in ("btc", "eth", "sol"):
         tickers, rows = load_dataset(asset)
-        # The ETH page has an extra staking-fee header row and an empty Total header (SOURCES.md).
+        # The ETH page has an extra staking-fee header row and an empty Total header, as the real one does.
         style: _PageStyle = {"fee_rows": 2, "total_header": ""} if asset == "eth" else {}
         today = DEMO_NOW.date()
         pages[RECENT_PATHS[asset]] = render_page(tickers, rows[-RECENT_ROWS:], today=today, footer_over=rows, **style)

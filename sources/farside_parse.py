@@ -1,10 +1,10 @@
 """Parse a Farside ETF flow page (recent table or all-data history) into a FlowTable.
 
-A pure function of the HTML text. It follows SOURCES.md section 1: the ticker row is found by
+A pure function of the HTML text. The page's rules: the ticker row is found by
 content (never by position), the Total column is never summed with the funds, `(x)` is negative,
 `0.0` is zero, `-` is missing, footer rows are kept apart from data, and the last row is flagged
 provisional while a fund that reported recently still shows `-`. The stdlib HTML parser is used
-on purpose: it cannot segfault or silently truncate (see RELIABILITY.md).
+on purpose: it cannot segfault or silently truncate.
 
 The page is a boundary (README "Sources"): a table wider than any real one is refused before its
 rows are read; tickers are identifiers, unique per header; every date is a NYSE session between the

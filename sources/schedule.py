@@ -1,6 +1,6 @@
 """When a source polls next: jittered intervals after success, capped exponential backoff after failure.
 
-This is the only retry layer (RELIABILITY.md): fetches themselves never retry.
+This is the only retry layer (docs/ARCHITECTURE.md): fetches themselves never retry.
 """
 
 from __future__ import annotations

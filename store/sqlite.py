@@ -1,6 +1,6 @@
 """The SQLite store: flow history, revisions and source status, in one local file.
 
-Per RELIABILITY.md: WAL, synchronous=FULL, one writer connection guarded by an OS file lock (a second
+WAL, synchronous=FULL, one writer connection guarded by an OS file lock (a second
 process opens read-only and says so), one transaction per poll batch, idempotent upserts, revisions
 kept. A file at the path that is not a healthy SQLite database is moved aside, never deleted.
 

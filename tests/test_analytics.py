@@ -1,4 +1,4 @@
-"""Flow analytics against published figures (seeds, SOURCES.md) and hand-checkable series."""
+"""Flow analytics against published figures (demo/data/README.md lists them) and hand-checkable series."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Disk full (RELIABILITY.md): reported, polling continues with a bounded buffer, flushed when space returns.
+"""Disk full (README "Faults"): reported, polling continues with a bounded buffer, flushed when space returns.
 
 A full disk is simulated with SQLite's `max_page_count` on the writer connection: writes that need a new
 page fail with SQLITE_FULL exactly as they do on a full filesystem.

@@ -1,4 +1,4 @@
-"""The layering sources -> analytics -> tui holds: checked in a fresh interpreter."""
+"""The layering common/store -> sources -> analytics -> cli/tui holds: checked in a fresh interpreter."""
 
 from __future__ import annotations
 

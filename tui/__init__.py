@@ -1,1 +1,1 @@
-"""The terminal UI and command line. The only package that imports textual (and only for the dashboard)."""
+"""The Textual dashboard (started by cli/main.py). The only package that imports textual."""

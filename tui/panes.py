@@ -1,7 +1,7 @@
 """The dashboard panes. Each takes a frozen view and repaints only when it differs from the last one.
 
 Textual re-sends a widget's whole region on refresh and has no character diff, so "compare before you
-write" is how flowtape stays cheap over SSH (STYLE.md).
+write" is how flowtape stays cheap over SSH.
 """
 
 from __future__ import annotations
