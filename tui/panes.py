@@ -19,8 +19,6 @@ if TYPE_CHECKING:
 
 from . import format as fmt
 
-ASSET_NAMES = {"btc": "bitcoin", "eth": "ether", "sol": "solana"}
-
 
 class Pane(Vertical, can_focus=True):
     """A bordered, focusable, maximizable pane. `renders` counts real repaints (the repaint budget test reads it)."""
