@@ -20,9 +20,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from common import logs
 from common.bounds import FIRST_ETF_SESSION
 from common.calendar import end_of_day, new_york_today
-from common import logs
 from common.config import Config, default_db_path, load_config
 from common.records import ASSETS
 from common.sanitize import clean, json_safe

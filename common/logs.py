@@ -15,6 +15,7 @@ import logging.handlers
 import os
 import sys
 from pathlib import Path
+from typing import Any, cast
 
 from platformdirs import user_state_path
 
@@ -75,7 +76,7 @@ def setup(mode: str) -> Path | None:
             # An unwritable log must not stop the program, and the dashboard must not write to its terminal.
             handler, path = (logging.NullHandler() if mode == DASHBOARD else _Stderr()), None
     handler.setFormatter(logging.Formatter(_FORMAT))
-    handler._flowtape = True  # type: ignore[attr-defined]
+    cast(Any, handler)._flowtape = True  # marks our handler, so a second setup() replaces it
     root.addHandler(handler)
     root.setLevel(level)
     for name in _QUIET:

@@ -1,8 +1,8 @@
 """Every upstream flowtape reads, declared once.
 
 Each entry names the source's status id, its config section (whose defaults are common/config.py SECTIONS),
-what it fetches and what it stores, how old its data may be, and how one poll of it runs. The config loader, the dashboard's source
-loops, `snapshot`'s refresh, the demo and the tests all read this list; none names sources by hand.
+what it fetches and what it stores, how old its data may be, and how one poll of it runs. The config loader,
+the dashboard's source loops, `snapshot`'s refresh, the demo and the tests all read this list; none names sources by hand.
 
 Kept light on purpose (no httpx here): the poll functions are imported when a poll runs, so the
 dashboard paints before the fetch path loads, and analytics can read staleness limits without it.

@@ -8,10 +8,10 @@ import logging
 import sys
 import types
 
+from cli.main import main
 from common import logs
 from common.config import SourceConfig
 from common.records import DataError
-from cli.main import main
 from sources.polling import BodyResult, run_poll
 from store import Store
 

@@ -1,7 +1,8 @@
 """The flowtape dashboard: one screen over the store, fed by one long-lived worker per source.
 
-Data path (memray's model): workers poll and write the store -> analytics runs in a thread and returns
-frozen views -> panes diff them and repaint only what changed. The screen shows what the store holds
+Data path: workers poll and write the store -> the analytics worker reads it once, computes in threads
+and posts one ViewsComputed message of frozen views -> its handler applies them in a batch, and the panes
+repaint only what changed (docs/ARCHITECTURE.md). The screen shows what the store holds
 at once and never waits on the network.
 """
 
