@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 
 lint:
 	$(BIN)/ruff check
+	$(BIN)/ruff format --check
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

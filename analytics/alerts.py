@@ -31,8 +31,14 @@ def scenario_alerts(results: Iterable[ScenarioResult], previous: Mapping[str, st
     for r in results:
         before = previous.get(r.scenario.id)
         if before is not None and before != r.label:
-            out.append(Alert(f"scenario:{r.scenario.id}:{as_of}:{r.label}", "scenario", f"{r.scenario.name}: {r.label}",
-                             f"{r.scenario.name} moved from {before} to {r.label} (as of {as_of})"))
+            out.append(
+                Alert(
+                    f"scenario:{r.scenario.id}:{as_of}:{r.label}",
+                    "scenario",
+                    f"{r.scenario.name}: {r.label}",
+                    f"{r.scenario.name} moved from {before} to {r.label} (as of {as_of})",
+                )
+            )
     return out
 
 
@@ -44,21 +50,42 @@ def flow_alerts(report: AssetReport, *, red_streak: int, green_streak_at_size: i
         return out
     if report.latest_sets_record_outflow_day and report.record_outflow_day:
         rec = report.record_outflow_day
-        out.append(Alert(f"record_day:{report.asset}:{rec.date}", "record_day", f"{a} ETFs: record outflow day",
-                         f"{a} spot ETFs {rec.usd_m:,.1f} US$m on {rec.date}: the largest daily outflow on record"))
+        out.append(
+            Alert(
+                f"record_day:{report.asset}:{rec.date}",
+                "record_day",
+                f"{a} ETFs: record outflow day",
+                f"{a} spot ETFs {rec.usd_m:,.1f} US$m on {rec.date}: the largest daily outflow on record",
+            )
+        )
     if report.mtd_passed_record_outflow and report.record_outflow_month:
         month_rec = report.record_outflow_month
-        out.append(Alert(f"record_month:{report.asset}:{report.month_to_date.month}", "record_month",
-                         f"{a} ETFs: worst month on record",
-                         f"{a} month to date {report.month_to_date.total_usd_m:,.1f} US$m has passed the record "
-                         f"{month_rec.month} ({month_rec.total_usd_m:,.1f})"))
+        out.append(
+            Alert(
+                f"record_month:{report.asset}:{report.month_to_date.month}",
+                "record_month",
+                f"{a} ETFs: worst month on record",
+                f"{a} month to date {report.month_to_date.total_usd_m:,.1f} US$m has passed the record "
+                f"{month_rec.month} ({month_rec.total_usd_m:,.1f})",
+            )
+        )
     s = report.streak
     if s.direction == "red" and s.sessions == red_streak:
-        out.append(Alert(f"streak:{report.asset}:red:{day}", "streak", f"{a} ETFs: {s.sessions} red sessions in a row",
-                         f"{a} spot ETFs have had net outflows {s.sessions} sessions running (to {day})"))
+        out.append(
+            Alert(
+                f"streak:{report.asset}:red:{day}",
+                "streak",
+                f"{a} ETFs: {s.sessions} red sessions in a row",
+                f"{a} spot ETFs have had net outflows {s.sessions} sessions running (to {day})",
+            )
+        )
     if s.green_at_size == green_streak_at_size:
-        out.append(Alert(f"streak:{report.asset}:green:{day}", "streak",
-                         f"{a} ETFs: {s.green_at_size} sessions of ${s.size_usd_m:,.0f}M+ inflows",
-                         f"{a} spot ETFs took in at least {s.size_usd_m:,.0f} US$m for {s.green_at_size} sessions running"
-                         f" (to {day})"))
+        out.append(
+            Alert(
+                f"streak:{report.asset}:green:{day}",
+                "streak",
+                f"{a} ETFs: {s.green_at_size} sessions of ${s.size_usd_m:,.0f}M+ inflows",
+                f"{a} spot ETFs took in at least {s.size_usd_m:,.0f} US$m for {s.green_at_size} sessions running (to {day})",
+            )
+        )
     return out

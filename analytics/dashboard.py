@@ -71,9 +71,7 @@ def asset_view(frames: AssetFrames, as_of: dt.date, *, streak_size_usd_m: float,
             total = None
         tape.append(TapeRow(day, values, total, bool(provisional), missing))
     complete = frames.sessions.filter((pl.col("date") <= as_of) & ~pl.col("provisional") & pl.col("total").is_not_null())
-    monthly = (
-        complete.group_by(pl.col("date").dt.strftime("%Y-%m").alias("m")).agg(pl.col("total").sum().round(1)).sort("m")
-    )
+    monthly = complete.group_by(pl.col("date").dt.strftime("%Y-%m").alias("m")).agg(pl.col("total").sum().round(1)).sort("m")
     month_start = as_of.replace(day=1)
     daily = complete.filter(pl.col("date") >= month_start).select("date", "total")
     return AssetView(
@@ -88,16 +86,18 @@ def asset_view(frames: AssetFrames, as_of: dt.date, *, streak_size_usd_m: float,
     )
 
 
-def flow_views(frames: dict[str, AssetFrames], as_of: dt.date, *,
-               streak_size_usd_m: float) -> tuple[dict[str, AssetView], tuple[dt.date, ...]]:
+def flow_views(
+    frames: dict[str, AssetFrames], as_of: dt.date, *, streak_size_usd_m: float
+) -> tuple[dict[str, AssetView], tuple[dt.date, ...]]:
     """Every asset's view and the union of stored session dates (for stepping the as-of date)."""
     views = {a: asset_view(f, as_of, streak_size_usd_m=streak_size_usd_m) for a, f in frames.items()}
     dates = sorted({d for f in frames.values() for d in session_dates(f)})
     return views, tuple(dates)
 
 
-def load_views(store: Store, assets, as_of: dt.date, *,
-               streak_size_usd_m: float) -> tuple[dict[str, AssetView], tuple[dt.date, ...]]:
+def load_views(
+    store: Store, assets, as_of: dt.date, *, streak_size_usd_m: float
+) -> tuple[dict[str, AssetView], tuple[dt.date, ...]]:
     return flow_views({a: load_asset(store, a) for a in assets}, as_of, streak_size_usd_m=streak_size_usd_m)
 
 
@@ -113,8 +113,13 @@ class AnalyticsSettings:
 
     @classmethod
     def of(cls, config: Config) -> AnalyticsSettings:
-        return cls(config.streak_size_usd_m, tuple(config.basis_band_edges), config.oi_trend_pct, config.cycle_start,
-                   calendar(config.fed.decision_days))
+        return cls(
+            config.streak_size_usd_m,
+            tuple(config.basis_band_edges),
+            config.oi_trend_pct,
+            config.cycle_start,
+            calendar(config.fed.decision_days),
+        )
 
 
 @dataclass(frozen=True)
@@ -142,8 +147,9 @@ class DashboardViews:
         return tuple(found)
 
 
-def compute_market(store: Store, as_of: AsOf, settings: AnalyticsSettings,
-                   assets: tuple[str, ...] = ASSETS) -> tuple[dict[str, AssetFrames], DashboardViews]:
+def compute_market(
+    store: Store, as_of: AsOf, settings: AnalyticsSettings, assets: tuple[str, ...] = ASSETS
+) -> tuple[dict[str, AssetFrames], DashboardViews]:
     """The flow views and the derivatives, reading each asset's rows once; the frames are handed on to
     `complete_views` so the scenario pass does not read them again."""
     frames = {a: load_asset(store, a) for a in assets}
@@ -152,15 +158,23 @@ def compute_market(store: Store, as_of: AsOf, settings: AnalyticsSettings,
     return frames, DashboardViews(as_of, views, dates, derivatives)
 
 
-def complete_views(store: Store, frames: dict[str, AssetFrames], market: DashboardViews, settings: AnalyticsSettings,
-                   scenarios: tuple[Scenario, ...], now: dt.datetime,
-                   history: Callable[[dict[str, AssetFrames]], tuple]) -> DashboardViews:
+def complete_views(
+    store: Store,
+    frames: dict[str, AssetFrames],
+    market: DashboardViews,
+    settings: AnalyticsSettings,
+    scenarios: tuple[Scenario, ...],
+    now: dt.datetime,
+    history: Callable[[dict[str, AssetFrames]], tuple],
+) -> DashboardViews:
     """The market views completed with the scenarios (states and their history), the context (ledger, trend, Fed)."""
     derivs = None if market.derivatives.empty else market.derivatives
     inputs = load_inputs(store, frames, market.as_of.date, now, derivs)
     return dataclasses.replace(
-        market, complete=True,
-        scenario_results=tuple(evaluate(scenarios, inputs)), transitions=tuple(history(frames)),
+        market,
+        complete=True,
+        scenario_results=tuple(evaluate(scenarios, inputs)),
+        transitions=tuple(history(frames)),
         ledger=weekly_ledger(inputs),
         trend=compute_trend(store.candles(), market.as_of.date, settings.cycle_start),
         fed=load_fed(store, market.as_of.until, settings.fed_days or calendar()),

@@ -127,8 +127,15 @@ def funding_annualized_pct(rate: float, interval_hours: float) -> float:
 
 
 # metric -> its bound in common/bounds.py (None: an expiry, epoch seconds)
-_METRIC_BOUNDS: dict[str, str | None] = {"mark": "btc_usd", "index": "btc_usd", "expiry": None, "funding_rate": "funding_rate",
-                                          "funding_interval_h": "funding_interval_h", "oi_usd": "oi_usd", "oi_btc": "oi_btc"}
+_METRIC_BOUNDS: dict[str, str | None] = {
+    "mark": "btc_usd",
+    "index": "btc_usd",
+    "expiry": None,
+    "funding_rate": "funding_rate",
+    "funding_interval_h": "funding_interval_h",
+    "oi_usd": "oi_usd",
+    "oi_btc": "oi_btc",
+}
 _METRICS = tuple(_METRIC_BOUNDS)
 # How finely the store keeps history (store/sqlite.py RETENTION buckets are ISO-timestamp prefixes).
 _BUCKET_S = {13: 3600.0, 10: 86400.0}
@@ -154,8 +161,9 @@ def stale_limit_s(venue_limit_s: float, as_of: dt.datetime, newest: dt.datetime)
 def wide_quotes(long: pl.DataFrame) -> pl.DataFrame:
     """Checked observations (rows.observation_frame) -> one row per (venue, instrument, ts), a column per metric."""
     if not long.height:
-        return pl.DataFrame(schema={"venue": pl.Utf8, "instrument": pl.Utf8, "ts": pl.Datetime("us", "UTC"),
-                                    **{m: pl.Float64 for m in _METRICS}})
+        return pl.DataFrame(
+            schema={"venue": pl.Utf8, "instrument": pl.Utf8, "ts": pl.Datetime("us", "UTC"), **{m: pl.Float64 for m in _METRICS}}
+        )
     wide = long.pivot(on="metric", index=["venue", "instrument", "ts"], values="value", aggregate_function="last")
     for m in _METRICS:
         if m not in wide.columns:
@@ -172,12 +180,21 @@ def _live(q: pl.DataFrame) -> pl.DataFrame:
 
 def _current(frame: pl.DataFrame) -> pl.DataFrame:
     """Per venue, its fresh instruments; a venue with none keeps them all, `stale` (shown, never summed)."""
-    return (frame.with_columns(stale=~pl.col("fresh").any().over("venue"))
-            .filter(pl.col("fresh") | pl.col("stale")).sort(["venue", "instrument"]))
+    return (
+        frame.with_columns(stale=~pl.col("fresh").any().over("venue"))
+        .filter(pl.col("fresh") | pl.col("stale"))
+        .sort(["venue", "instrument"])
+    )
 
 
-def compute(rows: list[tuple], as_of: dt.datetime, *, band_edges=(0.0, 3.5, 7.0, 11.0), trend_pct: float = 5.0,
-            newest: dt.datetime | None = None) -> Derivatives:
+def compute(
+    rows: list[tuple],
+    as_of: dt.datetime,
+    *,
+    band_edges=(0.0, 3.5, 7.0, 11.0),
+    trend_pct: float = 5.0,
+    newest: dt.datetime | None = None,
+) -> Derivatives:
     """Figures as of `as_of` from stored observation rows; `newest` is the newest stored data (the real
     now while running; default `as_of`), which sets how finely the store still holds `as_of`."""
     as_of = as_of.astimezone(dt.UTC)
@@ -189,11 +206,13 @@ def compute(rows: list[tuple], as_of: dt.datetime, *, band_edges=(0.0, 3.5, 7.0,
     # group_by order is arbitrary in polars: sort, so the same rows always give the same figures and row order
     limit = pl.DataFrame({"venue": list(limits), "limit": list(limits.values())}, schema={"venue": pl.Utf8, "limit": pl.Float64})
     latest = (
-        q.group_by(["venue", "instrument"]).agg(pl.all().sort_by("ts").last())
+        q.group_by(["venue", "instrument"])
+        .agg(pl.all().sort_by("ts").last())
         .filter(pl.col("expiry").is_null() | (pl.col("expiry") > as_of.timestamp()))  # expired by as_of
         .join(limit, on="venue", how="left")
         .with_columns(fresh=(pl.lit(as_of) - pl.col("ts")).dt.total_seconds() <= pl.col("limit"))
-        .drop("limit").sort(["venue", "instrument"])
+        .drop("limit")
+        .sort(["venue", "instrument"])
     )
 
     basis, terms = _basis(latest)
@@ -206,8 +225,7 @@ def compute(rows: list[tuple], as_of: dt.datetime, *, band_edges=(0.0, 3.5, 7.0,
     funding = _funding(latest)
     weights = {v: o.usd for v, o in _oi_by_venue(latest, None).items() if o.usd and not o.stale}
     weighted = {v: (f.annualized_pct, weights[v]) for v, f in funding.items() if not f.stale and v in weights}
-    oi_weighted = (round(sum(p * w for p, w in weighted.values()) / sum(w for _, w in weighted.values()), 2)
-                   if weighted else None)
+    oi_weighted = round(sum(p * w for p, w in weighted.values()) / sum(w for _, w in weighted.values()), 2) if weighted else None
 
     indexes = [i for i in latest.filter((pl.col("venue") != CME) & pl.col("fresh"))["index"].to_list() if i]
     ref_index = statistics.median(indexes) if indexes else None
@@ -220,8 +238,15 @@ def compute(rows: list[tuple], as_of: dt.datetime, *, band_edges=(0.0, 3.5, 7.0,
     change_7d = _change(oi_hist, as_of, 24 * 7)
     basis_hist = _basis_history(history, sorted(fresh_basis))
     funding_hist = _funding_history(history, sorted(v for v, f in funding.items() if not f.stale))
-    trend = ("unknown" if change_7d is None else "rebuilding" if change_7d >= trend_pct
-             else "bleeding" if change_7d <= -trend_pct else "flat")
+    trend = (
+        "unknown"
+        if change_7d is None
+        else "rebuilding"
+        if change_7d >= trend_pct
+        else "bleeding"
+        if change_7d <= -trend_pct
+        else "flat"
+    )
 
     def missing(metric: pl.Expr, counted) -> tuple[str, ...]:
         """Venues with this figure's data in the rows read (the last 22 days) that an aggregate leaves out."""
@@ -268,13 +293,17 @@ def _futures(frame: pl.DataFrame) -> pl.DataFrame:
 def _basis(latest: pl.DataFrame) -> tuple[dict[str, BasisVenue], tuple[TermPoint, ...]]:
     futures = _current(_futures(latest)).sort("days", maintain_order=True)
     perps = _current(latest.filter(pl.col("expiry").is_null() & pl.col("mark").is_not_null() & pl.col("index").is_not_null()))
-    terms = [TermPoint(v, i, None, round((m / x - 1.0) * 100.0, 4), s)
-             for v, i, m, x, s in perps.select("venue", "instrument", "mark", "index", "stale").iter_rows()]
+    terms = [
+        TermPoint(v, i, None, round((m / x - 1.0) * 100.0, 4), s)
+        for v, i, m, x, s in perps.select("venue", "instrument", "mark", "index", "stale").iter_rows()
+    ]
     out: dict[str, BasisVenue] = {}
     for venue in sorted(set(futures["venue"].to_list())):
         f = futures.filter(pl.col("venue") == venue)
-        terms.extend(TermPoint(venue, i, round(d, 1), round(p, 2), s)
-                     for i, d, p, s in f.select("instrument", "days", "pct", "stale").iter_rows())
+        terms.extend(
+            TermPoint(venue, i, round(d, 1), round(p, 2), s)
+            for i, d, p, s in f.select("instrument", "days", "pct", "stale").iter_rows()
+        )
         usable = f.filter(pl.col("days") >= MIN_DAYS)
         if not usable.height:
             continue
@@ -286,8 +315,9 @@ def _basis(latest: pl.DataFrame) -> tuple[dict[str, BasisVenue], tuple[TermPoint
             d1, p1 = below["days"][0], below["pct"][0]
             d2, p2 = above["days"][0], above["pct"][0]
             cm = round(p1 + (p2 - p1) * (TARGET_DAYS - d1) / (d2 - d1), 2)
-        out[venue] = BasisVenue(venue, round(best["pct"], 2), best["instrument"], round(best["days"], 1), best["ts"],
-                                best["stale"], cm)
+        out[venue] = BasisVenue(
+            venue, round(best["pct"], 2), best["instrument"], round(best["days"], 1), best["ts"], best["stale"], cm
+        )
     return out, tuple(terms)
 
 
@@ -311,9 +341,13 @@ def _oi_by_venue(latest: pl.DataFrame, ref_index: float | None) -> dict[str, OIV
         if not usd.len() and not btc.len():
             continue
         usd_total = float(usd.sum()) if usd.len() else (float(btc.sum()) * ref_index if ref_index else None)
-        out[venue] = OIVenue(venue, round(usd_total, 0) if usd_total is not None else None,
-                             round(float(btc.sum()), 2) if btc.len() else None, cast(dt.datetime, rows["ts"].max()),
-                             rows["stale"][0])
+        out[venue] = OIVenue(
+            venue,
+            round(usd_total, 0) if usd_total is not None else None,
+            round(float(btc.sum()), 2) if btc.len() else None,
+            cast(dt.datetime, rows["ts"].max()),
+            rows["stale"][0],
+        )
     return out
 
 
@@ -330,8 +364,13 @@ def _oi_history(history: pl.DataFrame, venues: list[str]) -> list[tuple[dt.datet
     h = _hourly_last(history.filter(pl.col("venue").is_in(venues) & pl.col("oi_usd").is_not_null()))
     if not h.height:
         return []
-    per_venue = (h.group_by(["hour", "venue"]).agg(pl.col("oi_usd").sum()).sort(["hour", "venue"])
-                 .pivot(on="venue", index="hour", values="oi_usd").sort("hour"))
+    per_venue = (
+        h.group_by(["hour", "venue"])
+        .agg(pl.col("oi_usd").sum())
+        .sort(["hour", "venue"])
+        .pivot(on="venue", index="hour", values="oi_usd")
+        .sort("hour")
+    )
     cols = [c for c in per_venue.columns if c != "hour"]
     filled = per_venue.with_columns([pl.col(c).forward_fill(limit=6) for c in cols])
     complete = filled.drop_nulls()  # an hour missing a venue would show a false drop
@@ -363,19 +402,26 @@ def _basis_history(history: pl.DataFrame, venues: list[str]) -> list[tuple[dt.da
         return []
     best = (
         f.with_columns(gap=(pl.col("days") - TARGET_DAYS).abs())
-        .group_by(["hour", "venue"]).agg(pl.col("pct").sort_by("gap").first()).sort(["hour", "venue"])
-        .group_by("hour", maintain_order=True).agg(pl.col("pct").mean())
+        .group_by(["hour", "venue"])
+        .agg(pl.col("pct").sort_by("gap").first())
+        .sort(["hour", "venue"])
+        .group_by("hour", maintain_order=True)
+        .agg(pl.col("pct").mean())
     )
     return [(h, round(v, 2)) for h, v in best.iter_rows()]
 
 
 def _funding_history(history: pl.DataFrame, venues: list[str]) -> list[tuple[dt.datetime, float]]:
-    h = _hourly_last(history.filter(pl.col("venue").is_in(venues) & pl.col("funding_rate").is_not_null()
-                                    & pl.col("funding_interval_h").is_not_null()))
+    h = _hourly_last(
+        history.filter(
+            pl.col("venue").is_in(venues) & pl.col("funding_rate").is_not_null() & pl.col("funding_interval_h").is_not_null()
+        )
+    )
     if not h.height:
         return []
-    h = h.with_columns(ann=pl.col("funding_rate") * 24.0 / pl.col("funding_interval_h") * 365.0 * 100.0,
-                       w=pl.col("oi_usd").fill_null(1.0))
+    h = h.with_columns(
+        ann=pl.col("funding_rate") * 24.0 / pl.col("funding_interval_h") * 365.0 * 100.0, w=pl.col("oi_usd").fill_null(1.0)
+    )
     out = h.group_by("hour", maintain_order=True).agg(((pl.col("ann") * pl.col("w")).sum() / pl.col("w").sum()).alias("v"))
     return list(out.iter_rows())
 

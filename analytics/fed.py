@@ -78,7 +78,6 @@ def load_fed(store: Store, as_of: dt.datetime, days: tuple[dt.date, ...] = FOMC_
     # The "unlisted" marker is stored as 1.0, a probability-shaped flag, and checked as one.
     kinds: dict[str, str | None] = {b: "probability" for b in (*BUCKETS, UNLISTED)}
     stored = store.observations(since, until, venues=(POLYMARKET, KALSHI)) + store.set_aside_rows("observations")
-    rows, notices = checked_rows(stored, kinds,
-                                 now=as_of.astimezone(dt.UTC))
+    rows, notices = checked_rows(stored, kinds, now=as_of.astimezone(dt.UTC))
     odds = compute_fed(rows, as_of, days)
     return dataclasses.replace(odds, notices=notices) if odds else None

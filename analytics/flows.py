@@ -120,9 +120,7 @@ def asset_report(frames: AssetFrames, as_of: dt.date, *, streak_size_usd_m: floa
 
     month_flows = complete_flows.filter(pl.col("date") >= month_start)
     fund_mtd = _sum_by_fund(month_flows, frames.funds)
-    share = {
-        f: (_r(v / mtd.total_usd_m * 100.0) if v is not None and mtd.total_usd_m else None) for f, v in fund_mtd.items()
-    }
+    share = {f: (_r(v / mtd.total_usd_m * 100.0) if v is not None and mtd.total_usd_m else None) for f, v in fund_mtd.items()}
     cumulative_by_fund = _sum_by_fund(complete_flows, frames.funds)
     wk_start, _ = week_bounds(as_of)
     last_start = wk_start - dt.timedelta(days=7)
@@ -220,8 +218,10 @@ def _fund_records(flows: pl.DataFrame, funds: tuple[str, ...], latest: dt.date |
         today = f.filter(pl.col("date") == latest)["usd_m"] if latest else pl.Series([], dtype=pl.Float64)
         v = today[0] if today.len() else None
         out[fund] = FundRecords(
-            mx_out, mx_in, bool(mx_out and v is not None and v <= mx_out.usd_m),
-            bool(mx_in and v is not None and v >= mx_in.usd_m)
+            mx_out,
+            mx_in,
+            bool(mx_out and v is not None and v <= mx_out.usd_m),
+            bool(mx_in and v is not None and v >= mx_in.usd_m),
         )
     return out
 
@@ -255,7 +255,5 @@ def _week(complete: pl.DataFrame, start: dt.date, end: dt.date) -> Week:
 
 
 def _sum_by_fund(flows: pl.DataFrame, funds: tuple[str, ...]) -> dict[str, float | None]:
-    sums = dict(
-        flows.filter(pl.col("usd_m").is_not_null()).group_by("fund").agg(pl.col("usd_m").sum()).iter_rows()
-    )
+    sums = dict(flows.filter(pl.col("usd_m").is_not_null()).group_by("fund").agg(pl.col("usd_m").sum()).iter_rows())
     return {f: _r(sums[f]) if f in sums else None for f in funds}

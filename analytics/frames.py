@@ -33,8 +33,9 @@ def _usd_m(value: object, where: str) -> float | None:
     return None if value is None else number(value, where, "flow_usd_m")  # NULL is Farside's `-`
 
 
-def checked_rows(sessions: list[tuple], flows: list[tuple], *,
-                 today: dt.date) -> tuple[list[tuple], list[tuple], tuple[str, ...]]:
+def checked_rows(
+    sessions: list[tuple], flows: list[tuple], *, today: dt.date
+) -> tuple[list[tuple], list[tuple], tuple[str, ...]]:
     """Sessions and flows rows with a real date (first ETF session .. tomorrow) and a bounded US$m value."""
 
     def session(row: tuple) -> tuple:
@@ -50,8 +51,9 @@ def checked_rows(sessions: list[tuple], flows: list[tuple], *,
     return good_sessions, good_flows, bad_sessions + bad_flows
 
 
-def frames_from_rows(asset: str, funds: list[str], sessions: list[tuple], flows: list[tuple], *,
-                     today: dt.date | None = None) -> AssetFrames:
+def frames_from_rows(
+    asset: str, funds: list[str], sessions: list[tuple], flows: list[tuple], *, today: dt.date | None = None
+) -> AssetFrames:
     """`today` bounds the dates (tomorrow at the latest); default the real UTC date."""
     sessions, flows, notices = checked_rows(sessions, flows, today=today or dt.datetime.now(dt.UTC).date())
     s = pl.DataFrame(sessions, schema={**_SESSION_SCHEMA, "date": pl.Date}, orient="row")
@@ -59,8 +61,9 @@ def frames_from_rows(asset: str, funds: list[str], sessions: list[tuple], flows:
     f = f.filter(pl.col("fund") != TOTAL)
     known = set(funds)
     extra = sorted(set(f["fund"].unique().to_list()) - known)  # funds no longer on the page keep their history
-    return AssetFrames(asset, tuple(funds) + tuple(extra), s.drop("asset").sort("date"), f.drop("asset").sort("date", "fund"),
-                       notices)
+    return AssetFrames(
+        asset, tuple(funds) + tuple(extra), s.drop("asset").sort("date"), f.drop("asset").sort("date", "fund"), notices
+    )
 
 
 def load_asset(store: Store, asset: str) -> AssetFrames:

@@ -89,8 +89,9 @@ def expiry(value: object, where: str, *, quoted: dt.datetime) -> float:
     return seconds
 
 
-def screen(table: str, rows: Iterable[R], check_row: Callable[[R], T | None],
-           name: Callable[[R], str]) -> tuple[list[T], tuple[str, ...]]:
+def screen(
+    table: str, rows: Iterable[R], check_row: Callable[[R], T | None], name: Callable[[R], str]
+) -> tuple[list[T], tuple[str, ...]]:
     """(checked rows, notices): `check_row` returns the row to keep, None to skip a row that is not
     ours (another metric), or raises DataError saying what is wrong; `name` says which row it was."""
     good: list[T] = []
@@ -129,8 +130,9 @@ def observations(rows: list[tuple], kinds: dict[str, str | None], *, now: dt.dat
     return frame.rows(), notices
 
 
-def observation_frame(rows: list[tuple], kinds: dict[str, str | None], *,
-                      now: dt.datetime) -> tuple[pl.DataFrame, tuple[str, ...]]:
+def observation_frame(
+    rows: list[tuple], kinds: dict[str, str | None], *, now: dt.datetime
+) -> tuple[pl.DataFrame, tuple[str, ...]]:
     """(venue, instrument, metric, ISO ts, value) rows whose metric is in `kinds` (metric -> its BOUNDS
     kind; None for an expiry in epoch seconds), ts as UTC ISO seconds and value a float, as a frame.
 
@@ -141,8 +143,9 @@ def observation_frame(rows: list[tuple], kinds: dict[str, str | None], *,
     typed_rows = [r for r, t in zip(rows, typed, strict=True) if t]
     frame = _frame(typed_rows)
     cleared = frame.select(_cleared(kinds, now=now))[:, 0].to_list()
-    rest = ([r for r, t in zip(rows, typed, strict=True) if not t]
-            + [r for r, ok in zip(typed_rows, cleared, strict=True) if not ok])
+    rest = [r for r, t in zip(rows, typed, strict=True) if not t] + [
+        r for r, ok in zip(typed_rows, cleared, strict=True) if not ok
+    ]
     good = frame.filter(pl.Series(cleared, dtype=pl.Boolean)) if rest else frame
     if not rest:
         return good, ()
@@ -157,19 +160,25 @@ def _frame(rows: list[tuple]) -> pl.DataFrame:
 
 def _cleared(kinds: dict[str, str | None], *, now: dt.datetime) -> pl.Expr:
     """Per row: True when it is certainly good (the store's own ts format, value within its bound)."""
-    low = pl.col("metric").replace_strict({m: BOUNDS[k].low for m, k in kinds.items() if k}, default=None,
-                                          return_dtype=pl.Float64)
-    high = pl.col("metric").replace_strict({m: BOUNDS[k].high for m, k in kinds.items() if k}, default=None,
-                                           return_dtype=pl.Float64)
+    low = pl.col("metric").replace_strict(
+        {m: BOUNDS[k].low for m, k in kinds.items() if k}, default=None, return_dtype=pl.Float64
+    )
+    high = pl.col("metric").replace_strict(
+        {m: BOUNDS[k].high for m, k in kinds.items() if k}, default=None, return_dtype=pl.Float64
+    )
     open_low = pl.col("metric").is_in([m for m, k in kinds.items() if k and BOUNDS[k].low_open])
     when = pl.col("ts").str.to_datetime("%Y-%m-%dT%H:%M:%S%:z", time_zone="UTC", strict=False)
     value = pl.col("value")
     in_bound = pl.when(open_low).then(value > low).otherwise(value >= low) & (value <= high)
     in_expiry = (value >= EARLIEST_INSTANT.timestamp()) & (value <= when.dt.epoch("s") + MAX_EXPIRY_AHEAD.total_seconds())
     ok = (
-        (pl.col("venue").str.len_chars() > 0) & (pl.col("instrument").str.len_chars() > 0)
-        & pl.col("ts").str.ends_with("+00:00") & when.is_not_null()
-        & (when >= EARLIEST_INSTANT) & (when <= now + MAX_AHEAD) & value.is_finite()
+        (pl.col("venue").str.len_chars() > 0)
+        & (pl.col("instrument").str.len_chars() > 0)
+        & pl.col("ts").str.ends_with("+00:00")
+        & when.is_not_null()
+        & (when >= EARLIEST_INSTANT)
+        & (when <= now + MAX_AHEAD)
+        & value.is_finite()
         & pl.when(low.is_null()).then(in_expiry).otherwise(in_bound)
     )
     return ok.fill_null(False)

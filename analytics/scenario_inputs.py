@@ -37,8 +37,9 @@ def history(
     out: list[Transition] = []
     previous: dict[str, str] = {}
     for day in dates:
-        inputs = Inputs(day, end_of_day(day, now),
-                        {a: complete_totals(f, day) for a, f in frames.items()}, derivatives_at(day), coinshares)
+        inputs = Inputs(
+            day, end_of_day(day, now), {a: complete_totals(f, day) for a, f in frames.items()}, derivatives_at(day), coinshares
+        )
         for r in evaluate(scenarios, inputs):
             label = r.label
             before = previous.get(r.scenario.id)
@@ -52,8 +53,9 @@ def coinshares_prints(store) -> dict[dt.date, float]:
     return {dt.date.fromisoformat(w): t for w, t, _, _ in store.coinshares()}
 
 
-def load_inputs(store, frames: dict[str, AssetFrames], as_of: dt.date, now: dt.datetime,
-                derivatives: Derivatives | None) -> Inputs:
+def load_inputs(
+    store, frames: dict[str, AssetFrames], as_of: dt.date, now: dt.datetime, derivatives: Derivatives | None
+) -> Inputs:
     return Inputs(as_of, now, {a: complete_totals(f, as_of) for a, f in frames.items()}, derivatives, coinshares_prints(store))
 
 
@@ -67,9 +69,11 @@ def weekly_ledger(inputs: Inputs) -> dict[str, Any]:
         per_asset[asset] = round(sum(values), 1) if values else None
     present = [v for v in per_asset.values() if v is not None]
     return {
-        "week_start": start.isoformat(), "week_ending": friday.isoformat(),
+        "week_start": start.isoformat(),
+        "week_ending": friday.isoformat(),
         "us_spot_etf_usd_m": {**per_asset, "all": round(sum(present), 1) if present else None},
         "coinshares_print_usd_m": inputs.coinshares.get(friday),
-        "used_for_caution": ("coinshares (entered by hand)" if friday in inputs.coinshares
-                             else "us spot etf weekly sum (btc+eth+sol)"),
+        "used_for_caution": (
+            "coinshares (entered by hand)" if friday in inputs.coinshares else "us spot etf weekly sum (btc+eth+sol)"
+        ),
     }

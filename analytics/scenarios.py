@@ -23,7 +23,12 @@ if TYPE_CHECKING:  # no polars here: the CLI validates rules before anything hea
     from .derivatives import Derivatives
 
 OPS: dict[str, Callable[[Any, Any], bool]] = {
-    ">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt, "==": operator.eq, "!=": operator.ne,
+    ">=": operator.ge,
+    "<=": operator.le,
+    ">": operator.gt,
+    "<": operator.lt,
+    "==": operator.eq,
+    "!=": operator.ne,
 }
 
 
@@ -124,24 +129,55 @@ class Metric:
 METRICS: dict[str, Metric] = {
     m.name: m
     for m in (
-        Metric("btc_green_sessions_at_size", "BTC ETF green sessions of at least {size_usd_m:g} $M in a row", "number",
-               lambda i, p: _btc(i, lambda t: _run(t, lambda x: x >= p["size_usd_m"])), {"size_usd_m": 200.0}),
-        Metric("btc_red_sessions", "BTC ETF red sessions in a row", "number",
-               lambda i, p: _btc(i, lambda t: _run(t, lambda x: x < 0))),
-        Metric("btc_green_sessions", "BTC ETF green sessions in a row", "number",
-               lambda i, p: _btc(i, lambda t: _run(t, lambda x: x > 0))),
-        Metric("btc_max_day_usd_m", "largest BTC ETF day of the last {sessions:g} sessions", "number",
-               lambda i, p: _btc(i, lambda t: max(x for _, x in t[-int(p["sessions"]):])), {"sessions": 5.0}, unit="$M"),
+        Metric(
+            "btc_green_sessions_at_size",
+            "BTC ETF green sessions of at least {size_usd_m:g} $M in a row",
+            "number",
+            lambda i, p: _btc(i, lambda t: _run(t, lambda x: x >= p["size_usd_m"])),
+            {"size_usd_m": 200.0},
+        ),
+        Metric(
+            "btc_red_sessions",
+            "BTC ETF red sessions in a row",
+            "number",
+            lambda i, p: _btc(i, lambda t: _run(t, lambda x: x < 0)),
+        ),
+        Metric(
+            "btc_green_sessions",
+            "BTC ETF green sessions in a row",
+            "number",
+            lambda i, p: _btc(i, lambda t: _run(t, lambda x: x > 0)),
+        ),
+        Metric(
+            "btc_max_day_usd_m",
+            "largest BTC ETF day of the last {sessions:g} sessions",
+            "number",
+            lambda i, p: _btc(i, lambda t: max(x for _, x in t[-int(p["sessions"]) :])),
+            {"sessions": 5.0},
+            unit="$M",
+        ),
         Metric("btc_latest_day_usd_m", "latest BTC ETF day", "number", lambda i, p: _btc(i, lambda t: t[-1][1]), unit="$M"),
-        Metric("weekly_ledger_usd_m", "last week's ETF ledger (CoinShares print if entered)", "number",
-               lambda i, p: _ledger(i), unit="$M"),
-        Metric("weekly_ledger_flip", "weekly ledger flipped to", "word", lambda i, p: _flip(i),
-               words=("inflow", "outflow", "none")),
+        Metric(
+            "weekly_ledger_usd_m",
+            "last week's ETF ledger (CoinShares print if entered)",
+            "number",
+            lambda i, p: _ledger(i),
+            unit="$M",
+        ),
+        Metric(
+            "weekly_ledger_flip", "weekly ledger flipped to", "word", lambda i, p: _flip(i), words=("inflow", "outflow", "none")
+        ),
         Metric("basis_3m_pct", "3-month annualized basis", "number", _deriv(lambda d: d.headline_basis_pct), unit="%"),
-        Metric("funding_annualized_pct", "OI-weighted funding, annualized", "number",
-               _deriv(lambda d: d.oi_weighted_funding_pct), unit="%"),
-        Metric("oi_trend", "open interest (offshore)", "word", _deriv(lambda d: d.trend),
-               words=("rebuilding", "bleeding", "flat")),
+        Metric(
+            "funding_annualized_pct",
+            "OI-weighted funding, annualized",
+            "number",
+            _deriv(lambda d: d.oi_weighted_funding_pct),
+            unit="%",
+        ),
+        Metric(
+            "oi_trend", "open interest (offshore)", "word", _deriv(lambda d: d.trend), words=("rebuilding", "bleeding", "flat")
+        ),
     )
 }
 
@@ -169,19 +205,34 @@ class Scenario:
 
 
 DEFAULT_RULES: tuple[dict[str, Any], ...] = (
-    {"id": "rebuild", "name": "Reset, then rebuild", "conditions": [
-        {"metric": "btc_green_sessions_at_size", "size_usd_m": 200, "op": ">=", "threshold": 3},
-        {"metric": "basis_3m_pct", "op": ">=", "threshold": 8},
-        {"metric": "oi_trend", "op": "==", "threshold": "rebuilding"}]},
-    {"id": "caution", "name": "Caution case", "conditions": [
-        {"metric": "weekly_ledger_usd_m", "op": "<=", "threshold": -1000},
-        {"metric": "btc_red_sessions", "op": ">=", "threshold": 4},
-        {"metric": "basis_3m_pct", "op": "<=", "threshold": 3},
-        {"metric": "oi_trend", "op": "==", "threshold": "bleeding"}]},
-    {"id": "snapback", "name": "Reflexive snapback", "conditions": [
-        {"metric": "btc_max_day_usd_m", "sessions": 5, "op": ">=", "threshold": 750},
-        {"metric": "weekly_ledger_flip", "op": "==", "threshold": "inflow"},
-        {"metric": "basis_3m_pct", "op": ">=", "threshold": 12}]},
+    {
+        "id": "rebuild",
+        "name": "Reset, then rebuild",
+        "conditions": [
+            {"metric": "btc_green_sessions_at_size", "size_usd_m": 200, "op": ">=", "threshold": 3},
+            {"metric": "basis_3m_pct", "op": ">=", "threshold": 8},
+            {"metric": "oi_trend", "op": "==", "threshold": "rebuilding"},
+        ],
+    },
+    {
+        "id": "caution",
+        "name": "Caution case",
+        "conditions": [
+            {"metric": "weekly_ledger_usd_m", "op": "<=", "threshold": -1000},
+            {"metric": "btc_red_sessions", "op": ">=", "threshold": 4},
+            {"metric": "basis_3m_pct", "op": "<=", "threshold": 3},
+            {"metric": "oi_trend", "op": "==", "threshold": "bleeding"},
+        ],
+    },
+    {
+        "id": "snapback",
+        "name": "Reflexive snapback",
+        "conditions": [
+            {"metric": "btc_max_day_usd_m", "sessions": 5, "op": ">=", "threshold": 750},
+            {"metric": "weekly_ledger_flip", "op": "==", "threshold": "inflow"},
+            {"metric": "basis_3m_pct", "op": ">=", "threshold": 12},
+        ],
+    },
 )
 
 
@@ -192,14 +243,15 @@ _SESSION_COUNTS = frozenset({"btc_green_sessions_at_size", "btc_red_sessions", "
 def _count(value: Any, where: str, what: str, *, minimum: int) -> float:
     number = finite_number(value)
     if number is None or not number.is_integer() or not minimum <= number <= MAX_SESSIONS:
-        raise ConfigError(f"{where}: {what} is a count of sessions: a whole number from {minimum} to {MAX_SESSIONS},"
-                          f" got {value!r}")
+        raise ConfigError(
+            f"{where}: {what} is a count of sessions: a whole number from {minimum} to {MAX_SESSIONS}, got {value!r}"
+        )
     return number
 
 
 def _condition(raw: Any, where: str) -> Condition:
     if not isinstance(raw, Mapping):
-        raise ConfigError(f"{where}: expected a table like {{ metric = \"basis_3m_pct\", op = \">=\", threshold = 8 }}")
+        raise ConfigError(f'{where}: expected a table like {{ metric = "basis_3m_pct", op = ">=", threshold = 8 }}')
     name = raw.get("metric")
     if name not in METRICS:
         raise ConfigError(f"{where}: unknown metric {name!r} (known: {', '.join(METRICS)})")
@@ -223,8 +275,10 @@ def _condition(raw: Any, where: str) -> Condition:
         if key in ("metric", "op", "threshold"):
             continue
         if key not in metric.params:
-            raise ConfigError(f"{where}: {name} takes no parameter {key!r}"
-                              + (f" (it takes: {', '.join(metric.params)})" if metric.params else ""))
+            raise ConfigError(
+                f"{where}: {name} takes no parameter {key!r}"
+                + (f" (it takes: {', '.join(metric.params)})" if metric.params else "")
+            )
         if key == "sessions":  # a window of the last N sessions: `sessions = inf` crashed every evaluation
             number = _count(value, where, key, minimum=1)
         elif (positive := finite_number(value)) is None or positive <= 0:
@@ -235,8 +289,9 @@ def _condition(raw: Any, where: str) -> Condition:
     return Condition(name, op, threshold, tuple(sorted(params)))
 
 
-def load_rules(raw_rules: tuple[Mapping[str, Any], ...], path: Path | None, *,
-               streak_size_usd_m: float = 200.0) -> tuple[Scenario, ...]:
+def load_rules(
+    raw_rules: tuple[Mapping[str, Any], ...], path: Path | None, *, streak_size_usd_m: float = 200.0
+) -> tuple[Scenario, ...]:
     """Defaults overlaid with the config's [[scenarios]]: a table with `conditions` replaces (or adds)
     the scenario with its id; `thresholds = { metric = value }` changes a default's thresholds;
     `enabled = false` drops one. Any error names the file, the rule and the reason (ConfigError)."""
@@ -281,15 +336,24 @@ def load_rules(raw_rules: tuple[Mapping[str, Any], ...], path: Path | None, *,
                     raise ConfigError(f"{where}: scenario {rid!r} has no condition on {metric!r}")
                 for c in hits:
                     c["threshold"] = value
-            rules[rid] = {**rules[rid], "conditions": conditions, "name": str(raw.get("name", rules[rid]["name"])),
-                          "where": where}
+            rules[rid] = {
+                **rules[rid],
+                "conditions": conditions,
+                "name": str(raw.get("name", rules[rid]["name"])),
+                "where": where,
+            }
         else:
             raise ConfigError(f"{where}: give conditions (a full rule), thresholds (overrides) or enabled = false")
     out = []
     for rid, rule in rules.items():
         where = rule.get("where") or f"{where_file}: default scenario {rid!r}"
-        out.append(Scenario(rid, str(rule["name"]),
-                            tuple(_condition(c, f"{where} condition {j + 1}") for j, c in enumerate(rule["conditions"]))))
+        out.append(
+            Scenario(
+                rid,
+                str(rule["name"]),
+                tuple(_condition(c, f"{where} condition {j + 1}") for j, c in enumerate(rule["conditions"])),
+            )
+        )
     return tuple(out)
 
 
@@ -338,8 +402,9 @@ def evaluate(scenarios: tuple[Scenario, ...], inputs: Inputs) -> tuple[ScenarioR
             unknown = reading.value is None or reading.stale
             met = None if unknown else bool(OPS[c.op](reading.value, c.threshold))
             value = round(reading.value, 2) if isinstance(reading.value, float) else reading.value
-            rows.append(ConditionResult(c, value, met, reading.as_of, _age(reading.as_of, inputs.now), reading.source,
-                                        reading.stale))
+            rows.append(
+                ConditionResult(c, value, met, reading.as_of, _age(reading.as_of, inputs.now), reading.source, reading.stale)
+            )
         n_met = sum(1 for r in rows if r.met)
         state = "active" if n_met == len(rows) else "building" if n_met else "inactive"
         results.append(ScenarioResult(s, state, n_met, len(rows), sum(1 for r in rows if r.met is None), tuple(rows)))

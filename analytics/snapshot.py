@@ -99,26 +99,56 @@ def derivatives_document(d: Derivatives) -> dict[str, Any]:
     """Venue entries sit beside the aggregates, as the issue's schema has it; stale venues say so, and each
     aggregate lists the venues it leaves out (`*_missing_venues`: stale, or no current data)."""
     basis: dict[str, Any] = {
-        v: {"annualized_pct": b.annualized_pct, "instrument": b.instrument, "days_to_expiry": b.days_to_expiry,
-            "as_of": _ts(b.as_of), "stale": b.stale, "constant_maturity_pct": b.constant_maturity_pct}
+        v: {
+            "annualized_pct": b.annualized_pct,
+            "instrument": b.instrument,
+            "days_to_expiry": b.days_to_expiry,
+            "as_of": _ts(b.as_of),
+            "stale": b.stale,
+            "constant_maturity_pct": b.constant_maturity_pct,
+        }
         for v, b in d.basis.items()
     }
-    basis.update(constant_maturity_pct=d.constant_maturity_pct, headline_pct=d.headline_basis_pct, band=d.band,
-                 headline_missing_venues=list(d.basis_missing),
-                 term_structure=[{"venue": t.venue, "instrument": t.instrument, "days_to_expiry": t.days_to_expiry,
-                                  "pct": t.pct, "annualized": t.days_to_expiry is not None, "stale": t.stale}
-                                 for t in d.term_structure])
+    basis.update(
+        constant_maturity_pct=d.constant_maturity_pct,
+        headline_pct=d.headline_basis_pct,
+        band=d.band,
+        headline_missing_venues=list(d.basis_missing),
+        term_structure=[
+            {
+                "venue": t.venue,
+                "instrument": t.instrument,
+                "days_to_expiry": t.days_to_expiry,
+                "pct": t.pct,
+                "annualized": t.days_to_expiry is not None,
+                "stale": t.stale,
+            }
+            for t in d.term_structure
+        ],
+    )
     funding: dict[str, Any] = {
-        v: {"rate": f.rate, "interval_hours": f.interval_hours, "annualized_pct": f.annualized_pct, "as_of": _ts(f.as_of),
-            "stale": f.stale}
+        v: {
+            "rate": f.rate,
+            "interval_hours": f.interval_hours,
+            "annualized_pct": f.annualized_pct,
+            "as_of": _ts(f.as_of),
+            "stale": f.stale,
+        }
         for v, f in d.funding.items()
     }
     funding.update(oi_weighted_annualized_pct=d.oi_weighted_funding_pct, oi_weighted_missing_venues=list(d.funding_missing))
-    oi: dict[str, Any] = {v: {"usd": o.usd, "btc": o.btc, "as_of": _ts(o.as_of),
-                              "stale": o.stale} for v, o in d.open_interest.items()}
-    oi.update(offshore_usd=d.offshore_usd, offshore_missing_venues=list(d.offshore_missing), cme_usd=d.cme_usd,
-              cme_btc=d.cme_btc, change_24h_pct=d.change_24h_pct,
-              change_7d_pct=d.change_7d_pct, trend=d.trend)
+    oi: dict[str, Any] = {
+        v: {"usd": o.usd, "btc": o.btc, "as_of": _ts(o.as_of), "stale": o.stale} for v, o in d.open_interest.items()
+    }
+    oi.update(
+        offshore_usd=d.offshore_usd,
+        offshore_missing_venues=list(d.offshore_missing),
+        cme_usd=d.cme_usd,
+        cme_btc=d.cme_btc,
+        change_24h_pct=d.change_24h_pct,
+        change_7d_pct=d.change_7d_pct,
+        trend=d.trend,
+    )
     return {"as_of": _ts(d.as_of), "basis_3m": basis, "funding": funding, "open_interest": oi}
 
 
@@ -158,10 +188,15 @@ def build_snapshot(
             return None
 
     frames = {a: guarded(f"assets.{a}", partial(load_asset, store, a)) for a in assets}
-    reports = {a: guarded(f"assets.{a}", partial(asset_report, loaded, as_of, streak_size_usd_m=streak_size_usd_m))
-               if (loaded := frames[a]) is not None else None for a in assets}
-    derivatives = guarded("derivatives", lambda: load_derivatives(store, derivatives_as_of or now, band_edges=band_edges,
-                                                                   trend_pct=oi_trend_pct))
+    reports = {
+        a: guarded(f"assets.{a}", partial(asset_report, loaded, as_of, streak_size_usd_m=streak_size_usd_m))
+        if (loaded := frames[a]) is not None
+        else None
+        for a in assets
+    }
+    derivatives = guarded(
+        "derivatives", lambda: load_derivatives(store, derivatives_as_of or now, band_edges=band_edges, trend_pct=oi_trend_pct)
+    )
     ok_frames = {a: f for a, f in frames.items() if f is not None}
     inputs = guarded("scenarios", lambda: load_inputs(store, ok_frames, as_of, now, derivatives))
     trend = guarded("context.trend", lambda: compute_trend(store.candles(), as_of, cycle_start))
@@ -169,9 +204,13 @@ def build_snapshot(
     # Bad stored rows set aside by each reader (analytics/rows.py); every other figure stands.
     data_notices = [n for f in ok_frames.values() for n in f.notices] + list(derivatives.notices if derivatives else ())
     data_notices += list(trend.notices if trend else ()) + list(fed.notices if fed else ())
-    sources = guarded("sources", lambda: {
-        sid: {k: (clean(v) if isinstance(v, str) else v) for k, v in status.items()} for sid, status in store.all_status().items()
-    })
+    sources = guarded(
+        "sources",
+        lambda: {
+            sid: {k: (clean(v) if isinstance(v, str) else v) for k, v in status.items()}
+            for sid, status in store.all_status().items()
+        },
+    )
     present = [r for r in reports.values() if r is not None]
     wtd = combined_week(r.week_to_date for r in present)
     last = combined_week(r.last_week for r in present)
@@ -186,8 +225,13 @@ def build_snapshot(
     doc.update(
         attribution=ATTRIBUTION,
         units="US$ millions",
-        store={"path": str(store.path), "readonly": store.readonly, "notices": list(store.notices),
-               "problem": store.problem, "set_aside": dict(store.set_aside)},
+        store={
+            "path": str(store.path),
+            "readonly": store.readonly,
+            "notices": list(store.notices),
+            "problem": store.problem,
+            "set_aside": dict(store.set_aside),
+        },
         data_notices=data_notices,
         sources=sources,
         assets={a: guarded(f"assets.{a}", partial(asset_document, r)) if r is not None else None for a, r in reports.items()},
@@ -197,7 +241,8 @@ def build_snapshot(
         },
         derivatives=guarded("derivatives", lambda: derivatives_document(derivatives)) if derivatives is not None else None,
         scenarios=guarded("scenarios", lambda: [scenario_document(r) for r in evaluate(scenarios, inputs)])
-        if inputs is not None else None,
+        if inputs is not None
+        else None,
         context={
             "weekly_ledger": guarded("context.weekly_ledger", lambda: weekly_ledger(inputs)) if inputs is not None else None,
             "trend": guarded("context.trend", lambda: trend_document(trend)),
@@ -211,33 +256,66 @@ def build_snapshot(
 def fed_document(f: FedOdds | None) -> dict[str, Any] | None:
     if f is None:
         return None
-    return {"meeting": f.meeting.isoformat(), "state": f.state, "no_market_listed": list(f.unlisted), "venues": {
-        v.venue: {"cut": v.odds.get("cut"), "hold": v.odds.get("hold"), "hike": v.odds.get("hike"),
-                  "as_of": _ts(v.as_of), "stale": v.stale, "change_1m_pt": v.month_change_pt} for v in f.venues.values()}}
+    return {
+        "meeting": f.meeting.isoformat(),
+        "state": f.state,
+        "no_market_listed": list(f.unlisted),
+        "venues": {
+            v.venue: {
+                "cut": v.odds.get("cut"),
+                "hold": v.odds.get("hold"),
+                "hike": v.odds.get("hike"),
+                "as_of": _ts(v.as_of),
+                "stale": v.stale,
+                "change_1m_pt": v.month_change_pt,
+            }
+            for v in f.venues.values()
+        },
+    }
 
 
 def trend_document(t: Trend | None) -> dict[str, Any] | None:
     if t is None:
         return None  # fewer than 200 daily closes stored
     return {
-        "as_of": t.as_of.isoformat(), "close_usd": t.close, "sma50_usd": t.sma50, "sma200_usd": t.sma200, "regime": t.regime,
-        "latest_cross": None if t.latest_cross is None or t.latest_cross_date is None
+        "as_of": t.as_of.isoformat(),
+        "close_usd": t.close,
+        "sma50_usd": t.sma50,
+        "sma200_usd": t.sma200,
+        "regime": t.regime,
+        "latest_cross": None
+        if t.latest_cross is None or t.latest_cross_date is None
         else {"kind": t.latest_cross, "date": t.latest_cross_date.isoformat()},
-        "cycle_start": t.cycle_start.isoformat(), "death_crosses_since_cycle_start": t.death_crosses,
-        "golden_crosses_since_cycle_start": t.golden_crosses, "source": "Coinbase Exchange BTC-USD daily candles",
+        "cycle_start": t.cycle_start.isoformat(),
+        "death_crosses_since_cycle_start": t.death_crosses,
+        "golden_crosses_since_cycle_start": t.golden_crosses,
+        "source": "Coinbase Exchange BTC-USD daily candles",
     }
 
 
 def scenario_document(r: ScenarioResult) -> dict[str, Any]:
     return {
-        "id": r.scenario.id, "name": r.scenario.name, "state": r.state, "label": r.label,
-        "met": r.met, "total": r.total, "unknown": r.unknown,
+        "id": r.scenario.id,
+        "name": r.scenario.name,
+        "state": r.state,
+        "label": r.label,
+        "met": r.met,
+        "total": r.total,
+        "unknown": r.unknown,
         "conditions": [
-            {"metric": c.condition.metric, "label": c.condition.label, "op": c.condition.op,
-             "threshold": c.condition.threshold, "value": c.value,
-             "met": c.met, "status": "unknown" if c.met is None else "met" if c.met else "not met",
-             "as_of": c.as_of.isoformat() if c.as_of else None,
-             "age_s": round(c.age_s) if c.age_s is not None else None, "source": c.source, "stale": c.stale}
+            {
+                "metric": c.condition.metric,
+                "label": c.condition.label,
+                "op": c.condition.op,
+                "threshold": c.condition.threshold,
+                "value": c.value,
+                "met": c.met,
+                "status": "unknown" if c.met is None else "met" if c.met else "not met",
+                "as_of": c.as_of.isoformat() if c.as_of else None,
+                "age_s": round(c.age_s) if c.age_s is not None else None,
+                "source": c.source,
+                "stale": c.stale,
+            }
             for c in r.conditions
         ],
     }

@@ -33,12 +33,17 @@ class Trend:
 def checked_candles(rows: list[tuple], *, today: dt.date) -> tuple[list[tuple[dt.date, float]], tuple[str, ...]]:
     """(day, close) rows with a real day (bitcoin's first price .. tomorrow) and a bitcoin price."""
     first = EARLIEST_INSTANT.date()
-    return screen("candles", rows, lambda r: (day(r[0], "day", today=today, first=first), number(r[1], "close", "btc_usd")),
-                  lambda r: f"BTC-USD candle {r[0]}")
+    return screen(
+        "candles",
+        rows,
+        lambda r: (day(r[0], "day", today=today, first=first), number(r[1], "close", "btc_usd")),
+        lambda r: f"BTC-USD candle {r[0]}",
+    )
 
 
-def compute_trend(rows: list[tuple[str, float]], as_of: dt.date, cycle_start: dt.date, *,
-                  today: dt.date | None = None) -> Trend | None:
+def compute_trend(
+    rows: list[tuple[str, float]], as_of: dt.date, cycle_start: dt.date, *, today: dt.date | None = None
+) -> Trend | None:
     """None until there are 200 closes up to `as_of`; `today` bounds the days (default the real UTC date)."""
     good, notices = checked_candles(rows, today=today or dt.datetime.now(dt.UTC).date())
     df = pl.DataFrame(good, schema={"day": pl.Date, "close": pl.Float64}, orient="row")
@@ -56,9 +61,13 @@ def compute_trend(rows: list[tuple[str, float]], as_of: dt.date, cycle_start: dt
     last = df.row(-1, named=True)
     latest = crosses.row(-1, named=True) if crosses.height else None
     return Trend(
-        as_of=last["day"], close=last["close"], sma50=round(last["sma50"], 2), sma200=round(last["sma200"], 2),
+        as_of=last["day"],
+        close=last["close"],
+        sma50=round(last["sma50"], 2),
+        sma200=round(last["sma200"], 2),
         regime="50 above 200" if last["above"] else "50 below 200",
-        latest_cross=latest["kind"] if latest else None, latest_cross_date=latest["day"] if latest else None,
+        latest_cross=latest["kind"] if latest else None,
+        latest_cross_date=latest["day"] if latest else None,
         death_crosses=since.filter(pl.col("kind") == "death").height,
         golden_crosses=since.filter(pl.col("kind") == "golden").height,
         cycle_start=cycle_start,

@@ -71,8 +71,12 @@ def terminal_run(argv: list[str], marker: bytes, idle_s: float, keys: bytes = b"
         if keys:
             os.write(fd, keys)
             update, _ = read_for(fd, 2.0)
-        return {"first_paint_s": t_first if marker in first else None, "idle_cpu_pct": cpu,
-                "idle_bytes_per_min": len(idle) / idle_s * 60, "update_bytes": len(update)}
+        return {
+            "first_paint_s": t_first if marker in first else None,
+            "idle_cpu_pct": cpu,
+            "idle_bytes_per_min": len(idle) / idle_s * 60,
+            "update_bytes": len(update),
+        }
     finally:
         os.kill(pid, signal.SIGTERM)
         try:
@@ -190,8 +194,11 @@ def main() -> int:
         base = terminal_run([sys.executable, str(ROOT / "bench" / "baseline_app.py")], b"Total", idle_s)
         ft = terminal_run(flowtape, b"IBIT", idle_s, keys=b"e")
         rows += [
-            ("time to first paint, data on screen (s)", f"{base['first_paint_s']:.2f}",
-             f"{ft['first_paint_s']:.2f}" if ft["first_paint_s"] else "not seen"),
+            (
+                "time to first paint, data on screen (s)",
+                f"{base['first_paint_s']:.2f}",
+                f"{ft['first_paint_s']:.2f}" if ft["first_paint_s"] else "not seen",
+            ),
             (f"idle CPU over {idle_s:g}s (% of one core)", f"{base['idle_cpu_pct']:.2f}", f"{ft['idle_cpu_pct']:.2f}"),
             ("idle bytes to the terminal per minute", f"{base['idle_bytes_per_min']:,.0f}", f"{ft['idle_bytes_per_min']:,.0f}"),
             ("bytes for one update (switch asset)", "-", f"{ft['update_bytes']:,}"),
@@ -207,13 +214,18 @@ def main() -> int:
     ]
     samples, size = simulated_day(day_minutes)
     rows += [
-        (f"RSS at simulated minute {' / '.join(str(m) for m, _ in samples)} (MB)", "-",
-         " / ".join(f"{mb:.0f}" for _, mb in samples)),
+        (
+            f"RSS at simulated minute {' / '.join(str(m) for m, _ in samples)} (MB)",
+            "-",
+            " / ".join(f"{mb:.0f}" for _, mb in samples),
+        ),
         (f"store size after {day_minutes} simulated minutes (MB)", "-", f"{size:.1f}"),
     ]
     width = max(len(r[0]) for r in rows)
-    print(f"flowtape benchmark ({'short' if args.short else 'full'}) on {platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}, {COLS}x{ROWS} pty")
+    print(
+        f"flowtape benchmark ({'short' if args.short else 'full'}) on {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, {COLS}x{ROWS} pty"
+    )
     print(f"{'measure':<{width}}  {'baseline':>10}  {'flowtape':>14}")
     for name, b, f in rows:
         print(f"{name:<{width}}  {b:>10}  {f:>14}")

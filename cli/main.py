@@ -57,8 +57,7 @@ def _session_date(text: str) -> dt.date:
     """A date flowtape has flows for: 0001-01-01 overflowed the week arithmetic downstream."""
     day = _date(text)
     if day < FIRST_ETF_SESSION:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is before {FIRST_ETF_SESSION.isoformat()}, the first US spot ETF session")
+        raise argparse.ArgumentTypeError(f"{text!r} is before {FIRST_ETF_SESSION.isoformat()}, the first US spot ETF session")
     return day
 
 
@@ -69,8 +68,9 @@ def _common(p: argparse.ArgumentParser, *, sub: bool = False) -> None:
     p.add_argument("--db", type=Path, help="SQLite store to use (default: the user data dir)", **default)
     p.add_argument("--config", type=Path, help="config file (default: $FLOWTAPE_CONFIG or the user config dir)", **default)
     p.add_argument("--offline", action="store_true", help="do not fetch: show only what the store holds", **default)
-    p.add_argument("--demo", action="store_true", help="replay the bundled demo dataset (no network, clearly labelled)",
-                   **default)
+    p.add_argument(
+        "--demo", action="store_true", help="replay the bundled demo dataset (no network, clearly labelled)", **default
+    )
 
 
 def _dashboard_flags(p: argparse.ArgumentParser) -> None:
@@ -173,8 +173,9 @@ def _as_of(args: argparse.Namespace, session: Session) -> dt.date | None:
     as_of = args.as_of or today
     if as_of > today:
         session.close()
-        print(f"flowtape: --as-of {as_of.isoformat()} is in the future (today in New York is {today.isoformat()})",
-              file=sys.stderr)
+        print(
+            f"flowtape: --as-of {as_of.isoformat()} is in the future (today in New York is {today.isoformat()})", file=sys.stderr
+        )
         return None
     return as_of
 
@@ -229,13 +230,19 @@ def dashboard(args: argparse.Namespace, config: Config) -> int:
         from tui.app import FlowtapeApp  # textual loads only for the dashboard
 
         app = FlowtapeApp(
-            store=store, config=session.config, mode=session.mode, transport=session.transport,
-            clock=session.clock, notice=session.notice, scenarios=args.rules,
+            store=store,
+            config=session.config,
+            mode=session.mode,
+            transport=session.transport,
+            clock=session.clock,
+            notice=session.notice,
+            scenarios=args.rules,
         )
         app.run(mouse=not args.no_mouse)
         if store.disk_full and not store.flush_held():
-            print(f"flowtape: {store.held_report()}; {store.held_batches} writes could not be stored before exit",
-                  file=sys.stderr)
+            print(
+                f"flowtape: {store.held_report()}; {store.held_batches} writes could not be stored before exit", file=sys.stderr
+            )
             return 1
     finally:
         store.close()
@@ -243,17 +250,28 @@ def dashboard(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-def snapshot_document(store: Store, config: Config, *, as_of: dt.date, now: dt.datetime, mode: str,
-                      notice: str | None = None, rules: tuple = ()) -> dict:
+def snapshot_document(
+    store: Store, config: Config, *, as_of: dt.date, now: dt.datetime, mode: str, notice: str | None = None, rules: tuple = ()
+) -> dict:
     """What `snapshot --json` prints, from what the store holds (tests call it to see that document)."""
     from analytics.snapshot import build_snapshot  # polars loads only when needed
     from common.fomc import calendar
 
     # Derivatives as of the end of the as-of day (New York), or now when that is today.
     return build_snapshot(
-        store, as_of=as_of, mode=mode, assets=ASSETS, streak_size_usd_m=config.streak_size_usd_m, now=now, notice=notice,
-        derivatives_as_of=end_of_day(as_of, now), band_edges=config.basis_band_edges, oi_trend_pct=config.oi_trend_pct,
-        scenarios=rules, cycle_start=config.cycle_start, fed_days=calendar(config.fed.decision_days),
+        store,
+        as_of=as_of,
+        mode=mode,
+        assets=ASSETS,
+        streak_size_usd_m=config.streak_size_usd_m,
+        now=now,
+        notice=notice,
+        derivatives_as_of=end_of_day(as_of, now),
+        band_edges=config.basis_band_edges,
+        oi_trend_pct=config.oi_trend_pct,
+        scenarios=rules,
+        cycle_start=config.cycle_start,
+        fed_days=calendar(config.fed.decision_days),
     )
 
 
@@ -270,8 +288,15 @@ def snapshot(args: argparse.Namespace, config: Config) -> int:
         try:
             if session.mode != "offline" and not store.readonly:
                 asyncio.run(refresh_once(store, session.config, transport=session.transport, now=now))
-            doc = snapshot_document(store, session.config, as_of=as_of, now=now, mode=session.mode,
-                                    notice=f"DEMO: {session.notice}" if session.notice else None, rules=args.rules)
+            doc = snapshot_document(
+                store,
+                session.config,
+                as_of=as_of,
+                now=now,
+                mode=session.mode,
+                notice=f"DEMO: {session.notice}" if session.notice else None,
+                rules=args.rules,
+            )
         finally:
             store.close()
     finally:
@@ -319,8 +344,11 @@ def scenarios_command(args: argparse.Namespace, config: Config) -> int:
             except Exception as exc:  # noqa: BLE001 - said in one line / in the JSON, never a traceback
                 results, errors = (), [f"internal error computing the scenarios: {type(exc).__name__}: {exc}"]
             try:
-                timeline = history(args.rules, frames, derivatives_at, coinshares_prints(store),
-                                   until=as_of, now=now) if args.history else ()
+                timeline = (
+                    history(args.rules, frames, derivatives_at, coinshares_prints(store), until=as_of, now=now)
+                    if args.history
+                    else ()
+                )
             except Exception as exc:  # noqa: BLE001
                 timeline, errors = (), [*errors, f"internal error replaying the history: {type(exc).__name__}: {exc}"]
         finally:
@@ -330,13 +358,16 @@ def scenarios_command(args: argparse.Namespace, config: Config) -> int:
     if args.json:
         doc = {"as_of": as_of.isoformat(), "mode": session.mode, "scenarios": [scenario_document(r) for r in results]}
         if args.history:
-            doc["history"] = [{"date": t.date.isoformat(), "scenario": t.scenario, "from": t.before,
-                               "to": t.after} for t in timeline]
+            doc["history"] = [
+                {"date": t.date.isoformat(), "scenario": t.scenario, "from": t.before, "to": t.after} for t in timeline
+            ]
         doc["errors"] = errors
         _print_json(doc)
         return 0
-    out = [f"flowtape scenarios as of {as_of.isoformat()} ({session.mode})"
-           + (" - DEMO, partly illustrative data" if session.mode == "demo" else "")]
+    out = [
+        f"flowtape scenarios as of {as_of.isoformat()} ({session.mode})"
+        + (" - DEMO, partly illustrative data" if session.mode == "demo" else "")
+    ]
     for r in results:
         out.append(f"\n{r.scenario.name} [{r.scenario.id}]: {r.label}")
         for c in r.conditions:
@@ -355,12 +386,17 @@ def scenarios_command(args: argparse.Namespace, config: Config) -> int:
 
 def coinshares_add(args: argparse.Namespace, config: Config) -> int:
     if args.week_ending.weekday() != 4:
-        print(f"flowtape: --week-ending {args.week_ending.isoformat()} is a {args.week_ending:%A};"
-              " CoinShares weeks end on a Friday", file=sys.stderr)
+        print(
+            f"flowtape: --week-ending {args.week_ending.isoformat()} is a {args.week_ending:%A};"
+            " CoinShares weeks end on a Friday",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     if args.week_ending > new_york_today(wall_clock()):
-        print(f"flowtape: --week-ending {args.week_ending.isoformat()} is in the future;"
-              " CoinShares reports a week after it ends", file=sys.stderr)
+        print(
+            f"flowtape: --week-ending {args.week_ending.isoformat()} is in the future; CoinShares reports a week after it ends",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     if args.demo or args.offline:
         print("flowtape: coinshares add writes to your store; run it without --demo or --offline", file=sys.stderr)
@@ -373,6 +409,8 @@ def coinshares_add(args: argparse.Namespace, config: Config) -> int:
         replaced = store.add_coinshares(args.week_ending, args.total_usd_m, args.btc, entered_at=wall_clock())
     finally:
         store.close()
-    print(f"{'replaced' if replaced else 'recorded'} CoinShares week ending {args.week_ending.isoformat()}:"
-          f" {args.total_usd_m:+,.1f} US$m")
+    print(
+        f"{'replaced' if replaced else 'recorded'} CoinShares week ending {args.week_ending.isoformat()}:"
+        f" {args.total_usd_m:+,.1f} US$m"
+    )
     return 0

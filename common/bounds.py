@@ -62,8 +62,9 @@ BOUNDS: dict[str, Bound] = {
     "flow_usd_m": Bound(-20_000.0, 20_000.0, "US$ millions", "one ETF day; the largest ever is near 1,300"),
     "volume": Bound(0.0, 1e13, "units", "traded volume"),
     "request_weight": Bound(1.0, 1_000_000.0, "weight a minute", "Binance publishes 2,400-6,000; 0 would stop every poll"),
-    "funds_per_table": Bound(1.0, 40.0, "funds",
-                             "Farside's widest page has 14 columns (farside_parse reads 40); a broken page sent 200"),
+    "funds_per_table": Bound(
+        1.0, 40.0, "funds", "Farside's widest page has 14 columns (farside_parse reads 40); a broken page sent 200"
+    ),
 }
 
 # Dates an ETF flow row may carry: from the first US spot bitcoin ETF session to tomorrow (New York).
@@ -74,6 +75,7 @@ MAX_AHEAD = dt.timedelta(days=1)
 # Contract expiries lie ahead: listed futures run about a year out (CME a few); past this horizon an
 # "expiry" is a sentinel (Deribit stamps its perpetual with the year 3000) or a unit error.
 MAX_EXPIRY_AHEAD = dt.timedelta(days=3 * 366)
+
 
 # Instrument and fund names are identifiers, not prose: a tight alphabet and length (venue names are
 # stored and shown; a name with ESC in it retitled the terminal).
@@ -123,8 +125,9 @@ def expiry_from_millis(value: float, where: str, *, now: dt.datetime) -> dt.date
 def check_expiry(when: dt.datetime, where: str, *, now: dt.datetime) -> dt.datetime:
     """An expiry after EARLIEST_INSTANT and at most MAX_EXPIRY_AHEAD past `now` (the quote that carried it)."""
     if not EARLIEST_INSTANT <= when <= now + MAX_EXPIRY_AHEAD:
-        raise BoundsError(f"{where} = {when:%Y-%m-%d %H:%M} UTC is outside {EARLIEST_INSTANT:%Y-%m-%d} .. "
-                          f"{MAX_EXPIRY_AHEAD.days} days ahead")
+        raise BoundsError(
+            f"{where} = {when:%Y-%m-%d %H:%M} UTC is outside {EARLIEST_INSTANT:%Y-%m-%d} .. {MAX_EXPIRY_AHEAD.days} days ahead"
+        )
     return when
 
 

@@ -93,21 +93,24 @@ class Section:
     deadline: float  # seconds for one whole poll
 
 
-SECTIONS: dict[str, Section] = {s.name: s for s in (
-    Section("farside", "https://farside.co.uk", 900.0, 30.0),
-    Section("deribit", "https://www.deribit.com/api/v2", 60.0, 20.0),
-    Section("binance", "https://fapi.binance.com", 60.0, 20.0),
-    Section("binance_coinm", "https://dapi.binance.com", 60.0, 20.0),
-    Section("bybit", "https://api.bybit.com", 60.0, 20.0),
-    Section("okx", "https://www.okx.com", 60.0, 20.0),
-    # CME's JSON is bot-protected: hourly, best effort. CFTC publishes weekly (Tuesday's positions on Friday).
-    Section("cme", "https://www.cmegroup.com", 3600.0, 20.0),
-    Section("cftc", "https://publicreporting.cftc.gov", 21600.0, 30.0),
-    # Daily candles for the 50/200-day averages: hourly is plenty for daily bars.
-    Section("coinbase", "https://api.exchange.coinbase.com", 3600.0, 60.0),
-    Section("polymarket", "https://gamma-api.polymarket.com", 900.0, 20.0),
-    Section("kalshi", "https://api.elections.kalshi.com/trade-api/v2", 900.0, 20.0),
-)}
+SECTIONS: dict[str, Section] = {
+    s.name: s
+    for s in (
+        Section("farside", "https://farside.co.uk", 900.0, 30.0),
+        Section("deribit", "https://www.deribit.com/api/v2", 60.0, 20.0),
+        Section("binance", "https://fapi.binance.com", 60.0, 20.0),
+        Section("binance_coinm", "https://dapi.binance.com", 60.0, 20.0),
+        Section("bybit", "https://api.bybit.com", 60.0, 20.0),
+        Section("okx", "https://www.okx.com", 60.0, 20.0),
+        # CME's JSON is bot-protected: hourly, best effort. CFTC publishes weekly (Tuesday's positions on Friday).
+        Section("cme", "https://www.cmegroup.com", 3600.0, 20.0),
+        Section("cftc", "https://publicreporting.cftc.gov", 21600.0, 30.0),
+        # Daily candles for the 50/200-day averages: hourly is plenty for daily bars.
+        Section("coinbase", "https://api.exchange.coinbase.com", 3600.0, 60.0),
+        Section("polymarket", "https://gamma-api.polymarket.com", 900.0, 20.0),
+        Section("kalshi", "https://api.elections.kalshi.com/trade-api/v2", 900.0, 20.0),
+    )
+}
 
 DEFAULT_SOURCES = {name: SourceConfig(name, s.base_url, interval=s.interval, deadline=s.deadline) for name, s in SECTIONS.items()}
 
@@ -166,16 +169,33 @@ def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
     _only(alerts_raw, {"bell", "toast", "command", "red_streak", "green_streak_at_size"}, path, "alerts.")
     command = alerts_raw.get("command", [])
     if not isinstance(command, list) or not all(isinstance(x, str) and x and "\0" not in x for x in command):
-        raise ConfigError(f"{path}: alerts.command: expected a list of strings like [\"notify-send\", \"flowtape\"],"
-                          f" got {command!r}")
+        raise ConfigError(f'{path}: alerts.command: expected a list of strings like ["notify-send", "flowtape"], got {command!r}')
     alerts = AlertsConfig(
         bell=_bool(alerts_raw.get("bell", True), path, "alerts.bell"),
         toast=_bool(alerts_raw.get("toast", True), path, "alerts.toast"),
         command=tuple(command),
-        red_streak=int(_number(alerts_raw.get("red_streak", 4), path, "alerts.red_streak", "sessions",
-                               minimum=1, maximum=MAX_SESSIONS, whole=True)),
-        green_streak_at_size=int(_number(alerts_raw.get("green_streak_at_size", 3), path, "alerts.green_streak_at_size",
-                                         "sessions", minimum=1, maximum=MAX_SESSIONS, whole=True)),
+        red_streak=int(
+            _number(
+                alerts_raw.get("red_streak", 4),
+                path,
+                "alerts.red_streak",
+                "sessions",
+                minimum=1,
+                maximum=MAX_SESSIONS,
+                whole=True,
+            )
+        ),
+        green_streak_at_size=int(
+            _number(
+                alerts_raw.get("green_streak_at_size", 3),
+                path,
+                "alerts.green_streak_at_size",
+                "sessions",
+                minimum=1,
+                maximum=MAX_SESSIONS,
+                whole=True,
+            )
+        ),
     )
     scenarios = raw.get("scenarios", [])
     if not isinstance(scenarios, list) or not all(isinstance(x, Mapping) for x in scenarios):
@@ -191,16 +211,24 @@ def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
         sources[name] = SourceConfig(
             name=name,
             base_url=_url(table.get("base_url", base.base_url), path, f"{key}.base_url"),
-            interval=_number(table.get("interval", base.interval), path, f"{key}.interval", "seconds",
-                             minimum=5, maximum=MAX_INTERVAL_S),
+            interval=_number(
+                table.get("interval", base.interval), path, f"{key}.interval", "seconds", minimum=5, maximum=MAX_INTERVAL_S
+            ),
             enabled=_bool(table.get("enabled", base.enabled), path, f"{key}.enabled"),
-            deadline=_number(table.get("deadline", base.deadline), path, f"{key}.deadline", "seconds",
-                             minimum=1, maximum=MAX_DEADLINE_S),
+            deadline=_number(
+                table.get("deadline", base.deadline), path, f"{key}.deadline", "seconds", minimum=1, maximum=MAX_DEADLINE_S
+            ),
         )
     analytics = _table(raw, "analytics", path, "")
     _only(analytics, _ANALYTICS_KEYS, path, "analytics.")
-    size = _number(analytics.get("streak_size_usd_m", 200.0), path, "analytics.streak_size_usd_m", "US$ millions", minimum=0,
-                   maximum=BOUNDS["flow_usd_m"].high)
+    size = _number(
+        analytics.get("streak_size_usd_m", 200.0),
+        path,
+        "analytics.streak_size_usd_m",
+        "US$ millions",
+        minimum=0,
+        maximum=BOUNDS["flow_usd_m"].high,
+    )
     edges = analytics.get("basis_band_edges", [0.0, 3.5, 7.0, 11.0])
     key = "analytics.basis_band_edges"
     if not isinstance(edges, list) or len(edges) != 4:
@@ -208,15 +236,25 @@ def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
     edges = tuple(_number(e, path, key, "percent", minimum=-100, maximum=BOUNDS["basis_annualized_pct"].high) for e in edges)
     if list(edges) != sorted(set(edges)):
         raise ConfigError(f"{path}: {key}: expected 4 strictly increasing percentages, got {list(edges)!r}")
-    trend = _number(analytics.get("oi_trend_pct", 5.0), path, "analytics.oi_trend_pct", "percent", minimum=0,
-                    maximum=100)  # OI cannot fall more than 100%: a larger edge makes "bleeding" unreachable
+    trend = _number(
+        analytics.get("oi_trend_pct", 5.0), path, "analytics.oi_trend_pct", "percent", minimum=0, maximum=100
+    )  # OI cannot fall more than 100%: a larger edge makes "bleeding" unreachable
     cycle_start = analytics.get("cycle_start", dt.date(2022, 11, 21))
     if not isinstance(cycle_start, dt.date) or isinstance(cycle_start, dt.datetime) or cycle_start < dt.date(2015, 1, 1):
-        raise ConfigError(f"{path}: analytics.cycle_start: expected a date like 2022-11-21 (TOML date, no quotes),"
-                          f" got {cycle_start!r}")
-    return Config(path=path, sources=MappingProxyType(sources), streak_size_usd_m=size, basis_band_edges=edges,
-                  oi_trend_pct=trend, scenarios=tuple(scenarios), alerts=alerts, cycle_start=cycle_start,
-                  fed=_fed(raw, path))
+        raise ConfigError(
+            f"{path}: analytics.cycle_start: expected a date like 2022-11-21 (TOML date, no quotes), got {cycle_start!r}"
+        )
+    return Config(
+        path=path,
+        sources=MappingProxyType(sources),
+        streak_size_usd_m=size,
+        basis_band_edges=edges,
+        oi_trend_pct=trend,
+        scenarios=tuple(scenarios),
+        alerts=alerts,
+        cycle_start=cycle_start,
+        fed=_fed(raw, path),
+    )
 
 
 def _fed(raw: Mapping[str, Any], path: Path) -> FedConfig:
@@ -225,10 +263,13 @@ def _fed(raw: Mapping[str, Any], path: Path) -> FedConfig:
     _only(table, {"decision_days"}, path, "fed.")
     days = table.get("decision_days", [])
     ok = isinstance(days, list) and all(
-        isinstance(d, dt.date) and not isinstance(d, dt.datetime) and 2020 <= d.year <= 2100 for d in days)
+        isinstance(d, dt.date) and not isinstance(d, dt.datetime) and 2020 <= d.year <= 2100 for d in days
+    )
     if not ok:
-        raise ConfigError(f"{path}: fed.decision_days: expected a list of dates like [2027-01-27, 2027-03-17] "
-                          f"(TOML dates, no quotes, years 2020-2100), got {repr(days)[:80]}")
+        raise ConfigError(
+            f"{path}: fed.decision_days: expected a list of dates like [2027-01-27, 2027-03-17] "
+            f"(TOML dates, no quotes, years 2020-2100), got {repr(days)[:80]}"
+        )
     return FedConfig(decision_days=tuple(sorted(set(days))))
 
 
@@ -279,5 +320,5 @@ def _url(value: Any, path: Path, key: str) -> str:
         except ValueError:
             parts = None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
-        raise ConfigError(f"{path}: {key}: expected an http(s) URL like \"https://farside.co.uk\", got {value!r}")
+        raise ConfigError(f'{path}: {key}: expected an http(s) URL like "https://farside.co.uk", got {value!r}')
     return value.rstrip("/")

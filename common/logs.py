@@ -70,8 +70,9 @@ def setup(mode: str) -> Path | None:
         level = level_from_env(logging.INFO)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            handler = logging.handlers.RotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS,
-                                                           encoding="utf-8", delay=True)
+            handler = logging.handlers.RotatingFileHandler(
+                path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8", delay=True
+            )
         except OSError:
             # An unwritable log must not stop the program, and the dashboard must not write to its terminal.
             handler, path = (logging.NullHandler() if mode == DASHBOARD else _Stderr()), None

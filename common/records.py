@@ -46,6 +46,7 @@ class SourceStatus:
     @classmethod
     def from_row(cls, row: Mapping[str, object]) -> SourceStatus:
         """From the store's row; a state this version does not know reads as an error saying so."""
+
         def text(key: str) -> str | None:
             value = row.get(key)
             return value if isinstance(value, str) else None
@@ -57,9 +58,16 @@ class SourceStatus:
         except ValueError:
             state, error = SourceState.ERROR, f"unknown stored state {str(raw)[:30]!r}"
         failures = row.get("failures")
-        return cls(state, text("last_success"), text("last_attempt"), text("next_attempt"),
-                   failures if isinstance(failures, int) and not isinstance(failures, bool) else 0,
-                   error, text("ban_until"), text("warning"))
+        return cls(
+            state,
+            text("last_success"),
+            text("last_attempt"),
+            text("next_attempt"),
+            failures if isinstance(failures, int) and not isinstance(failures, bool) else 0,
+            error,
+            text("ban_until"),
+            text("warning"),
+        )
 
 
 class DataError(ValueError):
@@ -69,6 +77,8 @@ class DataError(ValueError):
 
     state = SourceState.ERROR
     prefix = "parse error: "
+
+
 TOTAL = "TOTAL"  # the pseudo-fund under which a day's published Total is stored
 
 

@@ -45,6 +45,7 @@ def load_dataset(asset: str) -> tuple[list[str], list[tuple[dt.date, list[float 
 
 class _PageStyle(TypedDict, total=False):
     """render_page's layout options a demo page overrides."""
+
     fee_rows: int
     total_header: str
 
@@ -94,8 +95,9 @@ def demo_config(config: Config) -> Config:
     return config
 
 
-async def replay_history(store: Store, config: Config, clock_box: list[dt.datetime], *, hours: int = 192, step: int = 6,
-                         rng=None) -> None:
+async def replay_history(
+    store: Store, config: Config, clock_box: list[dt.datetime], *, hours: int = 192, step: int = 6, rng=None
+) -> None:
     """Poll the demo venues at past times so charts, sparklines and 24 h / 7 d changes have data."""
     from sources.refresh import refresh_odds, refresh_venues
 

@@ -62,108 +62,263 @@ def responses(venue: str, path: str, t: dt.datetime) -> Any | None:
     if venue == "deribit":
         if path.startswith("/public/ticker"):
             oi = round(1.05e9 * oi_scale(t))
-            return {"jsonrpc": "2.0", "result": {"instrument_name": "BTC-PERPETUAL", "timestamp": _ms(t), "index_price": idx,
-                    "mark_price": round(idx * 1.0002, 2), "open_interest": oi, "funding_8h": funding_8h(t),
-                    "current_funding": 0.0}}
+            return {
+                "jsonrpc": "2.0",
+                "result": {
+                    "instrument_name": "BTC-PERPETUAL",
+                    "timestamp": _ms(t),
+                    "index_price": idx,
+                    "mark_price": round(idx * 1.0002, 2),
+                    "open_interest": oi,
+                    "funding_8h": funding_8h(t),
+                    "current_funding": 0.0,
+                },
+            }
         if path.startswith("/public/get_book_summary_by_currency"):
-            book = [{"instrument_name": "BTC-PERPETUAL", "mark_price": round(idx * 1.0002, 2), "estimated_delivery_price": idx,
-                     "open_interest": round(1.05e9 * oi_scale(t)), "creation_timestamp": _ms(t)}]
+            book = [
+                {
+                    "instrument_name": "BTC-PERPETUAL",
+                    "mark_price": round(idx * 1.0002, 2),
+                    "estimated_delivery_price": idx,
+                    "open_interest": round(1.05e9 * oi_scale(t)),
+                    "creation_timestamp": _ms(t),
+                }
+            ]
             for code, exp in EXPIRIES.items():
                 if exp > t:
-                    book.append({"instrument_name": f"BTC-{code}", "mark_price": future_price(t, exp, 0.2),
-                                 "estimated_delivery_price": idx, "open_interest": round(2.1e8 * oi_scale(t)),
-                                 "creation_timestamp": _ms(t)})
+                    book.append(
+                        {
+                            "instrument_name": f"BTC-{code}",
+                            "mark_price": future_price(t, exp, 0.2),
+                            "estimated_delivery_price": idx,
+                            "open_interest": round(2.1e8 * oi_scale(t)),
+                            "creation_timestamp": _ms(t),
+                        }
+                    )
             return {"jsonrpc": "2.0", "result": book}
         if path.startswith("/public/get_instruments"):
             # As the real listing: the perpetual is in it, stamped with the year 3000 (32503708800000).
-            perp = {"instrument_name": "BTC-PERPETUAL", "kind": "future", "expiration_timestamp": 32503708800000,
-                    "settlement_period": "perpetual", "contract_size": 10.0}
-            return {"jsonrpc": "2.0",
-                    "result": [perp] + [{"instrument_name": f"BTC-{c}", "kind": "future", "expiration_timestamp": _ms(e),
-                                                           "settlement_period": "month",
-                                                           "contract_size": 10.0} for c, e in EXPIRIES.items()]}
+            perp = {
+                "instrument_name": "BTC-PERPETUAL",
+                "kind": "future",
+                "expiration_timestamp": 32503708800000,
+                "settlement_period": "perpetual",
+                "contract_size": 10.0,
+            }
+            return {
+                "jsonrpc": "2.0",
+                "result": [perp]
+                + [
+                    {
+                        "instrument_name": f"BTC-{c}",
+                        "kind": "future",
+                        "expiration_timestamp": _ms(e),
+                        "settlement_period": "month",
+                        "contract_size": 10.0,
+                    }
+                    for c, e in EXPIRIES.items()
+                ],
+            }
     if venue in ("binance", "binance_coinm") and "/v1/exchangeInfo" in path:
-        return {"timezone": "UTC", "serverTime": _ms(t), "rateLimits": [
-            {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 2400},
-            {"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1, "limit": 1200}], "symbols": []}
+        return {
+            "timezone": "UTC",
+            "serverTime": _ms(t),
+            "rateLimits": [
+                {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 2400},
+                {"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1, "limit": 1200},
+            ],
+            "symbols": [],
+        }
     if venue == "binance":
         if path.startswith("/fapi/v1/premiumIndex"):
-            return {"symbol": "BTCUSDT", "markPrice": f"{idx * 1.0001:.2f}", "indexPrice": f"{idx:.2f}",
-                    "estimatedSettlePrice": f"{idx:.2f}",
-                    "lastFundingRate": f"{funding_8h(t, 0.00001):.8f}", "interestRate": "0.00010000",
-                    "nextFundingTime": _ms(t + dt.timedelta(hours=3)), "time": _ms(t)}
+            return {
+                "symbol": "BTCUSDT",
+                "markPrice": f"{idx * 1.0001:.2f}",
+                "indexPrice": f"{idx:.2f}",
+                "estimatedSettlePrice": f"{idx:.2f}",
+                "lastFundingRate": f"{funding_8h(t, 0.00001):.8f}",
+                "interestRate": "0.00010000",
+                "nextFundingTime": _ms(t + dt.timedelta(hours=3)),
+                "time": _ms(t),
+            }
         if path.startswith("/fapi/v1/openInterest"):
             return {"openInterest": f"{86000 * oi_scale(t):.3f}", "symbol": "BTCUSDT", "time": _ms(t)}
         if path.startswith("/fapi/v1/fundingInfo"):
-            return [{"symbol": "ETHUSDT", "adjustedFundingRateCap": "0.02", "adjustedFundingRateFloor": "-0.02",
-                     "fundingIntervalHours": 8}]
+            return [
+                {
+                    "symbol": "ETHUSDT",
+                    "adjustedFundingRateCap": "0.02",
+                    "adjustedFundingRateFloor": "-0.02",
+                    "fundingIntervalHours": 8,
+                }
+            ]
         if path.startswith("/futures/data/basis"):
             exp = EXPIRIES["26DEC25"] if "CURRENT_QUARTER" in path else EXPIRIES["27MAR26"]
             fut = future_price(t, exp, -0.1)
-            return [{"indexPrice": f"{idx:.2f}", "contractType": "CURRENT_QUARTER" if "CURRENT" in path else "NEXT_QUARTER",
-                     "basisRate": f"{fut / idx - 1:.4f}", "futuresPrice": f"{fut:.1f}", "annualizedBasisRate": "",
-                     "basis": f"{fut - idx:.2f}", "pair": "BTCUSDT", "timestamp": _ms(t)}]
+            return [
+                {
+                    "indexPrice": f"{idx:.2f}",
+                    "contractType": "CURRENT_QUARTER" if "CURRENT" in path else "NEXT_QUARTER",
+                    "basisRate": f"{fut / idx - 1:.4f}",
+                    "futuresPrice": f"{fut:.1f}",
+                    "annualizedBasisRate": "",
+                    "basis": f"{fut - idx:.2f}",
+                    "pair": "BTCUSDT",
+                    "timestamp": _ms(t),
+                }
+            ]
     if venue == "binance_coinm":
         if path.startswith("/dapi/v1/premiumIndex"):
-            out = [{"symbol": "BTCUSD_PERP", "pair": "BTCUSD", "markPrice": f"{idx * 1.0001:.2f}", "indexPrice": f"{idx:.2f}",
-                    "estimatedSettlePrice": f"{idx:.2f}", "lastFundingRate": f"{funding_8h(t, -0.00001):.8f}",
+            out = [
+                {
+                    "symbol": "BTCUSD_PERP",
+                    "pair": "BTCUSD",
+                    "markPrice": f"{idx * 1.0001:.2f}",
+                    "indexPrice": f"{idx:.2f}",
+                    "estimatedSettlePrice": f"{idx:.2f}",
+                    "lastFundingRate": f"{funding_8h(t, -0.00001):.8f}",
                     "interestRate": "0.0001",
-                    "nextFundingTime": _ms(t + dt.timedelta(hours=3)), "time": _ms(t)}]
+                    "nextFundingTime": _ms(t + dt.timedelta(hours=3)),
+                    "time": _ms(t),
+                }
+            ]
             for code in ("251226", "260327"):
                 exp = EXPIRIES["26DEC25" if code == "251226" else "27MAR26"]
-                out.append({"symbol": f"BTCUSD_{code}", "pair": "BTCUSD", "markPrice": f"{future_price(t, exp, -0.3):.2f}",
-                            "indexPrice": f"{idx:.2f}", "estimatedSettlePrice": f"{idx:.2f}", "lastFundingRate": "",
-                            "interestRate": "", "nextFundingTime": 0, "time": _ms(t)})
+                out.append(
+                    {
+                        "symbol": f"BTCUSD_{code}",
+                        "pair": "BTCUSD",
+                        "markPrice": f"{future_price(t, exp, -0.3):.2f}",
+                        "indexPrice": f"{idx:.2f}",
+                        "estimatedSettlePrice": f"{idx:.2f}",
+                        "lastFundingRate": "",
+                        "interestRate": "",
+                        "nextFundingTime": 0,
+                        "time": _ms(t),
+                    }
+                )
             return out
         if path.startswith("/dapi/v1/openInterest"):
-            return {"symbol": "BTCUSD_PERP", "pair": "BTCUSD", "openInterest": f"{int(4.6e6 * oi_scale(t))}",
-                    "contractType": "PERPETUAL", "time": _ms(t)}
+            return {
+                "symbol": "BTCUSD_PERP",
+                "pair": "BTCUSD",
+                "openInterest": f"{int(4.6e6 * oi_scale(t))}",
+                "contractType": "PERPETUAL",
+                "time": _ms(t),
+            }
     if venue == "bybit" and path.startswith("/v5/market/tickers"):
-        rows = [{"symbol": "BTCUSDT", "markPrice": f"{idx * 1.0001:.2f}", "indexPrice": f"{idx:.2f}",
-                 "openInterest": f"{52000 * oi_scale(t):.3f}", "openInterestValue": f"{52000 * oi_scale(t) * idx:.2f}",
-                 "fundingRate": f"{funding_8h(t):.8f}", "nextFundingTime": str(_ms(t + dt.timedelta(hours=3))),
-                 "fundingIntervalHour": "8", "deliveryTime": "0", "basisRate": "", "basis": ""},
-                {"symbol": "ETHUSDT", "markPrice": "3000", "indexPrice": "3000", "openInterest": "1", "openInterestValue": "3000",
-                 "fundingRate": "0.0001", "deliveryTime": "0"}]
+        rows = [
+            {
+                "symbol": "BTCUSDT",
+                "markPrice": f"{idx * 1.0001:.2f}",
+                "indexPrice": f"{idx:.2f}",
+                "openInterest": f"{52000 * oi_scale(t):.3f}",
+                "openInterestValue": f"{52000 * oi_scale(t) * idx:.2f}",
+                "fundingRate": f"{funding_8h(t):.8f}",
+                "nextFundingTime": str(_ms(t + dt.timedelta(hours=3))),
+                "fundingIntervalHour": "8",
+                "deliveryTime": "0",
+                "basisRate": "",
+                "basis": "",
+            },
+            {
+                "symbol": "ETHUSDT",
+                "markPrice": "3000",
+                "indexPrice": "3000",
+                "openInterest": "1",
+                "openInterestValue": "3000",
+                "fundingRate": "0.0001",
+                "deliveryTime": "0",
+            },
+        ]
         for code in ("26DEC25", "27MAR26"):
             exp = EXPIRIES[code]
-            rows.append({"symbol": f"BTC-{code}", "markPrice": f"{future_price(t, exp, 0.1):.2f}", "indexPrice": f"{idx:.2f}",
-                         "openInterest": f"{900 * oi_scale(t):.3f}", "openInterestValue": f"{900 * oi_scale(t) * idx:.2f}",
-                         "fundingRate": "", "deliveryTime": str(_ms(exp))})
+            rows.append(
+                {
+                    "symbol": f"BTC-{code}",
+                    "markPrice": f"{future_price(t, exp, 0.1):.2f}",
+                    "indexPrice": f"{idx:.2f}",
+                    "openInterest": f"{900 * oi_scale(t):.3f}",
+                    "openInterestValue": f"{900 * oi_scale(t) * idx:.2f}",
+                    "fundingRate": "",
+                    "deliveryTime": str(_ms(exp)),
+                }
+            )
         return {"retCode": 0, "retMsg": "OK", "result": {"category": "linear", "list": rows}, "retExtInfo": {}, "time": _ms(t)}
     if venue == "okx":
         if path.startswith("/api/v5/public/funding-rate"):
             last = t.replace(minute=0, second=0, microsecond=0) - dt.timedelta(hours=t.hour % 8)
-            return {"code": "0", "msg": "",
-                    "data": [{"instType": "SWAP", "instId": "BTC-USDT-SWAP", "fundingRate": f"{funding_8h(t, 0.000005):.10f}",
-                                                      "fundingTime": str(_ms(last)),
-                                                      "nextFundingTime": str(_ms(last + dt.timedelta(hours=8)))}]}
+            return {
+                "code": "0",
+                "msg": "",
+                "data": [
+                    {
+                        "instType": "SWAP",
+                        "instId": "BTC-USDT-SWAP",
+                        "fundingRate": f"{funding_8h(t, 0.000005):.10f}",
+                        "fundingTime": str(_ms(last)),
+                        "nextFundingTime": str(_ms(last + dt.timedelta(hours=8))),
+                    }
+                ],
+            }
         if path.startswith("/api/v5/public/open-interest"):
             oi_btc = 27000 * oi_scale(t)
-            return {"code": "0", "msg": "", "data": [{"instType": "SWAP", "instId": "BTC-USDT-SWAP", "oi": f"{oi_btc * 100:.0f}",
-                                                      "oiCcy": f"{oi_btc:.2f}", "oiUsd": f"{oi_btc * idx:.0f}",
-                                                      "ts": str(_ms(t))}]}
+            return {
+                "code": "0",
+                "msg": "",
+                "data": [
+                    {
+                        "instType": "SWAP",
+                        "instId": "BTC-USDT-SWAP",
+                        "oi": f"{oi_btc * 100:.0f}",
+                        "oiCcy": f"{oi_btc:.2f}",
+                        "oiUsd": f"{oi_btc * idx:.0f}",
+                        "ts": str(_ms(t)),
+                    }
+                ],
+            }
         if path.startswith("/api/v5/market/index-tickers"):
             return {"code": "0", "msg": "", "data": [{"instId": "BTC-USD", "idxPx": f"{idx:.1f}", "ts": str(_ms(t))}]}
         if path.startswith("/api/v5/public/mark-price"):
-            return {"code": "0", "msg": "", "data": [
-                {"instType": "FUTURES", "instId": f"BTC-USD-{c}", "markPx": f"{future_price(t, EXPIRIES[k], 0.0):.1f}",
-                 "ts": str(_ms(t))}
-                for c, k in (("251226", "26DEC25"), ("260327", "27MAR26"))]}
+            return {
+                "code": "0",
+                "msg": "",
+                "data": [
+                    {
+                        "instType": "FUTURES",
+                        "instId": f"BTC-USD-{c}",
+                        "markPx": f"{future_price(t, EXPIRIES[k], 0.0):.1f}",
+                        "ts": str(_ms(t)),
+                    }
+                    for c, k in (("251226", "26DEC25"), ("260327", "27MAR26"))
+                ],
+            }
     if venue == "cftc" and path.startswith("/resource/"):
         weeks = [dt.date(2025, 11, 18) - dt.timedelta(days=7 * n) for n in range(4)]
-        return [{"report_date_as_yyyy_mm_dd": f"{d.isoformat()}T00:00:00.000", "open_interest_all": str(27500 - 400 * (3 - n))}
-                for n, d in enumerate(weeks) if dt.datetime(d.year, d.month, d.day, 21, tzinfo=UTC) + dt.timedelta(days=3) <= t]
+        return [
+            {"report_date_as_yyyy_mm_dd": f"{d.isoformat()}T00:00:00.000", "open_interest_all": str(27500 - 400 * (3 - n))}
+            for n, d in enumerate(weeks)
+            if dt.datetime(d.year, d.month, d.day, 21, tzinfo=UTC) + dt.timedelta(days=3) <= t
+        ]
     if venue == "cme":
         return None  # bot-protected upstream: the demo shows it blocked, as live usually is
     return None
 
 
 # Illustrative BTC-USD daily closes: log-linear between rough anchors of the era, with wiggles.
-_ANCHORS = [(dt.date(2022, 5, 1), 38000), (dt.date(2022, 11, 21), 15800), (dt.date(2023, 4, 14), 30400),
-            (dt.date(2023, 9, 11), 25100), (dt.date(2024, 3, 13), 73000), (dt.date(2024, 8, 5), 54000),
-            (dt.date(2024, 12, 17), 106000), (dt.date(2025, 4, 8), 76300), (dt.date(2025, 10, 6), 124500),
-            (dt.date(2025, 11, 21), 84500), (dt.date(2025, 11, 24), 88500)]
+_ANCHORS = [
+    (dt.date(2022, 5, 1), 38000),
+    (dt.date(2022, 11, 21), 15800),
+    (dt.date(2023, 4, 14), 30400),
+    (dt.date(2023, 9, 11), 25100),
+    (dt.date(2024, 3, 13), 73000),
+    (dt.date(2024, 8, 5), 54000),
+    (dt.date(2024, 12, 17), 106000),
+    (dt.date(2025, 4, 8), 76300),
+    (dt.date(2025, 10, 6), 124500),
+    (dt.date(2025, 11, 21), 84500),
+    (dt.date(2025, 11, 24), 88500),
+]
 
 
 def close_on(day: dt.date) -> float | None:
@@ -220,19 +375,48 @@ def fed_odds(venue: str, path: str, t: dt.datetime) -> Any:
         hike = 0.01
         hold = round(1 - cut - hike, 3)
         if venue == "polymarket":
-            names = (("50+ bps decrease", cut * 0.05), ("25 bps decrease", cut * 0.95), ("No change", hold),
-                     ("25+ bps increase", hike))
-            events.append({"slug": slug, "title": f"Fed decision in {meeting:%B}?", "endDate": end, "closed": False, "markets": [
-                {"groupItemTitle": n, "outcomes": json.dumps(["Yes", "No"]),
-                 "outcomePrices": json.dumps([f"{p:.3f}", f"{1 - p:.3f}"]),
-                 "closed": False} for n, p in names]})
+            names = (
+                ("50+ bps decrease", cut * 0.05),
+                ("25 bps decrease", cut * 0.95),
+                ("No change", hold),
+                ("25+ bps increase", hike),
+            )
+            events.append(
+                {
+                    "slug": slug,
+                    "title": f"Fed decision in {meeting:%B}?",
+                    "endDate": end,
+                    "closed": False,
+                    "markets": [
+                        {
+                            "groupItemTitle": n,
+                            "outcomes": json.dumps(["Yes", "No"]),
+                            "outcomePrices": json.dumps([f"{p:.3f}", f"{1 - p:.3f}"]),
+                            "closed": False,
+                        }
+                        for n, p in names
+                    ],
+                }
+            )
         else:
             event = f"KXFEDDECISION-{meeting:%y}{meeting:%b}".upper()
-            events.append({"event_ticker": event, "series_ticker": "KXFEDDECISION", "title": f"Fed decision in {meeting:%b %Y}?",
-                           "strike_date": f"{meeting.isoformat()}T19:00:00Z", "markets": [
-                {"ticker": f"{event}-{s}", "yes_sub_title": label, "last_price_dollars": f"{p:.4f}", "status": "active"}
-                for s, label, p in (("C26", "Cut >25bps", cut * 0.05), ("C25", "Cut 25bps", cut * 0.95),
-                                    ("H0", "Fed maintains rate", hold), ("H25", "Hike 25bps", hike))]})
+            events.append(
+                {
+                    "event_ticker": event,
+                    "series_ticker": "KXFEDDECISION",
+                    "title": f"Fed decision in {meeting:%b %Y}?",
+                    "strike_date": f"{meeting.isoformat()}T19:00:00Z",
+                    "markets": [
+                        {"ticker": f"{event}-{s}", "yes_sub_title": label, "last_price_dollars": f"{p:.4f}", "status": "active"}
+                        for s, label, p in (
+                            ("C26", "Cut >25bps", cut * 0.05),
+                            ("C25", "Cut 25bps", cut * 0.95),
+                            ("H0", "Fed maintains rate", hold),
+                            ("H25", "Hike 25bps", hike),
+                        )
+                    ],
+                }
+            )
     return events if venue == "polymarket" else {"cursor": "", "events": events}
 
 

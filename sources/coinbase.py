@@ -89,8 +89,15 @@ def _number(value: object, where: str) -> float:
     return number
 
 
-async def poll_coinbase(client: httpx.AsyncClient, store: Store, cfg: SourceConfig, *, cycle_start: dt.date,
-                        now: dt.datetime, rng: random.Random | None = None) -> PollOutcome:
+async def poll_coinbase(
+    client: httpx.AsyncClient,
+    store: Store,
+    cfg: SourceConfig,
+    *,
+    cycle_start: dt.date,
+    now: dt.datetime,
+    rng: random.Random | None = None,
+) -> PollOutcome:
     async def get(path: str):
         from .venues.common import loads
 

@@ -82,8 +82,9 @@ class _TableCollector(HTMLParser):
         elif tag in ("td", "th") and self._row is not None:
             self._close_cell()
             if len(self._row) >= MAX_CELLS:  # stop reading now: the cost of a refusal stays constant
-                raise ParseError(f"the flow table has more than {MAX_CELLS} columns (the widest real page has 14):"
-                                 " not Farside's table")
+                raise ParseError(
+                    f"the flow table has more than {MAX_CELLS} columns (the widest real page has 14): not Farside's table"
+                )
             self._cell = []
 
     def handle_endtag(self, tag: str) -> None:
@@ -225,8 +226,9 @@ def _parse(html: str, asset: str, today: dt.date) -> FlowTable:
             continue  # an unknown non-data row degrades nothing
         check_day(day, f"row {label}", today=today)
         if day.weekday() >= 5:
-            raise ParseError(f"row {label} is a {day:%A}: Farside lists no weekend rows,"
-                             " so this page's dates are not what we think")
+            raise ParseError(
+                f"row {label} is a {day:%A}: Farside lists no weekend rows, so this page's dates are not what we think"
+            )
         if len(row) != width:
             raise ParseError(f"row {label} has {len(row)} cells, the header has {width}")
         try:

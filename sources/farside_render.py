@@ -42,8 +42,11 @@ def render_page(
     Total header cell. `today` styles that date's row green, as Farside does for the live day.
     The footer covers `footer_over` (all history, as on Farside's recent pages) or else `rows`."""
     head = [
-        "<tr>" + "<th></th>" + "".join(f'<th><img alt="{escape(t)} issuer"></th>' for t in tickers)
-        + _HEAD.format(escape(total_header)) + "</tr>",
+        "<tr>"
+        + "<th></th>"
+        + "".join(f'<th><img alt="{escape(t)} issuer"></th>' for t in tickers)
+        + _HEAD.format(escape(total_header))
+        + "</tr>",
         "<tr><th></th>" + "".join(_HEAD.format(escape(t)) for t in tickers) + _HEAD.format("") + "</tr>",
     ]
     for i in range(fee_rows):
@@ -58,20 +61,29 @@ def render_page(
         body.extend(_footer(tickers, footer_over or rows))
     return (
         "<!DOCTYPE html><html><head><title>Farside Investors</title></head><body>\n"
-        '<table class="etf">\n<thead>\n' + "\n".join(head) + "\n</thead>\n<tbody>\n"
-        + "\n".join(body) + "\n</tbody>\n</table>\n</body></html>\n"
+        '<table class="etf">\n<thead>\n'
+        + "\n".join(head)
+        + "\n</thead>\n<tbody>\n"
+        + "\n".join(body)
+        + "\n</tbody>\n</table>\n</body></html>\n"
     )
 
 
 def _footer(tickers: Sequence[str], rows) -> list[str]:
     columns = list(zip(*[list(values) + [total] for _, values, total in rows], strict=False))  # hostile pages may be ragged
     out = []
-    for label, fn, decimals in (("Total", sum, 0), ("Average", lambda v: sum(v) / len(v), 1), ("Maximum", max, 1),
-                                ("Minimum", min, 1)):
+    for label, fn, decimals in (
+        ("Total", sum, 0),
+        ("Average", lambda v: sum(v) / len(v), 1),
+        ("Maximum", max, 1),
+        ("Minimum", min, 1),
+    ):
         cells = []
         for col in columns:
             present = [v for v in col if v is not None]
             cells.append(_cell(fn(present), decimals) if present else _cell(None))
-        out.append(f'<tr style="background-color: #eaeffa !important;"><td><span class="tabletext">{label}</span></td>'
-                   f'{"".join(cells)}</tr>')
+        out.append(
+            f'<tr style="background-color: #eaeffa !important;"><td><span class="tabletext">{label}</span></td>'
+            f"{''.join(cells)}</tr>"
+        )
     return out

@@ -40,8 +40,20 @@ LISTING_PATHS = {
     # One page holds every open meeting (about eight are listed at a time; 200 is the page maximum).
     KALSHI: "/events?series_ticker=KXFEDDECISION&status=open&with_nested_markets=true&limit=200",
 }
-_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-           "november", "december")
+_MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
 _POLY_SLUG = re.compile(r"fed-decision-in-(?P<month>[a-z]+)(?:-[a-z0-9]+)*")
 _KALSHI_EVENT = re.compile(r"KXFEDDECISION-(?P<yy>\d\d)(?P<mon>[A-Z]{3})")
 _KALSHI_BUCKET = re.compile(r"-(?P<side>[CH])(?P<bps>\d{1,3})")
@@ -55,6 +67,7 @@ class OddsError(DataError):
 @dataclass(frozen=True)
 class ListedEvent:
     """One Fed decision event as a venue lists it."""
+
     ref: str  # slug or event ticker, cleaned
     month: int
     year: int | None  # from the ticker (Kalshi); Polymarket's slugs do not say
@@ -135,6 +148,7 @@ def listed_events(which: str, obj: Any) -> list[ListedEvent]:
 def resolve(events: list[ListedEvent], meeting: dt.date) -> ListedEvent | None:
     """The listed event for `meeting`: its month, and its date (or Kalshi's ticker year) agreeing with the
     meeting's; the nearest date wins when several do. None: not listed (yet)."""
+
     def near(e: ListedEvent) -> bool:
         if e.day is not None:
             return abs((e.day - meeting).days) <= MATCH_DAYS
@@ -245,10 +259,19 @@ def parse_kalshi(obj: Any, meeting: dt.date) -> dict[str, float] | None:
     return parse_listing(KALSHI, obj, meeting)
 
 
-async def poll_odds(client: httpx.AsyncClient, store: Store, cfg: SourceConfig, which: str, *, now: dt.datetime,
-                    decision_days: tuple[dt.date, ...] = FOMC_DECISION_DAYS, rng: random.Random | None = None) -> PollOutcome:
+async def poll_odds(
+    client: httpx.AsyncClient,
+    store: Store,
+    cfg: SourceConfig,
+    which: str,
+    *,
+    now: dt.datetime,
+    decision_days: tuple[dt.date, ...] = FOMC_DECISION_DAYS,
+    rng: random.Random | None = None,
+) -> PollOutcome:
     """One listing request; the next meeting's odds (refused whole when bad) and the one after's (skipped
     with a warning when bad: it may not be priced properly yet)."""
+
     async def body() -> BodyResult:
         from .venues.common import loads
 

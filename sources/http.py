@@ -21,17 +21,20 @@ from common.sanitize import clean
 # and the ban end is persisted, so it outlived restarts. polling.stored_wait applies it to stored bans too.
 MAX_RETRY_AFTER = dt.timedelta(days=1)
 MAX_BODY_BYTES = 8 * 1024 * 1024  # decoded; Farside's all-data page is well under 2 MiB
-USER_AGENT = (
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36 flowtape/0.1"
-)
+USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36 flowtape/0.1"
 BROWSER_HEADERS = {
     "User-Agent": USER_AGENT,
     "Accept": "text/html,application/xhtml+xml,application/json;q=0.9,*/*;q=0.8",
     "Accept-Language": "en-GB,en;q=0.9",
     "Accept-Encoding": "gzip, deflate",  # only what we can inflate with a cap
 }
-_CHALLENGE_MARKERS = ("cf-chl", "challenge-platform", "just a moment...", "attention required! | cloudflare",
-                      "cf-browser-verification")
+_CHALLENGE_MARKERS = (
+    "cf-chl",
+    "challenge-platform",
+    "just a moment...",
+    "attention required! | cloudflare",
+    "cf-browser-verification",
+)
 
 
 class FetchError(Exception):

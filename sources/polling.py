@@ -78,8 +78,9 @@ async def run_poll(
             failures=failures,
             last_error=message,
             ban_until=to_iso(retry_at) if retry_at else None,
-            next_attempt=to_iso(next_attempt(now, interval=cfg.interval, failures=failures, state=state,
-                                             retry_at=retry_at, rng=rng)),
+            next_attempt=to_iso(
+                next_attempt(now, interval=cfg.interval, failures=failures, state=state, retry_at=retry_at, rng=rng)
+            ),
         )
         log.warning("poll %s", kv(source=source, state=state, rows=0, error=message))
         log.debug("poll %s traceback", kv(source=source), exc_info=exc)  # FLOWTAPE_LOG_LEVEL=DEBUG
@@ -95,8 +96,7 @@ async def run_poll(
         warning=result.warning,
         next_attempt=to_iso(next_attempt(now, interval=cfg.interval, failures=0, state=state, rng=rng)),
     )
-    log.info("poll %s", kv(source=source, state=state, rows=result.written, revisions=result.revisions,
-                          warning=result.warning))
+    log.info("poll %s", kv(source=source, state=state, rows=result.written, revisions=result.revisions, warning=result.warning))
     return PollOutcome(source, state, None, result.written, result.revisions, result.warning)
 
 

@@ -32,19 +32,24 @@ async def refresh_once(
     now = now or dt.datetime.now(dt.UTC)
     async with make_client(transport) as client:
         sources = registry.enabled(config, kinds)
-        results = await asyncio.gather(*(registry.poll(s, client, store, config, now=now, rng=rng) for s in sources),
-                                       return_exceptions=True)
+        results = await asyncio.gather(
+            *(registry.poll(s, client, store, config, now=now, rng=rng) for s in sources), return_exceptions=True
+        )
     # run_poll turns every failure into a state; what escapes it (the store failing under the status
     # write) is still one source's error here, never the end of `snapshot`.
-    return [r if isinstance(r, PollOutcome) else
-            PollOutcome(s.id, SourceState.ERROR, clean(f"internal error: {type(r).__name__}: {r}", max_len=160))
-            for s, r in zip(sources, results, strict=True)]
+    return [
+        r
+        if isinstance(r, PollOutcome)
+        else PollOutcome(s.id, SourceState.ERROR, clean(f"internal error: {type(r).__name__}: {r}", max_len=160))
+        for s, r in zip(sources, results, strict=True)
+    ]
 
 
 async def refresh_odds(store: Store, config: Config, *, transport=None, now: dt.datetime, rng=None) -> list[PollOutcome]:
     return await refresh_once(store, config, transport=transport, now=now, rng=rng, kinds=(registry.ODDS,))
 
 
-async def refresh_venues(store: Store, config: Config, *, transport=None, now: dt.datetime,
-                         rng: random.Random | None = None) -> list[PollOutcome]:
+async def refresh_venues(
+    store: Store, config: Config, *, transport=None, now: dt.datetime, rng: random.Random | None = None
+) -> list[PollOutcome]:
     return await refresh_once(store, config, transport=transport, now=now, rng=rng, kinds=(registry.DERIVATIVES,))

@@ -40,42 +40,126 @@ class SourceSpec:
     asset: str | None = None  # FLOWS: which ETF table
 
 
-
-_FARSIDE_PATHS = {"btc": ("/btc/", "/bitcoin-etf-flow-all-data/"), "eth": ("/eth/", "/ethereum-etf-flow-all-data/"),
-                  "sol": ("/sol/", "/solana-etf-flow-all-data/")}
+_FARSIDE_PATHS = {
+    "btc": ("/btc/", "/bitcoin-etf-flow-all-data/"),
+    "eth": ("/eth/", "/ethereum-etf-flow-all-data/"),
+    "sol": ("/sol/", "/solana-etf-flow-all-data/"),
+}
 _QUOTES = "quotes as observations (mark, index, expiry, funding rate and interval, OI in USD and BTC)"
 # CME and CFTC both report CME open interest, so both count as the venue "cme" downstream; its data
 # is weekly at worst, stale after 12 days.
 _CME_STALE_S = 12 * 86400.0
 
 REGISTRY: tuple[SourceSpec, ...] = (
-    *(SourceSpec(source_id(a), "farside", FLOWS, "Farside Investors", _FARSIDE_PATHS[a],
-                 "session rows: per-fund flows and the published Total, US$m; revisions", asset=a) for a in ASSETS),
-    SourceSpec("deribit", "deribit", DERIVATIVES, "Deribit",
-               ("/public/ticker?instrument_name=BTC-PERPETUAL", "/public/get_book_summary_by_currency?currency=BTC&kind=future",
-                "/public/get_instruments?currency=BTC&kind=future"), _QUOTES, 900.0),
-    SourceSpec("binance", "binance", DERIVATIVES, "Binance USD-M",
-               ("/fapi/v1/premiumIndex?symbol=BTCUSDT", "/fapi/v1/openInterest?symbol=BTCUSDT", "/fapi/v1/fundingInfo",
-                "/futures/data/basis", "/fapi/v1/exchangeInfo"), _QUOTES, 7200.0),  # the basis endpoint is hourly
-    SourceSpec("binance_coinm", "binance_coinm", DERIVATIVES, "Binance COIN-M",
-               ("/dapi/v1/premiumIndex?pair=BTCUSD", "/dapi/v1/openInterest?symbol=BTCUSD_PERP", "/dapi/v1/exchangeInfo"),
-               _QUOTES, 900.0),
+    *(
+        SourceSpec(
+            source_id(a),
+            "farside",
+            FLOWS,
+            "Farside Investors",
+            _FARSIDE_PATHS[a],
+            "session rows: per-fund flows and the published Total, US$m; revisions",
+            asset=a,
+        )
+        for a in ASSETS
+    ),
+    SourceSpec(
+        "deribit",
+        "deribit",
+        DERIVATIVES,
+        "Deribit",
+        (
+            "/public/ticker?instrument_name=BTC-PERPETUAL",
+            "/public/get_book_summary_by_currency?currency=BTC&kind=future",
+            "/public/get_instruments?currency=BTC&kind=future",
+        ),
+        _QUOTES,
+        900.0,
+    ),
+    SourceSpec(
+        "binance",
+        "binance",
+        DERIVATIVES,
+        "Binance USD-M",
+        (
+            "/fapi/v1/premiumIndex?symbol=BTCUSDT",
+            "/fapi/v1/openInterest?symbol=BTCUSDT",
+            "/fapi/v1/fundingInfo",
+            "/futures/data/basis",
+            "/fapi/v1/exchangeInfo",
+        ),
+        _QUOTES,
+        7200.0,
+    ),  # the basis endpoint is hourly
+    SourceSpec(
+        "binance_coinm",
+        "binance_coinm",
+        DERIVATIVES,
+        "Binance COIN-M",
+        ("/dapi/v1/premiumIndex?pair=BTCUSD", "/dapi/v1/openInterest?symbol=BTCUSD_PERP", "/dapi/v1/exchangeInfo"),
+        _QUOTES,
+        900.0,
+    ),
     SourceSpec("bybit", "bybit", DERIVATIVES, "Bybit", ("/v5/market/tickers?category=linear",), _QUOTES, 900.0),
-    SourceSpec("okx", "okx", DERIVATIVES, "OKX",
-               ("/api/v5/public/funding-rate", "/api/v5/public/open-interest", "/api/v5/market/index-tickers",
-                "/api/v5/public/mark-price"), _QUOTES, 900.0),
-    SourceSpec("cme", "cme", DERIVATIVES, "CME Group", ("/CmeWS/mvc/Settlements/Futures/Settlements/8478/FUT",),
-               "CME bitcoin futures open interest (contracts of 5 BTC) and settlements", _CME_STALE_S),
-    SourceSpec("cftc", "cftc", DERIVATIVES, "CFTC Commitments of Traders", ("/resource/gpe5-46if.json",),
-               "CME bitcoin futures open interest, weekly (Tuesday's positions)", _CME_STALE_S),
-    SourceSpec("coinbase", "coinbase", CANDLES, "Coinbase Exchange", ("/products/BTC-USD/candles?granularity=86400",),
-               "BTC-USD daily candles"),
+    SourceSpec(
+        "okx",
+        "okx",
+        DERIVATIVES,
+        "OKX",
+        (
+            "/api/v5/public/funding-rate",
+            "/api/v5/public/open-interest",
+            "/api/v5/market/index-tickers",
+            "/api/v5/public/mark-price",
+        ),
+        _QUOTES,
+        900.0,
+    ),
+    SourceSpec(
+        "cme",
+        "cme",
+        DERIVATIVES,
+        "CME Group",
+        ("/CmeWS/mvc/Settlements/Futures/Settlements/8478/FUT",),
+        "CME bitcoin futures open interest (contracts of 5 BTC) and settlements",
+        _CME_STALE_S,
+    ),
+    SourceSpec(
+        "cftc",
+        "cftc",
+        DERIVATIVES,
+        "CFTC Commitments of Traders",
+        ("/resource/gpe5-46if.json",),
+        "CME bitcoin futures open interest, weekly (Tuesday's positions)",
+        _CME_STALE_S,
+    ),
+    SourceSpec(
+        "coinbase",
+        "coinbase",
+        CANDLES,
+        "Coinbase Exchange",
+        ("/products/BTC-USD/candles?granularity=86400",),
+        "BTC-USD daily candles",
+    ),
     # Each venue's listing of Fed decision events (sources/fed_odds.py LISTING_PATHS; the test keeps them equal).
-    SourceSpec("polymarket", "polymarket", ODDS, "Polymarket", ("/events?tag_slug=fed-rates&closed=false&limit=100",),
-               "Fed decision odds per bucket", 6 * 3600.0),
-    SourceSpec("kalshi", "kalshi", ODDS, "Kalshi",
-               ("/events?series_ticker=KXFEDDECISION&status=open&with_nested_markets=true&limit=200",),
-               "Fed decision odds per bucket", 6 * 3600.0),
+    SourceSpec(
+        "polymarket",
+        "polymarket",
+        ODDS,
+        "Polymarket",
+        ("/events?tag_slug=fed-rates&closed=false&limit=100",),
+        "Fed decision odds per bucket",
+        6 * 3600.0,
+    ),
+    SourceSpec(
+        "kalshi",
+        "kalshi",
+        ODDS,
+        "Kalshi",
+        ("/events?series_ticker=KXFEDDECISION&status=open&with_nested_markets=true&limit=200",),
+        "Fed decision odds per bucket",
+        6 * 3600.0,
+    ),
 )
 
 BY_ID: dict[str, SourceSpec] = {s.id: s for s in REGISTRY}
@@ -97,8 +181,15 @@ def enabled(config: Config, kinds: tuple[str, ...] | None = None) -> list[Source
     return [s for s in REGISTRY if config.source(s.section).enabled and (kinds is None or s.kind in kinds)]
 
 
-async def poll(source: SourceSpec, client: httpx.AsyncClient, store: Store, config: Config, *,
-               now: dt.datetime, rng: random.Random | None = None) -> PollOutcome:
+async def poll(
+    source: SourceSpec,
+    client: httpx.AsyncClient,
+    store: Store,
+    config: Config,
+    *,
+    now: dt.datetime,
+    rng: random.Random | None = None,
+) -> PollOutcome:
     """One poll of one source, with its own config section; the fetch path loads here, not at import."""
     cfg = config.source(source.section)
     if source.kind == FLOWS:

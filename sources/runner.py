@@ -84,8 +84,12 @@ class SourceLoop:
             message = clean(f"internal error: {type(exc).__name__}: {exc}", max_len=160)
             self._not_before = now + dt.timedelta(seconds=MAX_SLEEP_S)  # holds even if the status cannot be written
             try:
-                self._store.set_status(self.source_id, state=SourceState.ERROR, last_error=message,
-                                       next_attempt=(now + dt.timedelta(seconds=MAX_SLEEP_S)).isoformat())
+                self._store.set_status(
+                    self.source_id,
+                    state=SourceState.ERROR,
+                    last_error=message,
+                    next_attempt=(now + dt.timedelta(seconds=MAX_SLEEP_S)).isoformat(),
+                )
             except Exception:
                 pass
             outcome = PollOutcome(self.source_id, SourceState.ERROR, message)

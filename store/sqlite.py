@@ -37,17 +37,19 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 _ISO_DATE = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
 _GOOD = {
     "sessions": f"typeof(asset) = 'text' AND date GLOB '{_ISO_DATE}' AND date(date) IS date "
-                "AND typeof(total_usd_m) IN ('real', 'null') AND typeof(provisional) = 'integer'",
+    "AND typeof(total_usd_m) IN ('real', 'null') AND typeof(provisional) = 'integer'",
     "flows": f"typeof(asset) = 'text' AND date GLOB '{_ISO_DATE}' AND date(date) IS date "
-             "AND typeof(fund) = 'text' AND typeof(usd_m) IN ('real', 'null')",
+    "AND typeof(fund) = 'text' AND typeof(usd_m) IN ('real', 'null')",
     "observations": f"typeof(venue) = 'text' AND typeof(instrument) = 'text' AND typeof(metric) = 'text' "
-                    f"AND ts GLOB '{_ISO_DATE}T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]+00:00' AND datetime(ts) IS NOT NULL "
-                    "AND typeof(value) = 'real' AND abs(value) <= 1.7976931348623157e308",
+    f"AND ts GLOB '{_ISO_DATE}T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]+00:00' AND datetime(ts) IS NOT NULL "
+    "AND typeof(value) = 'real' AND abs(value) <= 1.7976931348623157e308",
 }
 _BAD = {table: f"NOT coalesce(({good}), 0)" for table, good in _GOOD.items()}
-_PLAIN = {"sessions": "SELECT asset, date, total_usd_m, provisional FROM sessions",
-          "flows": "SELECT asset, date, fund, usd_m FROM flows",
-          "observations": "SELECT venue, instrument, metric, ts, value FROM observations"}
+_PLAIN = {
+    "sessions": "SELECT asset, date, total_usd_m, provisional FROM sessions",
+    "flows": "SELECT asset, date, fund, usd_m FROM flows",
+    "observations": "SELECT venue, instrument, metric, ts, value FROM observations",
+}
 MAX_SET_ASIDE_ROWS = 200  # handed on to be named; the count in set_aside is exact
 # Observations are read by the hundred thousand: testing each row costs more than the read. A partial index holds
 # just the bad rows (none, normally), so a read leaves them out and counts them for the price of a tiny lookup.
@@ -104,7 +106,8 @@ _MIGRATIONS: dict[int, str] = {
         PRIMARY KEY (venue, instrument));
     INSERT OR IGNORE INTO series SELECT venue, instrument, MIN(ts), MAX(ts) FROM observations GROUP BY venue, instrument;
     CREATE INDEX IF NOT EXISTS revisions_cell ON revisions (asset, date, fund);
-    """ + _BAD_OBSERVATIONS_INDEX,
+    """
+    + _BAD_OBSERVATIONS_INDEX,
 }
 
 QUOTE_METRICS = ("mark", "index", "funding_rate", "funding_interval_h", "oi_usd", "oi_btc")
@@ -213,8 +216,9 @@ class Store:
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
-            raise StoreError(f"cannot open the store {self.path}: {exc.strerror}."
-                             " Check the permissions, or pass --db PATH") from None
+            raise StoreError(
+                f"cannot open the store {self.path}: {exc.strerror}. Check the permissions, or pass --db PATH"
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -239,8 +243,9 @@ class Store:
         try:
             conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=5.0)
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot open the store {self.path}: {exc}."
-                             " Check the disk and permissions, or pass --db PATH") from None
+            raise StoreError(
+                f"cannot open the store {self.path}: {exc}. Check the disk and permissions, or pass --db PATH"
+            ) from None
         try:
             _refuse_newer(self.path, conn)  # the header can be stale while a WAL holds page 1
             conn.execute("PRAGMA journal_mode=WAL")
@@ -249,8 +254,9 @@ class Store:
             _migrate(conn)
         except sqlite3.Error as exc:
             conn.close()
-            raise StoreError(f"cannot open the store {self.path}: {exc}."
-                             " Check the disk and permissions, or pass --db PATH") from None
+            raise StoreError(
+                f"cannot open the store {self.path}: {exc}. Check the disk and permissions, or pass --db PATH"
+            ) from None
         except BaseException:
             conn.close()
             raise
@@ -315,16 +321,20 @@ class Store:
         self.path.parent.mkdir(parents=True, exist_ok=True)  # rm -r of the folder too
         if not self._take_writer_lock():
             self.readonly = True
-            self.notices.append(f"the store {self.path} was {what} while flowtape ran and another flowtape writes the "
-                                "new file; this one is read-only now")
+            self.notices.append(
+                f"the store {self.path} was {what} while flowtape ran and another flowtape writes the "
+                "new file; this one is read-only now"
+            )
             raise StoreError(self.notices[-1])
         for suffix in ("-wal", "-shm"):  # the old file's journal: replayed into the new file it would corrupt it
             Path(f"{self.path}{suffix}").unlink(missing_ok=True)
         self._open_writer()
         self.replaced = (now, what)
-        self.notices.append(f"the store {self.path} was {what} at {now:%H:%M} UTC while flowtape ran; writing carries on "
-                            f"in {'that file' if what.startswith('replaced') else 'a new store there'} (history held "
-                            "only by the old file is not in it)")
+        self.notices.append(
+            f"the store {self.path} was {what} at {now:%H:%M} UTC while flowtape ran; writing carries on "
+            f"in {'that file' if what.startswith('replaced') else 'a new store there'} (history held "
+            "only by the old file is not in it)"
+        )
 
     @property
     def problem(self) -> str | None:
@@ -372,8 +382,12 @@ class Store:
         count = int(bad[0][0]) if bad else 0
         self.set_aside[table] = count
         # The rows themselves, for the analytics to name in its notice (per thread: reads run in several).
-        self._read_local.set_aside = {**getattr(self._read_local, "set_aside", {}), table: self._query(
-            f"{_PLAIN[table]} WHERE ({where}) AND {_BAD[table]} LIMIT {MAX_SET_ASIDE_ROWS}", params) if count else []}
+        self._read_local.set_aside = {
+            **getattr(self._read_local, "set_aside", {}),
+            table: self._query(f"{_PLAIN[table]} WHERE ({where}) AND {_BAD[table]} LIMIT {MAX_SET_ASIDE_ROWS}", params)
+            if count
+            else [],
+        }
         return rows
 
     def set_aside_rows(self, table: str) -> list[tuple]:
@@ -383,8 +397,9 @@ class Store:
     def sessions(self, asset: str | None = None) -> list[tuple[str, str, float | None, bool]]:
         """(asset, ISO date, published total, provisional), oldest first; rows of the wrong type are set aside."""
         where, params = ("asset = ?", (asset,)) if asset else ("1", ())
-        rows = self._typed("sessions", "SELECT asset, date, total_usd_m, provisional FROM sessions", where, params,
-                           "ORDER BY asset, date")
+        rows = self._typed(
+            "sessions", "SELECT asset, date, total_usd_m, provisional FROM sessions", where, params, "ORDER BY asset, date"
+        )
         return [(a, d, t, bool(p)) for a, d, t, p in rows]
 
     def flows(self, asset: str | None = None) -> list[tuple[str, str, str, float | None]]:
@@ -397,8 +412,9 @@ class Store:
 
     def revisions(self, asset: str | None = None) -> list[tuple[str, str, str, float | None, float | None, str]]:
         where, params = ("WHERE asset = ?", (asset,)) if asset else ("", ())
-        return self._query(f"SELECT asset, date, fund, old_usd_m, new_usd_m, seen_at FROM revisions {where} ORDER BY rowid",
-                           params)
+        return self._query(
+            f"SELECT asset, date, fund, old_usd_m, new_usd_m, seen_at FROM revisions {where} ORDER BY rowid", params
+        )
 
     def session_count(self, asset: str, first: str, last: str) -> int:
         rows = self._query("SELECT COUNT(*) FROM sessions WHERE asset = ? AND date BETWEEN ? AND ?", (asset, first, last))
@@ -461,8 +477,10 @@ class Store:
                 if not why:
                     raise
                 if not self.hold_when_full:
-                    raise StoreError(f"cannot write the store {self.path} ({exc}): {why[1].format(path=self.path)}, "
-                                     "then run the command again (nothing already stored was lost)") from None
+                    raise StoreError(
+                        f"cannot write the store {self.path} ({exc}): {why[1].format(path=self.path)}, "
+                        "then run the command again (nothing already stored was lost)"
+                    ) from None
                 self._note_full(exc)
                 if keep:
                     self._hold(apply)
@@ -485,8 +503,10 @@ class Store:
         since = self.full_since.strftime("%H:%M UTC") if self.full_since else "?"
         dropped = f", {self._held_dropped} oldest dropped" if self._held_dropped else ""
         label, remedy = self.full_why
-        return (f"{label} since {since}: {self.held_batches} writes held in memory{dropped};"
-                f" {remedy.format(path=self.path)} and they are written")
+        return (
+            f"{label} since {since}: {self.held_batches} writes held in memory{dropped};"
+            f" {remedy.format(path=self.path)} and they are written"
+        )
 
     def flush_held(self) -> bool:
         """Try to write what the disk-full buffer holds; True when nothing is held any more."""
@@ -542,8 +562,10 @@ class Store:
         new_today = sum(1 for first in known.values() if first is not None and first >= day_start)
         new_today += sum(1 for fund in table.tickers if fund not in known)
         if new_today > NEW_FUNDS_PER_DAY:
-            raise bounds.BoundsError(f"farside {table.asset}: {new_today} new funds today is more than {NEW_FUNDS_PER_DAY} "
-                                     "(a page renaming its columns); refused")
+            raise bounds.BoundsError(
+                f"farside {table.asset}: {new_today} new funds today is more than {NEW_FUNDS_PER_DAY} "
+                "(a page renaming its columns); refused"
+            )
 
         def apply(conn: sqlite3.Connection) -> WriteResult:
             result = WriteResult()
@@ -556,9 +578,7 @@ class Store:
             for row in table.rows:
                 day = row.date.isoformat()
                 changed = self._upsert_value(conn, table.asset, day, TOTAL, row.total, seen, result)
-                old = conn.execute(
-                    "SELECT provisional FROM sessions WHERE asset = ? AND date = ?", (table.asset, day)
-                ).fetchone()
+                old = conn.execute("SELECT provisional FROM sessions WHERE asset = ? AND date = ?", (table.asset, day)).fetchone()
                 for fund, value in row.funds.items():
                     changed |= self._upsert_value(conn, table.asset, day, fund, value, seen, result)
                 if old is None or changed or bool(old[0]) != row.provisional:
@@ -598,7 +618,9 @@ class Store:
             conn.execute("INSERT INTO revisions VALUES (?, ?, ?, ?, ?, ?)", (asset, day, fund, old, value, seen))
             conn.execute(  # the newest MAX_REVISIONS_PER_CELL only: a page flipping A, B, A... stays bounded
                 "DELETE FROM revisions WHERE rowid IN (SELECT rowid FROM revisions WHERE asset = ? AND date = ? AND fund = ? "
-                "ORDER BY rowid DESC LIMIT -1 OFFSET ?)", (asset, day, fund, MAX_REVISIONS_PER_CELL))
+                "ORDER BY rowid DESC LIMIT -1 OFFSET ?)",
+                (asset, day, fund, MAX_REVISIONS_PER_CELL),
+            )
         conn.execute(update, params)
         return True
 
@@ -642,11 +664,15 @@ class Store:
                             refused.add((venue, instrument))
                             continue
                         room -= 1
-                    conn.execute("INSERT INTO series VALUES (?, ?, ?, ?) ON CONFLICT(venue, instrument) DO UPDATE "
-                                 "SET last_seen = excluded.last_seen", (venue, instrument, now, now))
+                    conn.execute(
+                        "INSERT INTO series VALUES (?, ?, ?, ?) ON CONFLICT(venue, instrument) DO UPDATE "
+                        "SET last_seen = excluded.last_seen",
+                        (venue, instrument, now, now),
+                    )
             before = conn.total_changes
-            conn.executemany("INSERT OR REPLACE INTO observations VALUES (?, ?, ?, ?, ?)",
-                             [r for r in rows if (r[0], r[1]) not in refused])
+            conn.executemany(
+                "INSERT OR REPLACE INTO observations VALUES (?, ?, ?, ?, ?)", [r for r in rows if (r[0], r[1]) not in refused]
+            )
             written = conn.total_changes - before
             for venue in names:
                 for instrument in _age_out(conn, "series", "venue", "instrument", venue, fetched_at):
@@ -659,8 +685,10 @@ class Store:
     def _count_refused(self, refused: set[tuple[str, str]], day: str) -> None:
         for venue in sorted({v for v, _ in refused}):
             n = self.refused[(venue, day)] = self.refused.get((venue, day), 0) + sum(1 for v, _ in refused if v == venue)
-            line = (f"{venue}: {n} new instrument names refused on {day} (at most {NEW_SERIES_PER_DAY} new a day, "
-                    "so a venue renaming its instruments cannot fill the disk)")
+            line = (
+                f"{venue}: {n} new instrument names refused on {day} (at most {NEW_SERIES_PER_DAY} new a day, "
+                "so a venue renaming its instruments cannot fill the disk)"
+            )
             self.notices[:] = [x for x in self.notices if not x.startswith(f"{venue}: ")] + [line]
 
     def prune_observations(self, now: dt.datetime) -> int:
@@ -705,8 +733,10 @@ class Store:
             where += " AND (venue, instrument) IN (SELECT venue, instrument FROM observations WHERE ts >= ? AND ts <= ?)"
             params += [cutoff, until]
         if hourly:  # SQLite takes the bare columns from the row holding MAX(ts)
-            select, tail = ("SELECT venue, instrument, metric, MAX(ts), value FROM observations",
-                            "GROUP BY venue, instrument, metric, substr(ts, 1, 13) ORDER BY 4")
+            select, tail = (
+                "SELECT venue, instrument, metric, MAX(ts), value FROM observations",
+                "GROUP BY venue, instrument, metric, substr(ts, 1, 13) ORDER BY 4",
+            )
         else:
             select, tail = "SELECT venue, instrument, metric, ts, value FROM observations", "ORDER BY ts"
         return self._typed("observations", select, where, tuple(params), tail)
@@ -723,15 +753,18 @@ class Store:
     def has_observations(self) -> bool:
         return bool(self._query("SELECT 1 FROM observations LIMIT 1"))
 
-    def add_coinshares(self, week_ending: dt.date, total_usd_m: float, btc_usd_m: float | None, *,
-                       entered_at: dt.datetime) -> bool:
+    def add_coinshares(
+        self, week_ending: dt.date, total_usd_m: float, btc_usd_m: float | None, *, entered_at: dt.datetime
+    ) -> bool:
         """Record CoinShares' weekly print (entered by hand); returns True if it replaced an earlier entry."""
         week = week_ending.isoformat()
 
         def apply(conn: sqlite3.Connection) -> bool:
             old = conn.execute("SELECT 1 FROM coinshares WHERE week_ending = ?", (week,)).fetchone()
-            conn.execute("INSERT OR REPLACE INTO coinshares VALUES (?, ?, ?, ?)",
-                         (week, total_usd_m, btc_usd_m, entered_at.isoformat(timespec="seconds")))
+            conn.execute(
+                "INSERT OR REPLACE INTO coinshares VALUES (?, ?, ?, ?)",
+                (week, total_usd_m, btc_usd_m, entered_at.isoformat(timespec="seconds")),
+            )
             return old is not None
 
         replaced = self._write(apply, held=None)
@@ -751,8 +784,9 @@ class Store:
         return self._write(apply, held=0)
 
     def candle_days(self, product: str = "BTC-USD") -> list[dt.date]:
-        return [dt.date.fromisoformat(r[0]) for r in self._query("SELECT day FROM candles WHERE product = ? ORDER BY day",
-                                                                 (product,))]
+        return [
+            dt.date.fromisoformat(r[0]) for r in self._query("SELECT day FROM candles WHERE product = ? ORDER BY day", (product,))
+        ]
 
     def candles(self, product: str = "BTC-USD") -> list[tuple[str, float]]:
         """(ISO day, close), oldest first."""
@@ -763,8 +797,9 @@ class Store:
         if key in self._held_alerts:
             return False
         row = (key, kind, created_at.isoformat(timespec="seconds"), payload)
-        fired = self._write(lambda conn: conn.execute("INSERT OR IGNORE INTO alerts VALUES (?, ?, ?, ?)", row).rowcount == 1,
-                            held=None)
+        fired = self._write(
+            lambda conn: conn.execute("INSERT OR IGNORE INTO alerts VALUES (?, ?, ?, ?)", row).rowcount == 1, held=None
+        )
         if fired is None:  # held while the disk is full: fire once, unless the store already has it
             self._held_alerts.add(key)
             return not self._query("SELECT 1 FROM alerts WHERE key = ?", (key,))
@@ -804,11 +839,15 @@ def _age_out(conn: sqlite3.Connection, table: str, owner_col: str, name_col: str
     return those among them that lived less than CHURN_LIFE, whose rows the caller deletes as churn.
     A NULL first_seen (carried over from schema 1) counts as long-lived."""
     cutoff = _utc(now - SERIES_TTL)
-    dead = conn.execute(f"SELECT {name_col}, first_seen, last_seen FROM {table} WHERE {owner_col} = ? AND last_seen < ?",
-                        (owner, cutoff)).fetchall()
+    dead = conn.execute(
+        f"SELECT {name_col}, first_seen, last_seen FROM {table} WHERE {owner_col} = ? AND last_seen < ?", (owner, cutoff)
+    ).fetchall()
     conn.execute(f"DELETE FROM {table} WHERE {owner_col} = ? AND last_seen < ?", (owner, cutoff))
-    return [name for name, first, last in dead
-            if first and dt.datetime.fromisoformat(last) - dt.datetime.fromisoformat(first) < CHURN_LIFE]
+    return [
+        name
+        for name, first, last in dead
+        if first and dt.datetime.fromisoformat(last) - dt.datetime.fromisoformat(first) < CHURN_LIFE
+    ]
 
 
 def _file_version(path: Path) -> int:
@@ -831,8 +870,10 @@ def _refuse_newer(path: Path, conn: sqlite3.Connection | None = None) -> None:
     if conn is not None:
         version = max(version, conn.execute("PRAGMA user_version").fetchone()[0])
     if version > SCHEMA_VERSION:
-        raise StoreError(f"the store {path} was written by a newer flowtape (schema {version}, this one reads "
-                         f"{SCHEMA_VERSION}): upgrade flowtape or pass --db for another file")
+        raise StoreError(
+            f"the store {path} was written by a newer flowtape (schema {version}, this one reads "
+            f"{SCHEMA_VERSION}): upgrade flowtape or pass --db for another file"
+        )
 
 
 def _migrate(conn: sqlite3.Connection) -> None:
@@ -887,8 +928,11 @@ def _unwritable(exc: sqlite3.Error) -> tuple[str, str] | None:
     if code is not None and (code & 0xFF) in _UNWRITABLE:  # extended codes (SQLITE_IOERR_WRITE...) share the low byte
         return _UNWRITABLE[code & 0xFF]
     text = str(exc)
-    for needle, primary in (("disk is full", sqlite3.SQLITE_FULL), ("readonly database", sqlite3.SQLITE_READONLY),
-                            ("disk I/O error", sqlite3.SQLITE_IOERR)):
+    for needle, primary in (
+        ("disk is full", sqlite3.SQLITE_FULL),
+        ("readonly database", sqlite3.SQLITE_READONLY),
+        ("disk I/O error", sqlite3.SQLITE_IOERR),
+    ):
         if needle in text:
             return _UNWRITABLE[primary]
     return None
@@ -901,8 +945,10 @@ def _second_writer_notice(path: Path) -> str:
     text = f"another flowtape process is writing to {path}{alias}; this one is read-only"
     links = os.stat(path).st_nlink
     if links > 1:  # SQLite keeps the WAL beside the name it opened: other names do not see the newest writes
-        text += (f". The file has {links} names (hard links): SQLite's journal is kept beside the name the writer "
-                 "uses, so open it by that name to see the newest data")
+        text += (
+            f". The file has {links} names (hard links): SQLite's journal is kept beside the name the writer "
+            "uses, so open it by that name to see the newest data"
+        )
     return text
 
 

@@ -26,8 +26,9 @@ D = dt.date
 def test_scenario_alert_only_on_a_change_with_a_known_previous_state():
     results = evaluate(RULES, inputs(demo_frames(), D(2025, 11, 18), derivs(4.8, "bleeding")))
     assert scenario_alerts(results, {}, "2025-11-18") == []  # first sight: nothing to compare with
-    alerts = scenario_alerts(results, {"caution": "building (1 of 4)", "rebuild": "inactive", "snapback": "inactive"},
-                             "2025-11-18")
+    alerts = scenario_alerts(
+        results, {"caution": "building (1 of 4)", "rebuild": "inactive", "snapback": "inactive"}, "2025-11-18"
+    )
     assert [a.kind for a in alerts] == ["scenario"] and "building (3 of 4)" in alerts[0].title
 
 
@@ -116,8 +117,10 @@ def test_alerts_config_errors(tmp_path):
 
     with pytest.raises(ConfigError, match="alerts.command: expected a list of strings"):
         parse_config({"alerts": {"command": "notify-send"}}, Path("c.toml"))
-    assert parse_config({"alerts": {"command": ["notify-send", "x"], "bell": False}},
-                        Path("c.toml")).alerts.command == ("notify-send", "x")
+    assert parse_config({"alerts": {"command": ["notify-send", "x"], "bell": False}}, Path("c.toml")).alerts.command == (
+        "notify-send",
+        "x",
+    )
 
 
 def running(pid: int) -> bool:

@@ -12,8 +12,13 @@ from common.calendar import month_trading_days
 from demo import load_dataset
 
 D = dt.date
-SEED_WEEK = [(D(2025, 11, 3), -186.5), (D(2025, 11, 4), -566.4), (D(2025, 11, 5), -137.0), (D(2025, 11, 6), 239.9),
-             (D(2025, 11, 7), -558.4)]
+SEED_WEEK = [
+    (D(2025, 11, 3), -186.5),
+    (D(2025, 11, 4), -566.4),
+    (D(2025, 11, 5), -137.0),
+    (D(2025, 11, 6), 239.9),
+    (D(2025, 11, 7), -558.4),
+]
 
 
 def frames(series, asset="btc", provisional=(), funds=None):

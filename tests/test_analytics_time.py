@@ -35,6 +35,7 @@ def future(venue, name, t, expiry, mark=91_000, oi=1e8):
 
 # ---- expiry and per-instrument freshness ------------------------------------------------------------
 
+
 def test_an_expired_contract_leaves_every_figure_at_its_expiry(store):
     """A monthly that expired yesterday kept its last quote as 'latest' for 22 days (its venue's perpetual
     kept the venue fresh): OI overstated by its 12.5 %."""
@@ -64,9 +65,13 @@ def test_a_contract_quoted_a_minute_before_its_expiry_is_gone_after_it(store):
         if t < expiry:
             quotes.append(future("deribit", "BTC-24NOV25", t, expiry, oi=1e9))
         store.write_quotes(quotes, fetched_at=NOW)
-    store.write_quotes([future("deribit", "BTC-24NOV25", expiry - dt.timedelta(minutes=1), expiry, oi=1e9),
-                        future("deribit", "BTC-24NOV25", expiry + dt.timedelta(minutes=1), expiry, oi=5e9)],  # a settled echo
-                       fetched_at=NOW)
+    store.write_quotes(
+        [
+            future("deribit", "BTC-24NOV25", expiry - dt.timedelta(minutes=1), expiry, oi=1e9),
+            future("deribit", "BTC-24NOV25", expiry + dt.timedelta(minutes=1), expiry, oi=5e9),
+        ],  # a settled echo
+        fetched_at=NOW,
+    )
     d = compute(store.observations(), NOW)
     assert d.offshore_usd == 8e9 and d.oi_history[-1] == 8e9
     assert d.oi_history[-2] == 9e9  # 21:00-22:00 ends with the contract's last live quote, not the echo
@@ -78,8 +83,14 @@ def test_an_instrument_older_than_its_venue_limit_is_not_current_though_the_venu
     """A future last quoted 20 h ago beside a fresh perpetual: its basis was shown fresh and averaged."""
     old = NOW - dt.timedelta(hours=20)
     store.write_quotes([future("okx", "BTC-USD-260327", old, NOW + dt.timedelta(days=123), oi=2e9)], fetched_at=old)
-    store.write_quotes([perp("okx", NOW), perp("deribit", NOW),
-                        future("deribit", "BTC-27MAR26", NOW, NOW + dt.timedelta(days=123), mark=92_000)], fetched_at=NOW)
+    store.write_quotes(
+        [
+            perp("okx", NOW),
+            perp("deribit", NOW),
+            future("deribit", "BTC-27MAR26", NOW, NOW + dt.timedelta(days=123), mark=92_000),
+        ],
+        fetched_at=NOW,
+    )
     d = compute(store.observations(), NOW)
     assert d.basis["okx"].stale and not d.basis["deribit"].stale
     assert d.headline_basis_pct == d.basis["deribit"].annualized_pct
@@ -90,8 +101,17 @@ def test_an_instrument_older_than_its_venue_limit_is_not_current_though_the_venu
 
 # ---- the freshness limit at an as-of instant -----------------------------------------------------
 
-@pytest.mark.parametrize("back,extra", [(dt.timedelta(0), 0.0), (dt.timedelta(hours=47), 0.0), (dt.timedelta(days=3), 3600.0),
-                                        (dt.timedelta(days=29), 3600.0), (dt.timedelta(days=40), 86400.0)])
+
+@pytest.mark.parametrize(
+    "back,extra",
+    [
+        (dt.timedelta(0), 0.0),
+        (dt.timedelta(hours=47), 0.0),
+        (dt.timedelta(days=3), 3600.0),
+        (dt.timedelta(days=29), 3600.0),
+        (dt.timedelta(days=40), 86400.0),
+    ],
+)
 def test_the_limit_widens_with_the_resolution_the_store_keeps_at_that_age(back, extra):
     assert stale_limit_s(900, NOW - back, NOW) == 900 + extra
     assert stale_limit_s(12 * 86400, NOW - back, NOW) == 12 * 86400 + extra
@@ -134,6 +154,7 @@ def test_at_now_a_venue_silent_past_its_own_limit_is_stale(store):
 
 # ---- aggregates name the venues they leave out ----------------------------------------------------
 
+
 def test_aggregates_name_stale_and_missing_venues_and_changes_compare_the_same_venues(store):
     for hours_ago in range(0, 49):
         t = NOW - dt.timedelta(hours=hours_ago)
@@ -175,10 +196,14 @@ def test_excluded_says_why_each_venue_is_left_out():
     from analytics.derivatives import FundingVenue
     from tui.derivatives_pane import excluded
 
-    entries = {"okx": FundingVenue("okx", 0.0001, 8, 10.95, NOW, True),
-               "binance": FundingVenue("binance", 0.0001, 8, 10.95, NOW, False)}
-    assert excluded(("binance", "bybit", "okx"), entries, unused="no OI to weigh by") == \
-        "excl. okx (stale); binance (no OI to weigh by); bybit (no data)"
+    entries = {
+        "okx": FundingVenue("okx", 0.0001, 8, 10.95, NOW, True),
+        "binance": FundingVenue("binance", 0.0001, 8, 10.95, NOW, False),
+    }
+    assert (
+        excluded(("binance", "bybit", "okx"), entries, unused="no OI to weigh by")
+        == "excl. okx (stale); binance (no OI to weigh by); bybit (no data)"
+    )
     assert excluded(("okx",), entries, stale_shown=True) == ""
     assert excluded((), entries) == ""
 

@@ -84,12 +84,14 @@ def test_bad_observations_are_set_aside_and_named(stores, name_all):
     assert without_notices(after) == before
     (notice,) = after.notices
     assert notice.startswith("store: 6 bad rows set aside in observations (")  # 'garbage' sorts after any as-of
-    for named in (f"deribit BTC-PERPETUAL at {QUIET_HOUR}: mark = 'abc' is not a number",
-                  f"okx BTC-USDT-SWAP at {QUIET_HOUR}: oi_usd = inf is not finite",
-                  f"bybit BTCUSDT at {QUIET_HOUR}: index = 1e+300 is outside [100, 10,000,000] USD",
-                  f"binance BTCUSDT at {QUIET_HOUR}: funding_rate = b'\\x00\\x01' is not a number",
-                  f"deribit BTC-27MAR26 at {QUIET_HOUR}: expiry = 1.8e+15 is not epoch seconds",
-                  "deribit BTC-PERPETUAL at 2025-11-24T19:61:00+00:00: ts = '2025-11-24T19:61:00+00:00' is not a timestamp"):
+    for named in (
+        f"deribit BTC-PERPETUAL at {QUIET_HOUR}: mark = 'abc' is not a number",
+        f"okx BTC-USDT-SWAP at {QUIET_HOUR}: oi_usd = inf is not finite",
+        f"bybit BTCUSDT at {QUIET_HOUR}: index = 1e+300 is outside [100, 10,000,000] USD",
+        f"binance BTCUSDT at {QUIET_HOUR}: funding_rate = b'\\x00\\x01' is not a number",
+        f"deribit BTC-27MAR26 at {QUIET_HOUR}: expiry = 1.8e+15 is not epoch seconds",
+        "deribit BTC-PERPETUAL at 2025-11-24T19:61:00+00:00: ts = '2025-11-24T19:61:00+00:00' is not a timestamp",
+    ):
         assert named in notice
 
 
@@ -106,12 +108,23 @@ def test_every_kind_of_bad_value_is_named(value):
 
 def test_bad_sessions_and_flows_are_set_aside_and_named(stores, name_all):
     clean, bad = stores
-    insert(bad, "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?)",
-           ("btc", "0001-01-01", 5.0, 0, "farside", "x"), ("btc", "garbage", 5.0, 0, "farside", "x"),
-           ("btc", "2025-11-23", "abc", 0, "farside", "x"), ("eth", "2025-11-22", 1e300, 0, "farside", "x"))
-    insert(bad, "INSERT INTO flows VALUES (?, ?, ?, ?)",
-           ("btc", "2025-11-20", "XBAD", "abc"), ("btc", "2025-11-21", "XBAD", math.inf), ("sol", "2025-11-20", "ZZZ", 1e300),
-           ("btc", "garbage", "IBIT", 1.0), ("btc", "2025-11-20", "\x1b]0;pwned\x07", 1.0))
+    insert(
+        bad,
+        "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?)",
+        ("btc", "0001-01-01", 5.0, 0, "farside", "x"),
+        ("btc", "garbage", 5.0, 0, "farside", "x"),
+        ("btc", "2025-11-23", "abc", 0, "farside", "x"),
+        ("eth", "2025-11-22", 1e300, 0, "farside", "x"),
+    )
+    insert(
+        bad,
+        "INSERT INTO flows VALUES (?, ?, ?, ?)",
+        ("btc", "2025-11-20", "XBAD", "abc"),
+        ("btc", "2025-11-21", "XBAD", math.inf),
+        ("sol", "2025-11-20", "ZZZ", 1e300),
+        ("btc", "garbage", "IBIT", 1.0),
+        ("btc", "2025-11-20", "\x1b]0;pwned\x07", 1.0),
+    )
     as_of = FROZEN.date()
     before, dates = load_views(clean, ASSETS, as_of, streak_size_usd_m=200)
     after, bad_dates = load_views(bad, ASSETS, as_of, streak_size_usd_m=200)
@@ -119,9 +132,11 @@ def test_bad_sessions_and_flows_are_set_aside_and_named(stores, name_all):
     assert {a: without_notices(v) for a, v in after.items()} == before
     assert not any(v.notices for v in before.values())
     btc = after["btc"].notices
-    assert btc[0] == ("store: 3 bad rows set aside in sessions (btc session 0001-01-01: date = 0001-01-01 is outside "
-                      "2024-01-11 .. tomorrow; btc session 2025-11-23: total = 'abc' is not a number; "
-                      "btc session garbage: date = 'garbage' is not a date)")
+    assert btc[0] == (
+        "store: 3 bad rows set aside in sessions (btc session 0001-01-01: date = 0001-01-01 is outside "
+        "2024-01-11 .. tomorrow; btc session 2025-11-23: total = 'abc' is not a number; "
+        "btc session garbage: date = 'garbage' is not a date)"
+    )
     assert btc[1].startswith("store: 4 bad rows set aside in flows (")
     assert "btc XBAD on 2025-11-20: XBAD = 'abc' is not a number" in btc[1]
     assert "btc XBAD on 2025-11-21: XBAD = inf is not finite" in btc[1]
@@ -134,10 +149,18 @@ def test_bad_sessions_and_flows_are_set_aside_and_named(stores, name_all):
 def test_bad_fed_odds_and_candles_are_set_aside_and_named(stores, name_all):
     clean, bad = stores
     meeting = clean.observations(venues=("polymarket",))[-1][1]
-    insert(bad, "INSERT INTO observations VALUES (?, ?, ?, ?, ?)",
-           ("polymarket", meeting, "cut", QUIET_HOUR, "abc"), ("kalshi", meeting, "hold", QUIET_HOUR, 1.5))
-    insert(bad, "INSERT INTO candles VALUES (?, ?, ?, ?, ?, ?, ?)",
-           ("BTC-USD", "garbage", 1, 1, 1, 1, 1), ("BTC-USD", "2009-01-03", 1, 1, 1, 1e300, 1))
+    insert(
+        bad,
+        "INSERT INTO observations VALUES (?, ?, ?, ?, ?)",
+        ("polymarket", meeting, "cut", QUIET_HOUR, "abc"),
+        ("kalshi", meeting, "hold", QUIET_HOUR, 1.5),
+    )
+    insert(
+        bad,
+        "INSERT INTO candles VALUES (?, ?, ?, ?, ?, ?, ?)",
+        ("BTC-USD", "garbage", 1, 1, 1, 1, 1),
+        ("BTC-USD", "2009-01-03", 1, 1, 1, 1e300, 1),
+    )
     fed_before, fed_after = load_fed(clean, FROZEN), load_fed(bad, FROZEN)
     assert fed_before.venues and without_notices(fed_after) == fed_before
     (notice,) = fed_after.notices
@@ -163,20 +186,35 @@ def test_snapshot_lists_every_notice_and_keeps_every_figure(stores):
     for doc in (before, after):
         doc.pop("store")
     assert after == before
-    assert [n.split(" (")[0] for n in notices] == ["store: 1 bad row set aside in flows",
-                                                   "store: 1 bad row set aside in observations",
-                                                   "store: 1 bad row set aside in candles"]
+    assert [n.split(" (")[0] for n in notices] == [
+        "store: 1 bad row set aside in flows",
+        "store: 1 bad row set aside in observations",
+        "store: 1 bad row set aside in candles",
+    ]
 
 
 ROW = ("deribit", "BTC-27MAR26", "mark", "2025-11-24T19:00:00+00:00", 91_000.0)
-ODD_TS = ["2025-11-24T19:00:00+00:00", "2025-11-24T19:00:00", "2025-11-24T21:00:00+02:00", "2025-11-24T19:00:00.5+00:00",
-          "2025-11-26T19:00:00+00:00", "1970-01-01T00:00:00+00:00", "2025-11-24T19:61:00+00:00", "", "garbage", "2025-11-24"]
+ODD_TS = [
+    "2025-11-24T19:00:00+00:00",
+    "2025-11-24T19:00:00",
+    "2025-11-24T21:00:00+02:00",
+    "2025-11-24T19:00:00.5+00:00",
+    "2025-11-26T19:00:00+00:00",
+    "1970-01-01T00:00:00+00:00",
+    "2025-11-24T19:61:00+00:00",
+    "",
+    "garbage",
+    "2025-11-24",
+]
 
 
 @settings(max_examples=200, deadline=None)
-@given(metric=st.sampled_from(sorted(_METRIC_BOUNDS)), ts=st.sampled_from(ODD_TS),
-       value=st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([0.0, 100.0, 0.1, 24.0, 1.8e9, 1.8e15])),
-       names=st.sampled_from([("deribit", "BTC-27MAR26"), ("", "X"), ("okx", "")]))
+@given(
+    metric=st.sampled_from(sorted(_METRIC_BOUNDS)),
+    ts=st.sampled_from(ODD_TS),
+    value=st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([0.0, 100.0, 0.1, 24.0, 1.8e9, 1.8e15])),
+    names=st.sampled_from([("deribit", "BTC-27MAR26"), ("", "X"), ("okx", "")]),
+)
 def test_rows_cleared_in_bulk_are_rows_the_one_by_one_check_accepts(metric, ts, value, names):
     """The bulk path only saves time: whatever it clears, the named check accepts with the same value."""
     now = dt.datetime(2025, 11, 24, 22, tzinfo=dt.UTC)

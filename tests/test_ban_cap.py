@@ -33,13 +33,16 @@ def store(tmp_path):
     s.close()
 
 
-@pytest.mark.parametrize("value", [
-    "Fri, 31 Dec 9999 23:59:59 GMT",  # the forever ban
-    "Sun, 01 Jan 2040 00:00:00 +0000",
-    "86401",
-    "999999999999999999999",
-    "9" * 5000,  # more digits than int() accepts by default
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Fri, 31 Dec 9999 23:59:59 GMT",  # the forever ban
+        "Sun, 01 Jan 2040 00:00:00 +0000",
+        "86401",
+        "999999999999999999999",
+        "9" * 5000,  # more digits than int() accepts by default
+    ],
+)
 def test_any_retry_after_is_capped_at_a_day(value):
     assert parse_retry_after(value, NOW) == NOW + DAY
 
@@ -50,8 +53,13 @@ def test_garbage_retry_after_falls_back_to_backoff(value):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.one_of(st.text(max_size=60), st.integers(min_value=-10**30, max_value=10**30).map(str),
-                 st.datetimes(timezones=st.just(dt.UTC)).map(lambda d: d.strftime("%a, %d %b %Y %H:%M:%S GMT"))))
+@given(
+    st.one_of(
+        st.text(max_size=60),
+        st.integers(min_value=-(10**30), max_value=10**30).map(str),
+        st.datetimes(timezones=st.just(dt.UTC)).map(lambda d: d.strftime("%a, %d %b %Y %H:%M:%S GMT")),
+    )
+)
 def test_retry_after_is_none_or_within_a_day(value):
     when = parse_retry_after(value, NOW)
     assert when is None or NOW <= when <= NOW + MAX_RETRY_AFTER
@@ -101,7 +109,11 @@ def test_the_source_loop_wakes_a_day_after_a_stored_forever_ban(store):
 
 
 def test_a_short_stored_ban_is_unchanged(store):
-    store.set_status("farside_btc", last_attempt=to_iso(NOW), ban_until=to_iso(NOW + dt.timedelta(hours=2)),
-                     next_attempt=to_iso(NOW + dt.timedelta(hours=2)))
+    store.set_status(
+        "farside_btc",
+        last_attempt=to_iso(NOW),
+        ban_until=to_iso(NOW + dt.timedelta(hours=2)),
+        next_attempt=to_iso(NOW + dt.timedelta(hours=2)),
+    )
     loop = SourceLoop("farside_btc", None, store, clock=lambda: NOW, on_outcome=lambda o: None)  # type: ignore[arg-type]
     assert loop._due() == NOW + dt.timedelta(hours=2)

@@ -44,9 +44,18 @@ def test_disabling_a_section_removes_exactly_its_sources():
     assert ids == {s.id for s in registry.REGISTRY} - {"farside_btc", "farside_eth", "farside_sol", "okx"}
 
 
-@pytest.mark.parametrize("kind,value", [("btc_usd", 1e-9), ("btc_usd", math.nan), ("funding_interval_h", 0.0),
-                                        ("funding_interval_h", -8.0), ("probability", 1.2), ("oi_btc", 9.6e17),
-                                        ("flow_usd_m", math.inf)])
+@pytest.mark.parametrize(
+    "kind,value",
+    [
+        ("btc_usd", 1e-9),
+        ("btc_usd", math.nan),
+        ("funding_interval_h", 0.0),
+        ("funding_interval_h", -8.0),
+        ("probability", 1.2),
+        ("oi_btc", 9.6e17),
+        ("flow_usd_m", math.inf),
+    ],
+)
 def test_values_outside_physics_are_refused_naming_the_field(kind, value):
     with pytest.raises(BoundsError, match="fieldname"):
         check(kind, value, "fieldname")
@@ -70,9 +79,18 @@ def test_instants_dates_and_names_are_bounded():
             identifier(bad, "name")
 
 
-@pytest.mark.parametrize("exc", [KeyError("markPrice"), OverflowError("int too large"), TypeError("'NoneType'"),
-                                 IndexError("list index"), AttributeError("x"), LookupError("unknown encoding: rot13"),
-                                 RecursionError("deep")])
+@pytest.mark.parametrize(
+    "exc",
+    [
+        KeyError("markPrice"),
+        OverflowError("int too large"),
+        TypeError("'NoneType'"),
+        IndexError("list index"),
+        AttributeError("x"),
+        LookupError("unknown encoding: rot13"),
+        RecursionError("deep"),
+    ],
+)
 async def test_any_exception_in_a_poll_becomes_the_sources_error_state(tmp_path, exc):
     store = Store.open(tmp_path / "s.db")
 

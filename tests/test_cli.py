@@ -72,8 +72,10 @@ def config(tmp_path, monkeypatch):
 def test_live_snapshot_equals_published_figures(tmp_path, capsys, config):
     tickers, rows = load_dataset("btc")
     history = [r for r in rows if r[0] < D(2025, 11, 24)]  # complete days only
-    pages = {HISTORY_PATHS["btc"]: render_page(tickers, history),
-             RECENT_PATHS["btc"]: render_page(tickers, history[-10:], footer_over=history)}
+    pages = {
+        HISTORY_PATHS["btc"]: render_page(tickers, history),
+        RECENT_PATHS["btc"]: render_page(tickers, history[-10:], footer_over=history),
+    }
     with farside_server(pages) as base:
         config(f'[sources.farside]\nbase_url = "{base}"\ndeadline = 5\n' + NO_VENUES)
         code, out, err = run(capsys, "snapshot", "--json", "--db", str(tmp_path / "s.db"), "--as-of", "2025-11-18")
@@ -118,8 +120,19 @@ def test_schema_keys_in_demo(capsys):
         assert {"state", "last_success", "last_error"} <= set(src)
     for asset in ("btc", "eth", "sol"):
         a = doc["assets"][asset]
-        for key in ("latest", "month_to_date", "record_outflow_month", "record_inflow_month", "record_outflow_day",
-                    "record_inflow_day", "fund_records", "streak", "week_to_date", "last_week", "cumulative_usd_m"):
+        for key in (
+            "latest",
+            "month_to_date",
+            "record_outflow_month",
+            "record_inflow_month",
+            "record_outflow_day",
+            "record_inflow_day",
+            "fund_records",
+            "streak",
+            "week_to_date",
+            "last_week",
+            "cumulative_usd_m",
+        ):
             assert key in a, (asset, key)
         assert set(a["latest"]) >= {"date", "total_usd_m", "provisional", "funds"}
         assert set(a["month_to_date"]) >= {"month", "total_usd_m", "sessions", "projected_usd_m"}
@@ -171,8 +184,8 @@ def test_bad_flags_one_line_exit_2(tmp_path, capsys, argv, needle):
 @pytest.mark.parametrize(
     "text,needle",
     [
-        ("[sources.farside]\ninterval = \"abc\"\n", "sources.farside.interval: expected a number of seconds"),
-        ("[sources.farside]\nbase_url = \"ftp://x\"\n", "sources.farside.base_url: expected an http(s) URL"),
+        ('[sources.farside]\ninterval = "abc"\n', "sources.farside.interval: expected a number of seconds"),
+        ('[sources.farside]\nbase_url = "ftp://x"\n', "sources.farside.base_url: expected an http(s) URL"),
         ("[sources.farside]\nenabled = 1\n", "sources.farside.enabled: expected true or false"),
         ("[sources.farside]\nintervall = 60\n", "sources.farside.intervall: unknown key"),
         ("[sources.nasdaq]\n", "sources.nasdaq: unknown source"),

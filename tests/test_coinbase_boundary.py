@@ -42,27 +42,30 @@ def test_real_candles_parse():
     ]
 
 
-@pytest.mark.parametrize("field,value,named,why", [
-    ("time", 0, "time", "not epoch seconds"),  # 1970
-    ("time", 1710327600000, "time", "not epoch seconds"),  # milliseconds
-    ("time", 4102444800, "time", "outside"),  # 2100: beyond tomorrow
-    ("time", 10**400, "time", "out of range"),  # past float range
-    ("time", 1e300, "time", "not epoch seconds"),  # fromtimestamp would overflow
-    ("low", 1e-9, "low", "outside"),
-    ("high", 1e9, "high", "outside"),
-    ("open", 73000.0, "open", "outside its candle's low"),  # below low
-    ("close", 74000.0, "close", "outside its candle's low"),  # above high
-    ("low", 73300.0, "open", "outside its candle's low 73300"),  # low above open: the price outside is named
-    ("high", 73300.0, "close", "outside its candle's low .* high 73300"),  # high below close
-    ("volume", -1.0, "volume", "outside"),
-    ("volume", float("nan"), "volume", "non-finite"),
-    ("close", float("inf"), "close", "non-finite"),
-    ("open", "73243.33", "open", "expected a number, got str"),
-    ("open", None, "open", "expected a number, got NoneType"),
-    ("open", True, "open", "expected a number, got bool"),
-    ("open", [73243.33], "open", "expected a number, got list"),
-    ("open", {"price": 1}, "open", "expected a number, got dict"),
-])
+@pytest.mark.parametrize(
+    "field,value,named,why",
+    [
+        ("time", 0, "time", "not epoch seconds"),  # 1970
+        ("time", 1710327600000, "time", "not epoch seconds"),  # milliseconds
+        ("time", 4102444800, "time", "outside"),  # 2100: beyond tomorrow
+        ("time", 10**400, "time", "out of range"),  # past float range
+        ("time", 1e300, "time", "not epoch seconds"),  # fromtimestamp would overflow
+        ("low", 1e-9, "low", "outside"),
+        ("high", 1e9, "high", "outside"),
+        ("open", 73000.0, "open", "outside its candle's low"),  # below low
+        ("close", 74000.0, "close", "outside its candle's low"),  # above high
+        ("low", 73300.0, "open", "outside its candle's low 73300"),  # low above open: the price outside is named
+        ("high", 73300.0, "close", "outside its candle's low .* high 73300"),  # high below close
+        ("volume", -1.0, "volume", "outside"),
+        ("volume", float("nan"), "volume", "non-finite"),
+        ("close", float("inf"), "close", "non-finite"),
+        ("open", "73243.33", "open", "expected a number, got str"),
+        ("open", None, "open", "expected a number, got NoneType"),
+        ("open", True, "open", "expected a number, got bool"),
+        ("open", [73243.33], "open", "expected a number, got list"),
+        ("open", {"price": 1}, "open", "expected a number, got dict"),
+    ],
+)
 def test_bad_candle_refuses_the_response_naming_index_and_field(field, value, named, why):
     rows = two_candles()
     rows[1][(TIME, LOW, HIGH, OPEN, CLOSE, VOLUME)[("time", "low", "high", "open", "close", "volume").index(field)]] = value
@@ -92,8 +95,14 @@ def test_extra_trailing_field_is_ignored():
 
 EDGES = st.sampled_from([0, -1, 1e-9, 1e9, 10**400, -(10**400), 1e300, 1710327600000, 4102444800, float("nan"), True])
 JUNK = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.text(max_size=8), st.floats(allow_nan=True, allow_infinity=True),
-              st.integers(-10**40, 10**40), EDGES),
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.text(max_size=8),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.integers(-(10**40), 10**40),
+        EDGES,
+    ),
     lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=4), inner, max_size=3)),
     max_leaves=6,
 )
@@ -146,7 +155,7 @@ def test_mutated_candles_give_bounded_rows_or_data_error(data):
 def test_mutated_bytes_through_the_poll_never_raise(splices):
     raw = bytearray(json.dumps(two_candles()).encode())
     for at, cut, insert in splices:
-        raw[at:at + cut] = insert
+        raw[at : at + cut] = insert
     outcome = _poll_once(bytes(raw))
     assert outcome.state in ("ok", "stale", "error", "blocked")
 

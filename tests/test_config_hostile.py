@@ -38,8 +38,10 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-SCENARIO = ('[[scenarios]]\nid = "snapback"\n'
-            'conditions = [{{ metric = "btc_max_day_usd_m", sessions = {s}, op = ">=", threshold = 750 }}]\n')
+SCENARIO = (
+    '[[scenarios]]\nid = "snapback"\n'
+    'conditions = [{{ metric = "btc_max_day_usd_m", sessions = {s}, op = ">=", threshold = 750 }}]\n'
+)
 
 
 @pytest.mark.parametrize(
@@ -67,8 +69,10 @@ SCENARIO = ('[[scenarios]]\nid = "snapback"\n'
         (SCENARIO.format(s="2.5"), "sessions is a count of sessions"),
         (SCENARIO.format(s="0"), "sessions is a count of sessions"),
         ('[[scenarios]]\nid = "caution"\nthresholds = { btc_red_sessions = 0.5 }\n', "threshold for btc_red_sessions"),
-        ('[[scenarios]]\nid = "rebuild"\nthresholds = { btc_green_sessions_at_size = inf }\n',
-         "threshold for btc_green_sessions_at_size"),
+        (
+            '[[scenarios]]\nid = "rebuild"\nthresholds = { btc_green_sessions_at_size = inf }\n',
+            "threshold for btc_green_sessions_at_size",
+        ),
         ('[[scenarios]]\nid = "caution"\nthresholds = { basis_3m_pct = nan }\n', "threshold for basis_3m_pct"),  # never met
         ('[[scenarios]]\nid = "caution"\nthresholds = { basis_3m_pct = ' + "9" * 400 + " }\n", "threshold for basis_3m_pct"),
         ('[[scenarios]]\nid = "caution"\nenabled = "no"\n', "enabled must be true or false"),
@@ -79,8 +83,9 @@ SCENARIO = ('[[scenarios]]\nid = "snapback"\n'
 )
 def test_hostile_value_is_one_line_naming_it(tmp_path, capsys, text, needle):
     path = write(tmp_path, text)
-    err = one_line(capsys, ["snapshot", "--json", "--offline", "--db", str(tmp_path / "s.db"), "--config", str(path)],
-                   needle=needle)
+    err = one_line(
+        capsys, ["snapshot", "--json", "--offline", "--db", str(tmp_path / "s.db"), "--config", str(path)], needle=needle
+    )
     assert "config error" in err and str(path) in err and len(err) <= 600
 
 
@@ -142,15 +147,21 @@ def test_db_that_is_not_a_regular_file_is_refused(tmp_path, capsys, specials, ki
 
 def test_oversized_config_is_refused(tmp_path, capsys):
     path = write(tmp_path, "# padding\n" * (MAX_CONFIG_BYTES // 10 + 1))
-    one_line(capsys, ["snapshot", "--json", "--offline", "--db", str(tmp_path / "s.db"), "--config", str(path)],
-             needle="larger than 1024 KiB")
+    one_line(
+        capsys,
+        ["snapshot", "--json", "--offline", "--db", str(tmp_path / "s.db"), "--config", str(path)],
+        needle="larger than 1024 KiB",
+    )
 
 
 @pytest.mark.parametrize("flag", ["--as-of", "--week-ending"])
 @pytest.mark.parametrize("day", ["0001-01-01", "2024-01-05"])  # before the first US spot ETF session
 def test_dates_before_the_first_etf_session_are_refused(tmp_path, capsys, flag, day):
-    argv = (["snapshot", "--json", "--offline", flag, day] if flag == "--as-of"
-            else ["coinshares", "add", flag, day, "--total-usd-m", "1"])
+    argv = (
+        ["snapshot", "--json", "--offline", flag, day]
+        if flag == "--as-of"
+        else ["coinshares", "add", flag, day, "--total-usd-m", "1"]
+    )
     one_line(capsys, [*argv, "--db", str(tmp_path / "s.db")], needle=f"argument {flag}: '{day}' is before 2024-01-11")
 
 
@@ -159,16 +170,22 @@ def test_first_etf_session_itself_is_a_valid_as_of():
 
 
 def test_week_ending_in_the_future_is_refused(tmp_path, capsys):
-    one_line(capsys, ["coinshares", "add", "--week-ending", "9999-12-31", "--total-usd-m", "1", "--db", str(tmp_path / "s.db")],
-             needle="--week-ending 9999-12-31 is in the future")
+    one_line(
+        capsys,
+        ["coinshares", "add", "--week-ending", "9999-12-31", "--total-usd-m", "1", "--db", str(tmp_path / "s.db")],
+        needle="--week-ending 9999-12-31 is in the future",
+    )
     assert not (tmp_path / "s.db").exists()
 
 
 def test_config_given_before_the_subcommand_is_used(tmp_path, capsys):
     """`flowtape --config x snapshot` used to drop x: the subcommand's own default overwrote it."""
     path = write(tmp_path, "[sources.farside]\ninterval = 1e300\n")
-    one_line(capsys, ["--config", str(path), "snapshot", "--json", "--offline", "--db", str(tmp_path / "s.db")],
-             needle="sources.farside.interval")
+    one_line(
+        capsys,
+        ["--config", str(path), "snapshot", "--json", "--offline", "--db", str(tmp_path / "s.db")],
+        needle="sources.farside.interval",
+    )
 
 
 def test_offline_given_before_the_subcommand_is_used(tmp_path, capsys):
@@ -184,8 +201,9 @@ def test_offline_given_before_the_subcommand_is_used(tmp_path, capsys):
 
 
 def test_a_nul_in_a_path_is_one_line(tmp_path, capsys):
-    one_line(capsys, ["snapshot", "--json", "--offline", "--config", "a\0b", "--db", str(tmp_path / "s.db")],
-             needle="cannot read it")
+    one_line(
+        capsys, ["snapshot", "--json", "--offline", "--config", "a\0b", "--db", str(tmp_path / "s.db")], needle="cannot read it"
+    )
     one_line(capsys, ["snapshot", "--json", "--offline", "--db", "a\0b"], needle="--db a")
 
 
@@ -207,13 +225,16 @@ def test_any_value_error_while_loading_is_one_line_but_bugs_stay_visible(tmp_pat
 # Property: whatever TOML values sit under the known keys, the config and its rules load or raise ConfigError.
 _numbers = st.one_of(st.integers(), st.integers(min_value=10**300, max_value=10**400), st.floats())
 _scalars = st.one_of(
-    st.booleans(), _numbers,
-    st.text(max_size=20), st.sampled_from(["http://[::1", "http://h:99999", "http://h:x", "https://ok.example"]),
-    st.dates(), st.none(),
+    st.booleans(),
+    _numbers,
+    st.text(max_size=20),
+    st.sampled_from(["http://[::1", "http://h:99999", "http://h:x", "https://ok.example"]),
+    st.dates(),
+    st.none(),
 )
-_values = st.recursive(_scalars,
-                       lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
-                       max_leaves=12)
+_values = st.recursive(
+    _scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=12
+)
 _metrics = st.sampled_from(["btc_red_sessions", "btc_max_day_usd_m", "basis_3m_pct", "oi_trend", "btc_green_sessions_at_size"])
 
 
@@ -221,16 +242,21 @@ _metrics = st.sampled_from(["btc_red_sessions", "btc_max_day_usd_m", "basis_3m_p
 def _configs(draw):
     raw: dict = {}
     if draw(st.booleans()):
-        raw["sources"] = {"farside": draw(st.dictionaries(st.sampled_from(["base_url", "interval", "deadline"]),
-                                                          _numbers | _values))}
+        raw["sources"] = {
+            "farside": draw(st.dictionaries(st.sampled_from(["base_url", "interval", "deadline"]), _numbers | _values))
+        }
     if draw(st.booleans()):
         raw["alerts"] = draw(st.dictionaries(st.sampled_from(["command", "red_streak", "green_streak_at_size", "bell"]), _values))
     if draw(st.booleans()):
-        raw["analytics"] = draw(st.dictionaries(
-            st.sampled_from(["streak_size_usd_m", "basis_band_edges", "oi_trend_pct", "cycle_start"]), _values))
+        raw["analytics"] = draw(
+            st.dictionaries(st.sampled_from(["streak_size_usd_m", "basis_band_edges", "oi_trend_pct", "cycle_start"]), _values)
+        )
     if draw(st.booleans()):
-        condition = {"metric": draw(_metrics), "op": draw(st.sampled_from([">=", "==", "~"])),
-                     "threshold": draw(_numbers | _values)}
+        condition = {
+            "metric": draw(_metrics),
+            "op": draw(st.sampled_from([">=", "==", "~"])),
+            "threshold": draw(_numbers | _values),
+        }
         if draw(st.booleans()):
             condition["sessions"] = draw(_numbers | _values)
         rule = {"id": draw(st.sampled_from(["caution", "new"])), "conditions": [condition]}

@@ -249,8 +249,13 @@ async def test_status_bar_ages_tick_without_touching_the_table(store):
 
 
 async def test_blocked_source_marks_panes_stale_and_says_why(store):
-    store.set_status(source_id("btc"), state="blocked", last_error="HTTP 403 bot challenge",
-                     next_attempt=(FROZEN + dt.timedelta(minutes=4)).isoformat(), failures=3)
+    store.set_status(
+        source_id("btc"),
+        state="blocked",
+        last_error="HTTP 403 bot challenge",
+        next_attempt=(FROZEN + dt.timedelta(minutes=4)).isoformat(),
+        failures=3,
+    )
     app = make_app(store)
     async with app.run_test(size=(120, 40)) as pilot:
         await started(app, pilot)
@@ -457,9 +462,18 @@ async def test_views_arrive_as_one_message_and_its_handler_paints_them(store):
         btc = app.views["btc"]
         last = btc.tape[-1]
         made = dataclasses.replace(btc, tape=(*btc.tape[:-1], dataclasses.replace(last, total=-4321.0)))
-        computed = DashboardViews(AsOf.at(None, app.clock()), {**app.views, "btc": made}, app.dates, app.derivatives,
-                                  complete=True, scenario_results=app.scenario_results, transitions=app.transitions,
-                                  ledger=app.ledger, trend=app.trend, fed=app.fed)
+        computed = DashboardViews(
+            AsOf.at(None, app.clock()),
+            {**app.views, "btc": made},
+            app.dates,
+            app.derivatives,
+            complete=True,
+            scenario_results=app.scenario_results,
+            transitions=app.transitions,
+            ledger=app.ledger,
+            trend=app.trend,
+            fed=app.fed,
+        )
         message = ViewsComputed(computed)
         app.post_message(message)
         await pilot.pause()

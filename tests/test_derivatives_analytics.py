@@ -30,13 +30,24 @@ def rows(store):
 
 
 def test_basis_picks_future_nearest_90_days_and_interpolates_constant_maturity(store):
-    store.write_quotes([
-        Quote("deribit", "BTC-PERPETUAL", NOW, mark=100_000, index=100_000, funding_rate=0.0001, funding_interval_h=8,
-              oi_usd=1e9),
-        Quote("deribit", "BTC-26DEC25", NOW, mark=100_500, index=100_000, expiry=days(32), oi_usd=1e8),  # 5.70%
-        Quote("deribit", "BTC-27MAR26", NOW, mark=101_500, index=100_000, expiry=days(123), oi_usd=1e8),  # 4.45%
-        Quote("deribit", "BTC-28NOV25", NOW, mark=100_200, index=100_000, expiry=days(4), oi_usd=1e7),  # too close
-    ], fetched_at=NOW)
+    store.write_quotes(
+        [
+            Quote(
+                "deribit",
+                "BTC-PERPETUAL",
+                NOW,
+                mark=100_000,
+                index=100_000,
+                funding_rate=0.0001,
+                funding_interval_h=8,
+                oi_usd=1e9,
+            ),
+            Quote("deribit", "BTC-26DEC25", NOW, mark=100_500, index=100_000, expiry=days(32), oi_usd=1e8),  # 5.70%
+            Quote("deribit", "BTC-27MAR26", NOW, mark=101_500, index=100_000, expiry=days(123), oi_usd=1e8),  # 4.45%
+            Quote("deribit", "BTC-28NOV25", NOW, mark=100_200, index=100_000, expiry=days(4), oi_usd=1e7),  # too close
+        ],
+        fetched_at=NOW,
+    )
     d = compute(rows(store), NOW)
     b = d.basis["deribit"]
     assert b.instrument == "BTC-27MAR26" and b.days_to_expiry == 123.0  # |123-90| < |32-90|
@@ -48,8 +59,19 @@ def test_basis_picks_future_nearest_90_days_and_interpolates_constant_maturity(s
     assert any(t.instrument == "BTC-PERPETUAL" and t.days_to_expiry is None for t in d.term_structure)
 
 
-@pytest.mark.parametrize("pct,band", [(-1, "backwardation"), (0.0, "compressed"), (2.9, "compressed"), (5, "deleveraged"),
-                                      (9, "rebuild"), (11, "snapback"), (14, "snapback"), (None, None)])
+@pytest.mark.parametrize(
+    "pct,band",
+    [
+        (-1, "backwardation"),
+        (0.0, "compressed"),
+        (2.9, "compressed"),
+        (5, "deleveraged"),
+        (9, "rebuild"),
+        (11, "snapback"),
+        (14, "snapback"),
+        (None, None),
+    ],
+)
 def test_bands(pct, band):
     assert band_of(pct, (0.0, 3.5, 7.0, 11.0)) == band
 
@@ -60,12 +82,33 @@ def test_funding_annualized_reads_the_interval():
 
 
 def test_oi_weighted_funding_and_offshore_total(store):
-    store.write_quotes([
-        Quote("deribit", "BTC-PERPETUAL", NOW, mark=100_000, index=100_000, funding_rate=0.0001, funding_interval_h=8,
-              oi_usd=1e9, oi_btc=1e7),
-        Quote("binance", "BTCUSDT", NOW, mark=100_000, index=100_000, funding_rate=0.0003, funding_interval_h=8, oi_usd=3e9,
-              oi_btc=3e7),
-    ], fetched_at=NOW)
+    store.write_quotes(
+        [
+            Quote(
+                "deribit",
+                "BTC-PERPETUAL",
+                NOW,
+                mark=100_000,
+                index=100_000,
+                funding_rate=0.0001,
+                funding_interval_h=8,
+                oi_usd=1e9,
+                oi_btc=1e7,
+            ),
+            Quote(
+                "binance",
+                "BTCUSDT",
+                NOW,
+                mark=100_000,
+                index=100_000,
+                funding_rate=0.0003,
+                funding_interval_h=8,
+                oi_usd=3e9,
+                oi_btc=3e7,
+            ),
+        ],
+        fetched_at=NOW,
+    )
     d = compute(rows(store), NOW)
     assert d.funding["binance"].annualized_pct == pytest.approx(32.85)
     assert d.oi_weighted_funding_pct == pytest.approx((10.95 * 1 + 32.85 * 3) / 4, abs=0.01)
@@ -74,10 +117,24 @@ def test_oi_weighted_funding_and_offshore_total(store):
 
 def test_stale_venue_is_flagged_and_never_averaged_in(store):
     old = NOW - dt.timedelta(hours=3)
-    store.write_quotes([Quote("okx", "BTC-USDT-SWAP", old, index=100_000, funding_rate=0.001, funding_interval_h=8, oi_usd=5e9)],
-                       fetched_at=old)
-    store.write_quotes([Quote("deribit", "BTC-PERPETUAL", NOW, mark=100_000, index=100_000, funding_rate=0.0001,
-                              funding_interval_h=8, oi_usd=1e9)], fetched_at=NOW)
+    store.write_quotes(
+        [Quote("okx", "BTC-USDT-SWAP", old, index=100_000, funding_rate=0.001, funding_interval_h=8, oi_usd=5e9)], fetched_at=old
+    )
+    store.write_quotes(
+        [
+            Quote(
+                "deribit",
+                "BTC-PERPETUAL",
+                NOW,
+                mark=100_000,
+                index=100_000,
+                funding_rate=0.0001,
+                funding_interval_h=8,
+                oi_usd=1e9,
+            )
+        ],
+        fetched_at=NOW,
+    )
     d = compute(rows(store), NOW)
     assert d.funding["okx"].stale and d.open_interest["okx"].stale
     assert d.oi_weighted_funding_pct == pytest.approx(10.95)
@@ -85,10 +142,13 @@ def test_stale_venue_is_flagged_and_never_averaged_in(store):
 
 
 def test_cme_priced_with_the_median_index_and_kept_apart(store):
-    store.write_quotes([
-        Quote("deribit", "BTC-PERPETUAL", NOW, mark=90000, index=90000, oi_usd=1e9),
-        Quote("cme", "BTC futures (CFTC COT)", NOW - dt.timedelta(days=6), oi_btc=137560.0),
-    ], fetched_at=NOW)
+    store.write_quotes(
+        [
+            Quote("deribit", "BTC-PERPETUAL", NOW, mark=90000, index=90000, oi_usd=1e9),
+            Quote("cme", "BTC futures (CFTC COT)", NOW - dt.timedelta(days=6), oi_btc=137560.0),
+        ],
+        fetched_at=NOW,
+    )
     d = compute(rows(store), NOW)
     assert d.cme_btc == 137560.0 and d.cme_usd == 137560.0 * 90000
     assert d.offshore_usd == 1e9  # CME is not offshore
@@ -97,8 +157,10 @@ def test_cme_priced_with_the_median_index_and_kept_apart(store):
 def test_oi_changes_and_trend(store):
     for hours_ago, oi in ((24 * 8, 12e9), (24 * 7, 12e9), (24, 11e9), (0, 10.5e9)):
         t = NOW - dt.timedelta(hours=hours_ago)
-        store.write_quotes([Quote("bybit", "BTCUSDT", t, mark=100_000, index=100_000, oi_usd=oi, funding_rate=0.0,
-                                  funding_interval_h=8)], fetched_at=t)
+        store.write_quotes(
+            [Quote("bybit", "BTCUSDT", t, mark=100_000, index=100_000, oi_usd=oi, funding_rate=0.0, funding_interval_h=8)],
+            fetched_at=t,
+        )
     d = compute(rows(store), NOW)
     assert d.change_24h_pct == round((10.5 / 11 - 1) * 100, 2)
     assert d.change_7d_pct == round((10.5 / 12 - 1) * 100, 2)
@@ -110,8 +172,21 @@ def test_oi_changes_and_trend(store):
 
 
 def test_as_of_ignores_later_observations(store):
-    store.write_quotes([Quote("deribit", "BTC-PERPETUAL", NOW, mark=100_000, index=100_000, funding_rate=0.0001,
-                              funding_interval_h=8, oi_usd=1e9)], fetched_at=NOW)
+    store.write_quotes(
+        [
+            Quote(
+                "deribit",
+                "BTC-PERPETUAL",
+                NOW,
+                mark=100_000,
+                index=100_000,
+                funding_rate=0.0001,
+                funding_interval_h=8,
+                oi_usd=1e9,
+            )
+        ],
+        fetched_at=NOW,
+    )
     d = compute(rows(store), NOW - dt.timedelta(minutes=1))
     assert d.empty and d.band is None and d.offshore_usd is None and d.trend == "unknown"
 
@@ -124,13 +199,32 @@ def test_reading_hourly_rows_gives_the_same_figures_as_every_row(store):
     for step in range(0, 9 * 24 * 60, 20):  # a quote every 20 minutes for nine days, values moving each time
         t = start + dt.timedelta(minutes=step)
         drift = (step % 997) / 997
-        store.write_quotes([
-            Quote("deribit", "BTC-PERPETUAL", t, mark=100_000 + 1000 * drift, index=100_000, funding_rate=0.0001 * (1 + drift),
-                  funding_interval_h=8, oi_usd=1e9 * (1 + drift)),
-            Quote("deribit", "BTC-27MAR26", t, mark=101_500 + 1000 * drift, index=100_000, expiry=days(123), oi_usd=1e8),
-            Quote("binance", "BTCUSDT", t, mark=100_000, index=100_000 - 1000 * drift, funding_rate=0.0002, funding_interval_h=8,
-                  oi_usd=2e9 * (1 - drift / 2)),
-        ], fetched_at=start)  # fetched_at at the start: no thinning, every row stays
+        store.write_quotes(
+            [
+                Quote(
+                    "deribit",
+                    "BTC-PERPETUAL",
+                    t,
+                    mark=100_000 + 1000 * drift,
+                    index=100_000,
+                    funding_rate=0.0001 * (1 + drift),
+                    funding_interval_h=8,
+                    oi_usd=1e9 * (1 + drift),
+                ),
+                Quote("deribit", "BTC-27MAR26", t, mark=101_500 + 1000 * drift, index=100_000, expiry=days(123), oi_usd=1e8),
+                Quote(
+                    "binance",
+                    "BTCUSDT",
+                    t,
+                    mark=100_000,
+                    index=100_000 - 1000 * drift,
+                    funding_rate=0.0002,
+                    funding_interval_h=8,
+                    oi_usd=2e9 * (1 - drift / 2),
+                ),
+            ],
+            fetched_at=start,
+        )  # fetched_at at the start: no thinning, every row stays
     everything = store.observations()
     assert len(store.observations(hourly=True)) < len(everything) / 2
     as_of = NOW - dt.timedelta(minutes=7)

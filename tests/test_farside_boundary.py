@@ -52,7 +52,7 @@ def set_cells(html: str, edit) -> str:
         new = edit(n, [cell_text(c.group(0)) for c in cells]) if cells else None
         if new is not None:
             tag = cells[0].group(0)[1:3]
-            row = row[: cells[0].start()] + "".join(f"<{tag}>{text}</{tag}>" for text in new) + row[cells[-1].end():]
+            row = row[: cells[0].start()] + "".join(f"<{tag}>{text}</{tag}>" for text in new) + row[cells[-1].end() :]
         out.append(row)
     return "".join(out)
 
@@ -71,8 +71,10 @@ def test_real_page_passes_every_rule_without_warnings():
 
 # ---- 1. dates ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("old,new",
-                         [("06 Jul 2026", "06 Jul 0001"), ("23 Jul 2026", "23 Jul 2099"), ("06 Jul 2026", "10 Jan 2024")])
+
+@pytest.mark.parametrize(
+    "old,new", [("06 Jul 2026", "06 Jul 0001"), ("23 Jul 2026", "23 Jul 2099"), ("06 Jul 2026", "10 Jan 2024")]
+)
 def test_row_dated_outside_the_etf_era_is_refused_naming_it(old, new):
     # 0001 crashed `scenarios --history`; 2099 silenced staleness for good; 10 Jan 2024 is the eve of the first session.
     with pytest.raises(ParseError, match=f"row {new}.*outside 2024-01-11 .. tomorrow"):
@@ -107,6 +109,7 @@ def test_holiday_placeholder_row_is_skipped_and_said():
 
 # ---- 2. a Total that disagrees with its funds ----------------------------------------------------------
 
+
 def _with_total(day: str, total: str) -> str:
     return set_cells(REAL, lambda n, cells: cells[:-1] + [total] if cells[0] == day else None)
 
@@ -134,6 +137,7 @@ async def test_total_disagreement_reaches_the_source_status(tmp_path):
 
 # ---- 3. tickers -----------------------------------------------------------------------------------------
 
+
 def test_ticker_twice_in_the_header_is_refused_naming_it():
     with pytest.raises(ParseError, match="ticker IBIT appears twice"):
         parse(re.sub(r">\s*FBTC<", ">IBIT<", REAL, count=1))
@@ -160,8 +164,10 @@ async def test_renamed_ticker_repeating_a_stored_fund_is_reported(tmp_path):
 
 # ---- 4. width -------------------------------------------------------------------------------------------
 
+
 def _widen(html: str, extra: int) -> str:
     """`extra` fund columns before Total, with distinct tickers and distinct flows."""
+
     def edit(n, cells):
         if len(cells) < 13:
             return None
@@ -195,6 +201,7 @@ def test_table_wider_than_any_real_one_is_refused_cheaply():
 
 # ---- 5. values ------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("text", ["25,000.0", "(20,000.1)"])
 def test_value_outside_a_days_bound_is_refused_naming_row_and_fund(text):
     bound = re.escape(BOUNDS["flow_usd_m"].describe())
@@ -203,6 +210,7 @@ def test_value_outside_a_days_bound_is_refused_naming_row_and_fund(text):
 
 
 # ---- 7. whatever the mutation: a FlowTable within bounds, or a DataError ---------------------------
+
 
 def assert_within_bounds(t: FlowTable, today: dt.date = TODAY) -> None:
     flow = BOUNDS["flow_usd_m"]
@@ -221,10 +229,35 @@ def _cells_of_real() -> list[tuple[int, int]]:
 CELLS = _cells_of_real()
 HOSTILE = st.one_of(
     st.text(max_size=30),
-    st.sampled_from(["-", "0.0", "(0.0)", "nan", "inf", "1e400", "9" * 400, "(1,000,000.0)", "20,000.0", "(20,000.1)",
-                     "29 Feb 2025", "31 Apr 2026", "06 Jul 0001", "04 Jul 2026", "11 Jul 2026", "01 Jan 9999",
-                     "IBIT", "TOTAL", "Total", "", "\x1b]0;x\x07", "<td>1</td>", "</table>", "<table class='etf'>"]),
-    st.integers(-10**30, 10**30).map(str),
+    st.sampled_from(
+        [
+            "-",
+            "0.0",
+            "(0.0)",
+            "nan",
+            "inf",
+            "1e400",
+            "9" * 400,
+            "(1,000,000.0)",
+            "20,000.0",
+            "(20,000.1)",
+            "29 Feb 2025",
+            "31 Apr 2026",
+            "06 Jul 0001",
+            "04 Jul 2026",
+            "11 Jul 2026",
+            "01 Jan 9999",
+            "IBIT",
+            "TOTAL",
+            "Total",
+            "",
+            "\x1b]0;x\x07",
+            "<td>1</td>",
+            "</table>",
+            "<table class='etf'>",
+        ]
+    ),
+    st.integers(-(10**30), 10**30).map(str),
     st.decimals(-30_000, 30_000, places=1).map(lambda d: f"({abs(d):,})" if d < 0 else f"{d:,}"),
 )
 
@@ -235,7 +268,7 @@ def test_mutated_cells_give_bounded_table_or_data_error(edits):
     html = REAL
     for index, text in sorted(edits, key=lambda e: -e[0]):  # right to left: earlier offsets stay valid
         start, end = CELLS[index]
-        tag = REAL[start + 1:start + 3]
+        tag = REAL[start + 1 : start + 3]
         html = html[:start] + f"<{tag}>{text}</{tag}>" + html[end:]
     try:
         t = parse(html)
@@ -262,12 +295,13 @@ def test_mutated_dates_give_bounded_table_or_data_error(edits):
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(st.integers(0, len(REAL.encode())), st.integers(0, 40), st.binary(max_size=12)), min_size=1,
-                max_size=5))
+@given(
+    st.lists(st.tuples(st.integers(0, len(REAL.encode())), st.integers(0, 40), st.binary(max_size=12)), min_size=1, max_size=5)
+)
 def test_mutated_bytes_give_bounded_table_or_data_error(splices):
     raw = bytearray(REAL.encode())
     for at, cut, insert in splices:
-        raw[at:at + cut] = insert
+        raw[at : at + cut] = insert
     try:
         t = parse(raw.decode("utf-8", errors="replace"))
     except DataError:
@@ -276,6 +310,7 @@ def test_mutated_bytes_give_bounded_table_or_data_error(splices):
 
 
 # ---- charset labels a page may declare -----------------------------------------------------------------
+
 
 async def _poll(store: Store, html: str | bytes, content_type: str = "text/html; charset=utf-8"):
     body = html.encode() if isinstance(html, str) else html
@@ -299,10 +334,29 @@ async def test_non_text_charset_is_a_named_fetch_error(tmp_path, charset):
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(label=st.one_of(st.sampled_from(["utf-16", "utf-32", "idna", "punycode", "latin-1", "cp1252", "unicode_escape",
-                                        "raw_unicode_escape", "utf-7", "mbcs", "undefined", "bz2", "quopri", "x" * 300]),
-                       st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126, exclude_characters=';"\\'),
-                               min_size=1, max_size=20)))
+@given(
+    label=st.one_of(
+        st.sampled_from(
+            [
+                "utf-16",
+                "utf-32",
+                "idna",
+                "punycode",
+                "latin-1",
+                "cp1252",
+                "unicode_escape",
+                "raw_unicode_escape",
+                "utf-7",
+                "mbcs",
+                "undefined",
+                "bz2",
+                "quopri",
+                "x" * 300,
+            ]
+        ),
+        st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126, exclude_characters=';"\\'), min_size=1, max_size=20),
+    )
+)
 def test_any_charset_label_gives_a_table_or_a_named_error(tmp_path_factory, label):
     import asyncio
 

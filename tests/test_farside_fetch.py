@@ -22,8 +22,13 @@ from .helpers import page_from_totals
 
 D = dt.date
 NOW = dt.datetime(2025, 11, 7, 23, 0, tzinfo=dt.UTC)
-WEEK = [(D(2025, 11, 3), -186.5), (D(2025, 11, 4), -566.4), (D(2025, 11, 5), -137.0), (D(2025, 11, 6), 239.9),
-        (D(2025, 11, 7), -558.4)]
+WEEK = [
+    (D(2025, 11, 3), -186.5),
+    (D(2025, 11, 4), -566.4),
+    (D(2025, 11, 5), -137.0),
+    (D(2025, 11, 6), 239.9),
+    (D(2025, 11, 7), -558.4),
+]
 CFG = SourceConfig("farside", "https://farside.test", interval=900, deadline=3)
 
 
@@ -52,8 +57,10 @@ async def poll(store, routes, cfg=CFG, now=NOW):
 
 
 async def seeded(store):
-    routes = {HISTORY_PATHS["btc"]: ok(page_from_totals(WEEK)),
-              RECENT_PATHS["btc"]: ok(page_from_totals(WEEK[-3:], footer_over=None))}
+    routes = {
+        HISTORY_PATHS["btc"]: ok(page_from_totals(WEEK)),
+        RECENT_PATHS["btc"]: ok(page_from_totals(WEEK[-3:], footer_over=None)),
+    }
     out = await poll(store, routes)
     assert out.state == "ok", out
     return out
@@ -81,8 +88,13 @@ async def test_history_404_means_recent_only(store):
         (httpx.Response(503, text="<html>challenge-platform</html>"), "blocked", "challenge"),
         (ok("<html><body>Please enable cookies</body></html>"), "blocked", "no flow table"),
         (ok(page_from_totals(WEEK).replace("06 Nov 2025", "06 Nov 2025</td><td>9")), "error", "parse error"),
-        (httpx.Response(200, content=b"\xff\xfe<table class='etf'>\xc3\x28",
-                        headers={"Content-Type": "text/html; charset=utf-8"}), "error", "not valid"),
+        (
+            httpx.Response(
+                200, content=b"\xff\xfe<table class='etf'>\xc3\x28", headers={"Content-Type": "text/html; charset=utf-8"}
+            ),
+            "error",
+            "not valid",
+        ),
         (httpx.Response(302, headers={"Location": "https://elsewhere.test/"}), "error", "redirect"),
     ],
 )
@@ -167,13 +179,18 @@ async def test_old_data_is_stale_not_ok(store):
 
 
 async def test_sanitised_error_text(store):
-    out = await poll(store,
-                     {HISTORY_PATHS["btc"]: httpx.Response(404),
-                      RECENT_PATHS["btc"]: httpx.Response(302, headers={"Location": "\x1b]0;x\x07http://e"})})
+    out = await poll(
+        store,
+        {
+            HISTORY_PATHS["btc"]: httpx.Response(404),
+            RECENT_PATHS["btc"]: httpx.Response(302, headers={"Location": "\x1b]0;x\x07http://e"}),
+        },
+    )
     assert "\x1b" not in out.error and "\x07" not in out.error
 
 
 # ---- socket-level faults on 127.0.0.1 --------------------------------------------------------
+
 
 async def test_hang_costs_the_deadline_not_minutes(store):
     async def hang(path, writer):

@@ -61,6 +61,7 @@ def test_sample_footer_rows_kept_apart(farside_btc_html):
 
 # ---- hostile variants derived from the sample ------------------------------------------------
 
+
 def _header_rows(html: str) -> list[str]:
     return re.findall(r"<tr bgcolor=\"#eaeffa\">.*?</tr>", html, re.S)
 
@@ -96,7 +97,7 @@ def _add_column(html: str, ticker: str, value: str) -> str:
             last = cells[-1]
             tag = "th" if last.group(0).startswith("<th") else "td"
             text = ticker if "IBIT" in row else ("0.10%" if "Fee" in row else value)
-            row = row[: last.start()] + f"<{tag}><span>{text}</span></{tag}>" + row[last.start():]
+            row = row[: last.start()] + f"<{tag}><span>{text}</span></{tag}>" + row[last.start() :]
         out.append(row)
     return "".join(out)
 
@@ -120,7 +121,7 @@ def test_column_removed_everywhere_is_read(farside_btc_html):
         cells = list(re.finditer(r"<t[dh][^>]*>.*?</t[dh]>", row, re.S))
         if len(cells) >= 13:
             c = cells[10]
-            row = row[: c.start()] + row[c.end():]
+            row = row[: c.start()] + row[c.end() :]
         out.append(row)
     t = parse_farside("".join(out), "btc")
     assert "MSBT" not in t.tickers and len(t.tickers) == 11
@@ -175,10 +176,18 @@ def test_dates_must_increase(farside_btc_html):
 
 # ---- number formats --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "text,value",
-    [("1,119.9", 1119.9), ("(44.5)", -44.5), ("(1,113.7)", -1113.7), ("0.0", 0.0), ("-", None), ("60,809", 60809.0),
-     ("-12.5", -12.5)],
+    [
+        ("1,119.9", 1119.9),
+        ("(44.5)", -44.5),
+        ("(1,113.7)", -1113.7),
+        ("0.0", 0.0),
+        ("-", None),
+        ("60,809", 60809.0),
+        ("-12.5", -12.5),
+    ],
 )
 def test_value_formats(text, value):
     assert parse_value(text) == value

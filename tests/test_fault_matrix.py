@@ -44,12 +44,17 @@ CONFIG: Config = parse_config({}, Path("<defaults>"))
 SEEDED_AT = DEMO_NOW
 FAULT_AT = DEMO_NOW + dt.timedelta(hours=3)  # old enough that minute-by-minute venues are past their stale limit
 DEADLINE = 1.0  # per poll, so hang and slow-loris cases cost a second each
-CME_SETTLEMENTS = {"settlements": [{"month": "DEC 25", "settle": "87,700", "openInterest": "21,400"},
-                                   {"month": "JAN 26", "settle": "88,150", "openInterest": "2,120"},
-                                   {"month": "Total", "openInterest": "23,520"}]}
+CME_SETTLEMENTS = {
+    "settlements": [
+        {"month": "DEC 25", "settle": "87,700", "openInterest": "21,400"},
+        {"month": "JAN 26", "settle": "88,150", "openInterest": "2,120"},
+        {"month": "Total", "openInterest": "23,520"},
+    ]
+}
 
 
 # ---- the adapters --------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Adapter:
@@ -110,6 +115,7 @@ def source_config(adapter: Adapter, base: str) -> SourceConfig:
 
 # ---- the upstream: healthy answers, or one fault ----------------------------------------------------
 
+
 def healthy(path: str, t: dt.datetime) -> tuple[str, bytes, str]:
     """(status, body, content type) as the demo's recordings answer `path` at time `t`."""
     if path.startswith("/cme/"):  # the demo plays CME as bot-walled; here it answers
@@ -164,8 +170,10 @@ def _json_mutate(body: bytes, adapter: Adapter, fault: str) -> bytes:
     return json.dumps(walk(obj)).encode()  # json.dumps writes float NaN as the bare token NaN
 
 
-_TODAY_ROW = re.compile(r'(<tr style="background-color: #99ff99 !important;"><td><span class="tabletext">[^<]*</span></td>'
-                        r'<td[^>]*><div align="right"><span class="tabletext">)([^<]*)(</span>)')
+_TODAY_ROW = re.compile(
+    r'(<tr style="background-color: #99ff99 !important;"><td><span class="tabletext">[^<]*</span></td>'
+    r'<td[^>]*><div align="right"><span class="tabletext">)([^<]*)(</span>)'
+)
 _FIRST_CELL = re.compile(r'(<tr[^>]*><td><span class="tabletext">\d\d [A-Z][a-z]{2} \d{4}</span></td>)<td.*?</td>')
 
 
@@ -226,19 +234,30 @@ class Upstream:
         elif fault == "http_502":
             writer.write(_raw("502 Bad Gateway", b"<html><body>502 Bad Gateway</body></html>", "text/html"))
         elif fault.startswith("http_429_"):
-            retry = {"http_429_seconds": "120",
-                     "http_429_date": email.utils.format_datetime(self.clock + dt.timedelta(hours=2), usegmt=True),
-                     "http_429_garbage": "in a little while"}[fault]
-            writer.write(_raw("429 Too Many Requests", b'{"msg": "too many requests"}', "application/json",
-                              **{"Retry-After": retry}))
+            retry = {
+                "http_429_seconds": "120",
+                "http_429_date": email.utils.format_datetime(self.clock + dt.timedelta(hours=2), usegmt=True),
+                "http_429_garbage": "in a little while",
+            }[fault]
+            writer.write(
+                _raw("429 Too Many Requests", b'{"msg": "too many requests"}', "application/json", **{"Retry-After": retry})
+            )
         elif fault == "http_418":
-            writer.write(_raw("418 I'm a teapot", b'{"code": -1003, "msg": "banned"}', "application/json",
-                              **{"Retry-After": "7200"}))
+            writer.write(
+                _raw("418 I'm a teapot", b'{"code": -1003, "msg": "banned"}', "application/json", **{"Retry-After": "7200"})
+            )
         elif fault == "http_403_too_frequent":
             writer.write(_raw("403 Forbidden", b"access too frequent", "text/plain"))
         elif fault in ("challenge_403", "challenge_503", "challenge_200"):
-            writer.write(_raw({"challenge_403": "403 Forbidden", "challenge_503": "503 Service Unavailable",
-                               "challenge_200": "200 OK"}[fault], CHALLENGE, "text/html; charset=utf-8"))
+            writer.write(
+                _raw(
+                    {"challenge_403": "403 Forbidden", "challenge_503": "503 Service Unavailable", "challenge_200": "200 OK"}[
+                        fault
+                    ],
+                    CHALLENGE,
+                    "text/html; charset=utf-8",
+                )
+            )
         elif fault == "truncated":  # promises more than it sends, then closes
             writer.write(_raw(status, body[: len(body) // 2], ctype, **{"Content-Length": str(len(body))}))
         elif fault == "wrong_length":  # says fewer bytes than it sends
@@ -259,6 +278,7 @@ class Upstream:
 
 
 # ---- what each fault must lead to -----------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Expect:
@@ -349,6 +369,7 @@ def closed_port() -> int:
 
 # ---- the matrix --------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("fault", list(FAULTS))
 @pytest.mark.parametrize("sid", list(ADAPTERS))
 async def test_fault_matrix(sid, fault, tmp_path, tmp_path_factory):
@@ -427,8 +448,11 @@ def _assert_marked_stale(adapter: Adapter, doc: dict) -> None:
     if adapter.stale_after_s is None or adapter.stale_after_s > (FAULT_AT - SEEDED_AT).total_seconds():
         return
     der = doc["derivatives"]
-    entries = [section[adapter.sid] for section in (der["basis_3m"], der["funding"], der["open_interest"])
-               if isinstance(section.get(adapter.sid), dict)]
+    entries = [
+        section[adapter.sid]
+        for section in (der["basis_3m"], der["funding"], der["open_interest"])
+        if isinstance(section.get(adapter.sid), dict)
+    ]
     assert entries, f"{adapter.sid}: no figures kept in the document"
     assert all(e["stale"] is True for e in entries), entries
 

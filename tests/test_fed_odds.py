@@ -66,6 +66,7 @@ def kalshi_market(listing: dict, ticker: str) -> dict:
 
 # ---- resolving the meeting's event from the listing ---------------------------------------------------
 
+
 def test_polymarket_resolves_the_suffixed_slug_by_month_and_end_date():
     # Real prices: cut 0.0095 + 0.0165, hold 0.625, hike 0.365 + 0.0075 (summing to 1.0235, not normalised).
     assert parse_polymarket(poly_listing(), SEP26) == {"cut": 0.026, "hold": 0.625, "hike": 0.3725}
@@ -99,8 +100,9 @@ def test_resolver_picks_the_event_nearest_the_meeting_when_a_month_recurs():
 async def _poll(handler, which, now, days=FOMC_DECISION_DAYS, tmp_path=None, db="odds"):
     store = Store.open(tmp_path / f"{db}.db")
     async with make_client(httpx.MockTransport(handler)) as client:
-        out = await poll_odds(client, store, SourceConfig(which, f"https://{which}.test", 900), which, now=now,
-                              decision_days=days)
+        out = await poll_odds(
+            client, store, SourceConfig(which, f"https://{which}.test", 900), which, now=now, decision_days=days
+        )
     return out, store
 
 
@@ -118,7 +120,10 @@ async def test_poll_finds_the_suffixed_event_through_the_listing(tmp_path):
     assert out.state == "ok", out
     assert seen == ["https://polymarket.test" + LISTING_PATHS[POLYMARKET]]  # one request a poll
     assert {(r[1], r[2], r[4]) for r in store.observations() if r[2] != UNLISTED} == {
-        ("2026-09-16", "cut", 0.026), ("2026-09-16", "hold", 0.625), ("2026-09-16", "hike", 0.3725)}
+        ("2026-09-16", "cut", 0.026),
+        ("2026-09-16", "hold", 0.625),
+        ("2026-09-16", "hike", 0.3725),
+    }
     store.close()
 
 
@@ -138,14 +143,20 @@ async def test_poll_reads_2027_and_tolerates_a_bad_second_meeting(tmp_path):
     assert out.state == "ok" and "27 Jan 2027 meeting not read" in out.warning and "7.5" in out.warning
     assert {r[1] for r in store.observations()} == {"2026-12-09"}
     store.close()
-    out, store = await _poll(lambda r: httpx.Response(200, json=kalshi_listing()), KALSHI,
-                             dt.datetime(2026, 12, 10, 12, tzinfo=UTC), tmp_path=tmp_path, db="after")
+    out, store = await _poll(
+        lambda r: httpx.Response(200, json=kalshi_listing()),
+        KALSHI,
+        dt.datetime(2026, 12, 10, 12, tzinfo=UTC),
+        tmp_path=tmp_path,
+        db="after",
+    )
     assert out.state == "ok" and out.warning is None
     assert {r[1] for r in store.observations()} >= {"2027-01-27"}  # past 9 Dec 2026 the pane still has a meeting
     store.close()
 
 
 # ---- the calendar and [fed] decision_days ----------------------------------------------------------------
+
 
 def test_calendar_runs_through_2027_and_config_extends_it():
     assert next_meetings(D(2026, 12, 10)) == [JAN27, D(2027, 3, 17)]
@@ -162,14 +173,17 @@ def test_fed_decision_days_config_key(tmp_path):
     assert parse_config({}, path).fed.decision_days == ()
 
 
-@pytest.mark.parametrize("table", [
-    {"decision_days": ["2028-03-15"]},
-    {"decision_days": [dt.datetime(2028, 3, 15, 14)]},
-    {"decision_days": [D(2101, 1, 1)]},
-    {"decision_days": D(2028, 3, 15)},
-    {"decision_days": ["a\nb"]},
-    {"decision_day": [D(2028, 3, 15)]},
-])
+@pytest.mark.parametrize(
+    "table",
+    [
+        {"decision_days": ["2028-03-15"]},
+        {"decision_days": [dt.datetime(2028, 3, 15, 14)]},
+        {"decision_days": [D(2101, 1, 1)]},
+        {"decision_days": D(2028, 3, 15)},
+        {"decision_days": ["a\nb"]},
+        {"decision_day": [D(2028, 3, 15)]},
+    ],
+)
 def test_fed_decision_days_refused_with_one_line_naming_the_key(table, tmp_path):
     with pytest.raises(ConfigError) as exc:
         parse_config({"fed": table}, tmp_path / "config.toml")
@@ -191,10 +205,12 @@ async def test_past_the_calendar_the_listing_says_which_meeting_is_next(tmp_path
 
 # ---- no market listed yet --------------------------------------------------------------------------------
 
+
 async def test_no_market_listed_yet_is_a_state_with_the_meeting_date(tmp_path):
     now = dt.datetime(2026, 8, 20, tzinfo=UTC)  # next meetings: 16 Sep (listed) and 28 Oct (not yet)
-    out, store = await _poll(lambda r: httpx.Response(200, json=poly_listing()), POLYMARKET,
-                             now, days=(OCT26, DEC26), tmp_path=tmp_path)
+    out, store = await _poll(
+        lambda r: httpx.Response(200, json=poly_listing()), POLYMARKET, now, days=(OCT26, DEC26), tmp_path=tmp_path
+    )
     assert out.state == "ok" and "no market listed yet for the 28 Oct 2026 meeting" in out.warning
     fed = load_fed(store, now, (OCT26, DEC26))
     assert fed.meeting == OCT26 and fed.venues == {} and fed.unlisted == (POLYMARKET,) and fed.state == NOT_LISTED
@@ -207,14 +223,19 @@ async def test_no_market_listed_yet_is_a_state_with_the_meeting_date(tmp_path):
 def test_a_later_listing_replaces_no_market_listed_and_vice_versa():
     now = dt.datetime(2026, 11, 25, 12, tzinfo=UTC)
     t0, t1 = (now - dt.timedelta(hours=2)).isoformat(), (now - dt.timedelta(hours=1)).isoformat()
-    rows = [(KALSHI, "2026-12-09", UNLISTED, t0, 1.0), (KALSHI, "2026-12-09", "cut", t1, 0.03),
-            (POLYMARKET, "2026-12-09", "cut", t0, 0.04), (POLYMARKET, "2026-12-09", UNLISTED, t1, 1.0)]
+    rows = [
+        (KALSHI, "2026-12-09", UNLISTED, t0, 1.0),
+        (KALSHI, "2026-12-09", "cut", t1, 0.03),
+        (POLYMARKET, "2026-12-09", "cut", t0, 0.04),
+        (POLYMARKET, "2026-12-09", UNLISTED, t1, 1.0),
+    ]
     fed = compute_fed(rows, now)
     assert set(fed.venues) == {KALSHI} and fed.unlisted == (POLYMARKET,) and fed.state == "ok"
     assert fed_text(fed).plain == "09 Dec 2026: Kalshi cut 3% hold - hike - · Polymarket no market listed yet"
 
 
 # ---- bounds: prices, each venue's sum, odd shapes ------------------------------------------------------------
+
 
 def test_a_venue_whose_buckets_do_not_sum_to_about_one_is_refused_naming_the_sum():
     listing = kalshi_listing()
@@ -230,22 +251,26 @@ def test_a_venue_whose_buckets_do_not_sum_to_about_one_is_refused_naming_the_sum
 def _poly_set(label, key, value):
     def mutate(listing):
         poly_market(listing, label)[key] = value
+
     return mutate
 
 
-@pytest.mark.parametrize("mutate,needle", [
-    (_poly_set("No change", "outcomePrices", "not json"), "outcomePrices is not a JSON list"),
-    (_poly_set("No change", "outcomePrices", json.dumps(["1.7", "-0.7"])), "price = 1.7 is outside"),
-    (_poly_set("No change", "outcomePrices", json.dumps(["NaN", "0.5"])), "price = nan is outside"),
-    (_poly_set("No change", "outcomePrices", json.dumps([{"p": 1}, "0.5"])), "is not a number"),
-    (_poly_set("No change", "outcomePrices", json.dumps([10 ** 400, 1])), "is not a number"),
-    (_poly_set("No change", "outcomes", json.dumps(["Oui", "Non"])), "no Yes price"),
-    (lambda e: e[0].update(markets={"0": {}}), "markets is not a list"),
-    (lambda e: e[0].update(markets=[]), "no cut / hold / hike markets"),
-    (lambda e: e[0].update(endDate="soon"), "endDate"),
-    (lambda e: e[0].update(closed=True), "no open Fed decision events"),
-    (lambda e: e.clear(), "no open Fed decision events"),
-])
+@pytest.mark.parametrize(
+    "mutate,needle",
+    [
+        (_poly_set("No change", "outcomePrices", "not json"), "outcomePrices is not a JSON list"),
+        (_poly_set("No change", "outcomePrices", json.dumps(["1.7", "-0.7"])), "price = 1.7 is outside"),
+        (_poly_set("No change", "outcomePrices", json.dumps(["NaN", "0.5"])), "price = nan is outside"),
+        (_poly_set("No change", "outcomePrices", json.dumps([{"p": 1}, "0.5"])), "is not a number"),
+        (_poly_set("No change", "outcomePrices", json.dumps([10**400, 1])), "is not a number"),
+        (_poly_set("No change", "outcomes", json.dumps(["Oui", "Non"])), "no Yes price"),
+        (lambda e: e[0].update(markets={"0": {}}), "markets is not a list"),
+        (lambda e: e[0].update(markets=[]), "no cut / hold / hike markets"),
+        (lambda e: e[0].update(endDate="soon"), "endDate"),
+        (lambda e: e[0].update(closed=True), "no open Fed decision events"),
+        (lambda e: e.clear(), "no open Fed decision events"),
+    ],
+)
 def test_hostile_polymarket_variants(mutate, needle):
     listing = poly_listing()
     mutate(listing)
@@ -253,17 +278,23 @@ def test_hostile_polymarket_variants(mutate, needle):
         parse_polymarket(listing, SEP26)
 
 
-@pytest.mark.parametrize("mutate,needle", [
-    (lambda k: kalshi_market(k, "KXFEDDECISION-26DEC-H0").update(last_price_dollars="abc"), "not a number"),
-    (lambda k: kalshi_market(k, "KXFEDDECISION-26DEC-H0").update(last_price_dollars={"v": 1}), "not a number"),
-    (lambda k: kalshi_market(k, "KXFEDDECISION-26DEC-H0").pop("last_price_dollars"), "no last price"),
-    (lambda k: kalshi_market(k, "KXFEDDECISION-26DEC-H0").update(last_price_dollars=None, last_price=10 ** 400), "not a number"),
-    (lambda k: kalshi_market(k, "KXFEDDECISION-26DEC-H0").update(ticker="KX\x1b]0;pwned\x07-H0"), "not an instrument name"),
-    (lambda k: k["events"][1].update(markets="none"), "markets is not a list"),
-    (lambda k: k["events"][1].update(strike_date=12), "strike_date"),
-    (lambda k: k.update(events={"a": 1}), "no `events` list"),
-    (lambda k: k.update(events=[]), "no open Fed decision events"),
-])
+@pytest.mark.parametrize(
+    "mutate,needle",
+    [
+        (lambda k: kalshi_market(k, "KXFEDDECISION-26DEC-H0").update(last_price_dollars="abc"), "not a number"),
+        (lambda k: kalshi_market(k, "KXFEDDECISION-26DEC-H0").update(last_price_dollars={"v": 1}), "not a number"),
+        (lambda k: kalshi_market(k, "KXFEDDECISION-26DEC-H0").pop("last_price_dollars"), "no last price"),
+        (
+            lambda k: kalshi_market(k, "KXFEDDECISION-26DEC-H0").update(last_price_dollars=None, last_price=10**400),
+            "not a number",
+        ),
+        (lambda k: kalshi_market(k, "KXFEDDECISION-26DEC-H0").update(ticker="KX\x1b]0;pwned\x07-H0"), "not an instrument name"),
+        (lambda k: k["events"][1].update(markets="none"), "markets is not a list"),
+        (lambda k: k["events"][1].update(strike_date=12), "strike_date"),
+        (lambda k: k.update(events={"a": 1}), "no `events` list"),
+        (lambda k: k.update(events=[]), "no open Fed decision events"),
+    ],
+)
 def test_hostile_kalshi_variants(mutate, needle):
     listing = kalshi_listing()
     mutate(listing)
@@ -288,9 +319,11 @@ def test_kalshi_older_integer_cents_and_labels_sanitised():
 
 def test_one_month_change_compares_the_same_meeting():
     now = dt.datetime(2025, 11, 24, 22, tzinfo=UTC)
-    rows = [("polymarket", "2025-12-10", "cut", (now - dt.timedelta(days=31)).isoformat(), 0.937),
-            ("polymarket", "2025-10-29", "cut", (now - dt.timedelta(days=31)).isoformat(), 0.99),
-            ("polymarket", "2025-12-10", "cut", now.isoformat(), 0.46)]
+    rows = [
+        ("polymarket", "2025-12-10", "cut", (now - dt.timedelta(days=31)).isoformat(), 0.937),
+        ("polymarket", "2025-10-29", "cut", (now - dt.timedelta(days=31)).isoformat(), 0.99),
+        ("polymarket", "2025-12-10", "cut", now.isoformat(), 0.46),
+    ]
     fed = compute_fed(rows, now)
     v = fed.venues["polymarket"]
     assert fed.meeting == D(2025, 12, 10) and v.odds["cut"] == 0.46 and v.month_change_pt["cut"] == -47.7  # 93.7% -> 46%
@@ -299,10 +332,18 @@ def test_one_month_change_compares_the_same_meeting():
 
 # ---- properties: mutated real captures give odds in bounds, None, or OddsError ------------------------------
 
-JUNK = st.one_of(st.none(), st.booleans(), st.integers(min_value=-10 ** 30, max_value=10 ** 400),
-                 st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12),
-                 st.just("NaN"), st.just("[\"0.5\", \"0.5\"]"), st.just("[{\"x\": 1}]"),
-                 st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+JUNK = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**30), max_value=10**400),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
+    st.just("NaN"),
+    st.just('["0.5", "0.5"]'),
+    st.just('[{"x": 1}]'),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+)
 
 
 def _paths(node, prefix=()):

@@ -12,15 +12,21 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _loaded(code: str) -> set[str]:
-    out = subprocess.run([sys.executable, "-c", code + "\nimport sys; print(' '.join(sys.modules))"],
-                         capture_output=True, text=True, cwd=ROOT, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", code + "\nimport sys; print(' '.join(sys.modules))"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     return {m.split(".")[0] for m in out.stdout.split()}
 
 
 def _modules(package: str) -> list[str]:
-    return sorted(".".join(f.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
-                  for f in (ROOT / package).rglob("*.py"))
+    return sorted(
+        ".".join(f.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__") for f in (ROOT / package).rglob("*.py")
+    )
 
 
 @pytest.mark.parametrize("module", _modules("common") + _modules("store"))
@@ -39,8 +45,10 @@ def test_sources_import_neither_textual_nor_polars(module):
 @pytest.mark.parametrize("module", _modules("analytics"))
 def test_analytics_imports_neither_textual_nor_the_fetch_path(module):
     """Analytics read the store and the shared package; of sources only the declarative registry (staleness)."""
-    code = (f"import {module}\nimport sys\n"
-            "print(' '.join(m for m in sys.modules if m.startswith('sources.') and m != 'sources.registry'))")
+    code = (
+        f"import {module}\nimport sys\n"
+        "print(' '.join(m for m in sys.modules if m.startswith('sources.') and m != 'sources.registry'))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert out.returncode == 0 and out.stdout.strip() == "", (module, out.stdout, out.stderr)
     loaded = _loaded(f"import {module}")
@@ -48,6 +56,8 @@ def test_analytics_imports_neither_textual_nor_the_fetch_path(module):
 
 
 def test_snapshot_cli_never_imports_textual():
-    loaded = _loaded("from cli.main import main\nimport contextlib, io\n"
-                     "with contextlib.redirect_stdout(io.StringIO()): main(['snapshot', '--json', '--demo'])")
+    loaded = _loaded(
+        "from cli.main import main\nimport contextlib, io\n"
+        "with contextlib.redirect_stdout(io.StringIO()): main(['snapshot', '--json', '--demo'])"
+    )
     assert "textual" not in loaded

@@ -34,7 +34,7 @@ def test_each_poll_outcome_is_one_key_value_line(tmp_path, now, caplog):
         store.close()
     lines = [r.getMessage() for r in caplog.records if r.name == "sources.polling"]
     assert lines[0] == "poll source=deribit state=ok rows=3 revisions=1 warning=-"
-    assert lines[1].startswith("poll source=okx state=error rows=0 error=\"parse error: markPrice:")
+    assert lines[1].startswith('poll source=okx state=error rows=0 error="parse error: markPrice:')
     assert "\n" not in lines[1] and "\\nforged=1" in lines[1]  # outside text cannot start a line of its own
     assert [r.levelno for r in caplog.records if r.name == "sources.polling"] == [logging.INFO, logging.WARNING]
 

@@ -82,9 +82,13 @@ def test_config_overrides_change_the_outcome():
     loose = load_rules(({"id": "caution", "thresholds": {"basis_3m_pct": 5, "btc_red_sessions": 3}},), Path("c.toml"))
     r = by_id(evaluate(loose, inputs(frames, D(2025, 11, 18), derivs(4.8, "bleeding"))))["caution"]
     assert r.state == "active"
-    custom = load_rules(({"id": "mine", "name": "Mine",
-                          "conditions": [{"metric": "btc_red_sessions", "op": ">=", "threshold": 5}]},
-                         {"id": "snapback", "enabled": False}), Path("c.toml"))
+    custom = load_rules(
+        (
+            {"id": "mine", "name": "Mine", "conditions": [{"metric": "btc_red_sessions", "op": ">=", "threshold": 5}]},
+            {"id": "snapback", "enabled": False},
+        ),
+        Path("c.toml"),
+    )
     ids = [s.id for s in custom]
     assert "mine" in ids and "snapback" not in ids
     assert by_id(evaluate(custom, inputs(frames, D(2025, 11, 18))))["mine"].state == "active"
@@ -116,20 +120,25 @@ def test_history_lists_state_changes():
     assert all(t.before != t.after for t in timeline)
 
 
-@pytest.mark.parametrize("raw,needle", [
-    ({"id": "x", "conditions": [{"metric": "moon_phase", "op": ">=", "threshold": 1}]}, "unknown metric 'moon_phase'"),
-    ({"id": "x", "conditions": [{"metric": "basis_3m_pct", "op": "=>", "threshold": 1}]}, "op must be one of"),
-    ({"id": "x", "conditions": [{"metric": "basis_3m_pct", "op": ">=", "threshold": "high"}]}, "must be a number"),
-    ({"id": "x", "conditions": [{"metric": "oi_trend", "op": "==", "threshold": "sideways"}]}, "must be one of rebuilding"),
-    ({"id": "x", "conditions": [{"metric": "oi_trend", "op": ">=", "threshold": "bleeding"}]}, "use == or !="),
-    ({"id": "x", "conditions": [{"metric": "btc_red_sessions", "op": ">=", "threshold": 3, "size_usd_m": 5}]},
-     "takes no parameter"),
-    ({"id": "x", "conditions": []}, "non-empty list"),
-    ({"id": "nope", "thresholds": {"basis_3m_pct": 3}}, "unknown scenario 'nope'"),
-    ({"id": "rebuild", "thresholds": {"btc_red_sessions": 3}}, "has no condition on 'btc_red_sessions'"),
-    ({"name": "no id"}, "needs an id"),
-    ({"id": "x", "colour": "red"}, "unknown key 'colour'"),
-])
+@pytest.mark.parametrize(
+    "raw,needle",
+    [
+        ({"id": "x", "conditions": [{"metric": "moon_phase", "op": ">=", "threshold": 1}]}, "unknown metric 'moon_phase'"),
+        ({"id": "x", "conditions": [{"metric": "basis_3m_pct", "op": "=>", "threshold": 1}]}, "op must be one of"),
+        ({"id": "x", "conditions": [{"metric": "basis_3m_pct", "op": ">=", "threshold": "high"}]}, "must be a number"),
+        ({"id": "x", "conditions": [{"metric": "oi_trend", "op": "==", "threshold": "sideways"}]}, "must be one of rebuilding"),
+        ({"id": "x", "conditions": [{"metric": "oi_trend", "op": ">=", "threshold": "bleeding"}]}, "use == or !="),
+        (
+            {"id": "x", "conditions": [{"metric": "btc_red_sessions", "op": ">=", "threshold": 3, "size_usd_m": 5}]},
+            "takes no parameter",
+        ),
+        ({"id": "x", "conditions": []}, "non-empty list"),
+        ({"id": "nope", "thresholds": {"basis_3m_pct": 3}}, "unknown scenario 'nope'"),
+        ({"id": "rebuild", "thresholds": {"btc_red_sessions": 3}}, "has no condition on 'btc_red_sessions'"),
+        ({"name": "no id"}, "needs an id"),
+        ({"id": "x", "colour": "red"}, "unknown key 'colour'"),
+    ],
+)
 def test_hostile_rule_config_is_rejected_with_file_rule_and_reason(raw, needle):
     with pytest.raises(ConfigError) as info:
         load_rules((raw,), Path("/etc/flowtape.toml"))
@@ -143,6 +152,7 @@ def test_every_default_condition_names_a_known_metric():
 
 
 # ---- CLI -------------------------------------------------------------------------------------
+
 
 def test_cli_scenarios_history_demo(capsys):
     from cli.main import main

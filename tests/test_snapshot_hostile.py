@@ -120,8 +120,10 @@ class HostileUpstream:
     async def handle(self, path: str, writer) -> None:
         self.requests += 1
         if path.startswith("/cme/"):  # the demo plays CME's bot wall; here it answers, hostile
-            body, ctype = _json_variant({"settlements": [{"month": "DEC 25", "settle": "87,700", "openInterest": "21,400"}]},
-                                        self.variant), "application/json"
+            body, ctype = (
+                _json_variant({"settlements": [{"month": "DEC 25", "settle": "87,700", "openInterest": "21,400"}]}, self.variant),
+                "application/json",
+            )
         else:
             resp = self.transport.handle_request(httpx.Request("GET", DEMO_BASE_URL + path))
             resp.read()
@@ -129,8 +131,9 @@ class HostileUpstream:
             if resp.status_code != 200:
                 writer.write(loopback.response(resp.content, status=f"{resp.status_code} X", headers={"Content-Type": ctype}))
                 return
-            body = (_html_variant(resp.text, self.variant) if "html" in ctype
-                    else _json_variant(json.loads(resp.text), self.variant))
+            body = (
+                _html_variant(resp.text, self.variant) if "html" in ctype else _json_variant(json.loads(resp.text), self.variant)
+            )
         writer.write(loopback.response(body.encode(), headers={"Content-Type": ctype}))
         await writer.drain()
 
@@ -158,9 +161,18 @@ def _absurd(doc: Any, path: str = "") -> list[str]:
             found.append(f"{path}: control or bidi character")
     elif isinstance(doc, (int, float)) and not isinstance(doc, bool):
         key = path.rsplit(".", 1)[-1]
-        limits = {"cme_btc": (0, 21e6), "usd": (0, 1e13), "offshore_usd": (0, 1e13), "cme_usd": (0, 1e13),
-                  "close_usd": (100, 1e7), "sma50_usd": (100, 1e7), "sma200_usd": (100, 1e7),
-                  "annualized_pct": (-1000, 1000), "interval_hours": (1e-9, 24), "rate": (-0.1, 0.1)}
+        limits = {
+            "cme_btc": (0, 21e6),
+            "usd": (0, 1e13),
+            "offshore_usd": (0, 1e13),
+            "cme_usd": (0, 1e13),
+            "close_usd": (100, 1e7),
+            "sma50_usd": (100, 1e7),
+            "sma200_usd": (100, 1e7),
+            "annualized_pct": (-1000, 1000),
+            "interval_hours": (1e-9, 24),
+            "rate": (-0.1, 0.1),
+        }
         low, high = limits.get(key, (-1e9, 1e13))
         if ".open_interest." in path and key == "btc":
             low, high = 0, 21e6

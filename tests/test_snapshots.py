@@ -53,8 +53,14 @@ def test_help_screen(snap_compare, store):
 
 
 def test_stale_and_blocked(snap_compare, store):
-    store.set_status(source_id("btc"), state="blocked", last_error="HTTP 403 bot challenge", failures=2,
-                     next_attempt=(FROZEN + dt.timedelta(minutes=4)).isoformat())
-    store.set_status(source_id("eth"), state="rate-limited", last_error="HTTP 429",
-                     ban_until=(FROZEN + dt.timedelta(minutes=37)).isoformat())
+    store.set_status(
+        source_id("btc"),
+        state="blocked",
+        last_error="HTTP 403 bot challenge",
+        failures=2,
+        next_attempt=(FROZEN + dt.timedelta(minutes=4)).isoformat(),
+    )
+    store.set_status(
+        source_id("eth"), state="rate-limited", last_error="HTTP 429", ban_until=(FROZEN + dt.timedelta(minutes=37)).isoformat()
+    )
     assert snap_compare(make_app(store, mode="live"), terminal_size=(120, 40), run_before=_settled)

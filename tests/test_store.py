@@ -43,8 +43,9 @@ def test_revision_kept_with_old_and_new_value(tmp_path):
 def test_missing_never_overwrites_a_stored_number(tmp_path):
     s = Store.open(tmp_path / "a.db")
     s.write_table(table("btc", [(D(2025, 11, 3), -186.5)]), source="x", fetched_at=T0)
-    blank = FlowTable("btc", ("IBIT", "FBTC", "GBTC"),
-                      (FlowRow(D(2025, 11, 3), {"IBIT": None, "FBTC": None, "GBTC": None}, None),))
+    blank = FlowTable(
+        "btc", ("IBIT", "FBTC", "GBTC"), (FlowRow(D(2025, 11, 3), {"IBIT": None, "FBTC": None, "GBTC": None}, None),)
+    )
     s.write_table(blank, source="x", fetched_at=T0)
     assert s.sessions("btc")[0][2] == -186.5
     assert all(v is not None for *_, v in s.flows("btc"))
@@ -74,8 +75,9 @@ def test_second_process_cannot_become_a_writer(tmp_path):
     db = tmp_path / "a.db"
     a = Store.open(db)
     code = f"from store import Store; s = Store.open({str(db)!r}); print(s.readonly)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parent.parent,
-                         timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parent.parent, timeout=60
+    )
     assert out.stdout.strip() == "True", out.stderr
     a.close()
 

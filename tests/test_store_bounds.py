@@ -251,7 +251,8 @@ def test_a_version_1_store_is_migrated_in_place_keeping_everything(tmp_path):
     assert s.sessions("btc") == [("btc", "2025-11-03", -186.5, False)]
     assert len(s.flows("btc")) == 2 and s.funds("btc") == ["IBIT", "OLDF"] and len(s.revisions()) == 1
     assert conn.execute("SELECT * FROM series").fetchall() == [
-        ("deribit", "BTC-PERPETUAL", "2025-11-01T00:00:00+00:00", "2025-11-02T00:00:00+00:00")]
+        ("deribit", "BTC-PERPETUAL", "2025-11-01T00:00:00+00:00", "2025-11-02T00:00:00+00:00")
+    ]
     assert conn.execute("SELECT first_seen, last_seen FROM funds").fetchall() == [(None, None), (None, None)]
     indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert {"revisions_cell", "observations_bad"} <= indexes  # bad rows a v1 writer left are found cheaply too
@@ -292,8 +293,10 @@ def test_a_store_from_a_newer_flowtape_is_refused_untouched(tmp_path, readonly):
     before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in tmp_path.iterdir()}
     with pytest.raises(StoreError) as err:
         Store.open(db, readonly=readonly)
-    assert str(err.value) == (f"the store {db} was written by a newer flowtape (schema {SCHEMA_VERSION + 1}, this one reads "
-                              f"{SCHEMA_VERSION}): upgrade flowtape or pass --db for another file")
+    assert str(err.value) == (
+        f"the store {db} was written by a newer flowtape (schema {SCHEMA_VERSION + 1}, this one reads "
+        f"{SCHEMA_VERSION}): upgrade flowtape or pass --db for another file"
+    )
     after = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in tmp_path.iterdir()}
     assert after == before
     assert Store.open(tmp_path / "other.db").readonly is False  # the refused store left no lock behind
@@ -440,8 +443,10 @@ async def test_names_refused_by_the_daily_cap_are_said_in_the_venues_status(tmp_
     from store import NEW_SERIES_PER_DAY
 
     store = Store.open(tmp_path / "s.db")
-    junk = [Quote("deribit", f"BTC-JUNK{i}", DEMO_NOW, mark=90_000.0, index=90_000.0, oi_usd=1.0, oi_btc=1.0)
-            for i in range(NEW_SERIES_PER_DAY)]
+    junk = [
+        Quote("deribit", f"BTC-JUNK{i}", DEMO_NOW, mark=90_000.0, index=90_000.0, oi_usd=1.0, oi_btc=1.0)
+        for i in range(NEW_SERIES_PER_DAY)
+    ]
     store.write_quotes(junk, fetched_at=DEMO_NOW)  # today's allowance of new names used up
     config = demo_config(parse_config({}, Path("<t>")))
     async with httpx.AsyncClient(transport=demo_transport(lambda: DEMO_NOW)) as client:

@@ -67,8 +67,13 @@ def test_control_the_harness_sees_a_raw_leak(tmux, tmp_path):
 def test_hostile_status_text_is_shown_literally_and_changes_nothing(tmux, tmp_path):
     db = tmp_path / "h.db"
     store = Store.open(db)
-    store.set_status("farside_btc", state="error", last_error=HOSTILE, failures=3,
-                     last_attempt=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+    store.set_status(
+        "farside_btc",
+        state="error",
+        last_error=HOSTILE,
+        failures=3,
+        last_attempt=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    )
     store.close()
     title_before = tmux("display", "-p", "-t", "ft", "#{pane_title}")
     tmux("respawn-pane", "-k", "-t", "ft", f"{sys.executable} -m tui --offline --db {db}")

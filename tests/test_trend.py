@@ -26,11 +26,17 @@ def test_real_candle_sample_parses():
     assert rows == [(D(2024, 3, 13), 73243.33, 73402.47, 73241.5, 73370.65, 1.56794406)]
 
 
-@pytest.mark.parametrize("obj", [
-    {"message": "rate limited"}, [[1710327600, 1, 2, 3]], [[1710327600, "73241.5", 73402.47, 73243.33, 73370.65, 1.5]],
-    [[1710327600, 73500, 73402.47, 73243.33, 73370.65, 1.5]],  # low above high
-    [[1710327600, -1, 73402.47, 73243.33, 73370.65, 1.5]], [[True, 1, 2, 1, 1, 1]],
-])
+@pytest.mark.parametrize(
+    "obj",
+    [
+        {"message": "rate limited"},
+        [[1710327600, 1, 2, 3]],
+        [[1710327600, "73241.5", 73402.47, 73243.33, 73370.65, 1.5]],
+        [[1710327600, 73500, 73402.47, 73243.33, 73370.65, 1.5]],  # low above high
+        [[1710327600, -1, 73402.47, 73243.33, 73370.65, 1.5]],
+        [[True, 1, 2, 1, 1, 1]],
+    ],
+)
 def test_hostile_candles_are_refused(obj):
     with pytest.raises(CandleError):
         parse_candles(obj)
@@ -46,8 +52,10 @@ def series(closes, start=_START):
 def test_death_and_golden_crosses_are_found_and_counted_since_the_cycle_start():
     # 300 days rising, 150 falling hard, 200 rising: the 50-day crosses the 200-day down, then up.
     # (+1000: closes are bitcoin prices, bounded below at $100 like every stored price)
-    closes = [1000 + c for c in
-              [100 + i for i in range(300)] + [400 - 3 * i for i in range(150)] + [-50 + 4 * i + 100 for i in range(200)]]
+    closes = [
+        1000 + c
+        for c in [100 + i for i in range(300)] + [400 - 3 * i for i in range(150)] + [-50 + 4 * i + 100 for i in range(200)]
+    ]
     rows = series(closes)
     t = compute_trend(rows, D(2030, 1, 1), D(2024, 1, 1))
     assert t.death_crosses == 1 and t.golden_crosses == 1 and t.latest_cross == "golden"
@@ -97,8 +105,16 @@ async def test_backfill_is_not_repeated_when_upstream_has_nothing_older_and_a_ga
         start = max(dt.date.fromisoformat(request.url.params["start"][:10]), floor)
         day, rows = dt.date.fromisoformat(request.url.params["end"][:10]), []
         while day >= start:
-            rows.append([int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp()), 90_000.0, 110_000.0,
-                         100_000.0, 100_000.0, 1.0])
+            rows.append(
+                [
+                    int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp()),
+                    90_000.0,
+                    110_000.0,
+                    100_000.0,
+                    100_000.0,
+                    1.0,
+                ]
+            )
             day -= dt.timedelta(days=1)
         return httpx.Response(200, json=rows)
 

@@ -37,20 +37,28 @@ async def poll(store, venue, respond):
 
 
 def js(obj, status="200 OK", headers=None):
-    return loopback.response(json.dumps(obj).encode(), status=status,
-                             headers={"Content-Type": "application/json", **(headers or {})})
+    return loopback.response(
+        json.dumps(obj).encode(), status=status, headers={"Content-Type": "application/json", **(headers or {})}
+    )
 
 
-@pytest.mark.parametrize("venue,response,state,ban_s", [
-    ("binance", js({"code": -1003, "msg": "Too many requests"}, "429 Too Many Requests", {"Retry-After": "120"}), "rate-limited",
-     120),
-    ("binance", js({"code": -1003, "msg": "banned"}, "418 I'm a teapot", {"Retry-After": "7200"}), "banned", 7200),
-    ("bybit", loopback.response(b"access too frequent", status="403 Forbidden"), "banned", 600),
-    ("okx", js({"code": "50011", "msg": "Too Many Requests", "data": []}, "429 Too Many Requests"), "rate-limited", None),
-    ("okx", js({"code": "50011", "msg": "Too Many Requests", "data": []}), "rate-limited", None),
-    ("deribit", js({"jsonrpc": "2.0", "error": {"code": 10028, "message": "too_many_requests"}}), "rate-limited", None),
-    ("bybit", js({"retCode": 10006, "retMsg": "Too many visits!"}), "rate-limited", None),
-])
+@pytest.mark.parametrize(
+    "venue,response,state,ban_s",
+    [
+        (
+            "binance",
+            js({"code": -1003, "msg": "Too many requests"}, "429 Too Many Requests", {"Retry-After": "120"}),
+            "rate-limited",
+            120,
+        ),
+        ("binance", js({"code": -1003, "msg": "banned"}, "418 I'm a teapot", {"Retry-After": "7200"}), "banned", 7200),
+        ("bybit", loopback.response(b"access too frequent", status="403 Forbidden"), "banned", 600),
+        ("okx", js({"code": "50011", "msg": "Too Many Requests", "data": []}, "429 Too Many Requests"), "rate-limited", None),
+        ("okx", js({"code": "50011", "msg": "Too Many Requests", "data": []}), "rate-limited", None),
+        ("deribit", js({"jsonrpc": "2.0", "error": {"code": 10028, "message": "too_many_requests"}}), "rate-limited", None),
+        ("bybit", js({"retCode": 10006, "retMsg": "Too many visits!"}), "rate-limited", None),
+    ],
+)
 async def test_rate_limit_signals_per_venue(store, venue, response, state, ban_s):
     out = await poll(store, venue, lambda path: response)
     assert out.state == state, out
@@ -61,14 +69,21 @@ async def test_rate_limit_signals_per_venue(store, venue, response, state, ban_s
     assert store.observations() == []
 
 
-@pytest.mark.parametrize("body,state,needle", [
-    (loopback.response(b"<html><title>Just a moment...</title><div id=cf-chl></div></html>"), "blocked", "challenge"),
-    (loopback.response(b"<html><body>maintenance</body></html>"), "error", "HTML where JSON"),
-    (js({"retCode": 0, "result": {"list": [{"symbol": "BTCUSDT", "markPrice": "NaN"}]}}), "error", "not finite"),
-    (loopback.response(b'{"retCode": 0, "result": {"list": [{"symbol": "BTCUSDT", "markPrice": NaN}]}}'), "error", "non-finite"),
-    (js({"retCode": 0, "result": {"list": []}}), "error", "no BTCUSDT"),
-    (js({"retCode": 0, "result": {"lst": []}}), "error", "'list' missing"),
-])
+@pytest.mark.parametrize(
+    "body,state,needle",
+    [
+        (loopback.response(b"<html><title>Just a moment...</title><div id=cf-chl></div></html>"), "blocked", "challenge"),
+        (loopback.response(b"<html><body>maintenance</body></html>"), "error", "HTML where JSON"),
+        (js({"retCode": 0, "result": {"list": [{"symbol": "BTCUSDT", "markPrice": "NaN"}]}}), "error", "not finite"),
+        (
+            loopback.response(b'{"retCode": 0, "result": {"list": [{"symbol": "BTCUSDT", "markPrice": NaN}]}}'),
+            "error",
+            "non-finite",
+        ),
+        (js({"retCode": 0, "result": {"list": []}}), "error", "no BTCUSDT"),
+        (js({"retCode": 0, "result": {"lst": []}}), "error", "'list' missing"),
+    ],
+)
 async def test_bybit_faults_store_nothing(store, body, state, needle):
     out = await poll(store, "bybit", lambda path: body)
     assert out.state == state and needle in out.error
@@ -85,8 +100,12 @@ async def test_cme_bot_wall_is_blocked_and_cftc_still_serves_cme_oi(store):
     assert ("cme", "BTC futures (CFTC COT)", "oi_btc", "2025-11-18T21:00:00+00:00", 137560.0) in store.observations()
 
 
-EXCHANGE_INFO = {"rateLimits": [{"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 2400},
-                                {"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1, "limit": 1200}]}
+EXCHANGE_INFO = {
+    "rateLimits": [
+        {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 2400},
+        {"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1, "limit": 1200},
+    ]
+}
 
 
 async def test_binance_weight_limit_is_read_and_honoured(store):

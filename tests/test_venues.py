@@ -41,12 +41,23 @@ def test_deribit_docs_ticker_sample_in_rest_envelope():
 
 
 def test_deribit_futures_from_book_and_instruments():
-    book = {"result": [
-        {"instrument_name": "BTC-PERPETUAL", "mark_price": 92281.78, "estimated_delivery_price": 92263.55,
-         "open_interest": 1.1e9},
-        {"instrument_name": "BTC-27MAR26", "mark_price": 93500.0, "estimated_delivery_price": 92263.55, "open_interest": 2.5e8,
-         "creation_timestamp": 1765541474086},
-    ]}
+    book = {
+        "result": [
+            {
+                "instrument_name": "BTC-PERPETUAL",
+                "mark_price": 92281.78,
+                "estimated_delivery_price": 92263.55,
+                "open_interest": 1.1e9,
+            },
+            {
+                "instrument_name": "BTC-27MAR26",
+                "mark_price": 93500.0,
+                "estimated_delivery_price": 92263.55,
+                "open_interest": 2.5e8,
+                "creation_timestamp": 1765541474086,
+            },
+        ]
+    }
     instruments = {"result": [{"instrument_name": "BTC-27MAR26", "expiration_timestamp": 1774598400000}]}
     quotes = deribit.parse({"ticker": deribit_ticker(), "book": book, "instruments": instruments}, NOW)
     fut = [q for q in quotes if not q.perpetual]
@@ -96,9 +107,19 @@ def test_binance_funding_interval_is_read_not_assumed():
 
 def test_binance_coinm_units_and_delivery_contracts():
     prem = js("binance_dapi_premiumIndex__official_connector_docs_example.json")
-    prem.append({"symbol": "BTCUSD_251226", "pair": "BTCUSD", "markPrice": "11100.5", "indexPrice": "10979.144375",
-                 "estimatedSettlePrice": "10981.7", "lastFundingRate": "", "interestRate": "", "nextFundingTime": 0,
-                 "time": 1596094042000})
+    prem.append(
+        {
+            "symbol": "BTCUSD_251226",
+            "pair": "BTCUSD",
+            "markPrice": "11100.5",
+            "indexPrice": "10979.144375",
+            "estimatedSettlePrice": "10981.7",
+            "lastFundingRate": "",
+            "interestRate": "",
+            "nextFundingTime": 0,
+            "time": 1596094042000,
+        }
+    )
     oi = {**js("binance_dapi_openInterest__official_connector_docs_example.json"), "symbol": "BTCUSD_PERP"}
     quotes = binance.parse_coinm({"premium": prem, "open_interest": oi}, NOW)
     perp, fut = quotes
@@ -138,11 +159,23 @@ def test_bybit_real_envelope_parses_and_rate_limit_codes():
 
 def okx_responses():
     return {
-        "funding": {"code": "0", "data": [{"instId": "BTC-USDT-SWAP", "fundingRate": "0.0001515032",
-                                           "fundingTime": "1704067200000", "nextFundingTime": "1704096000000"}]},
-        "open_interest": {"code": "0",
-                          "data": [{"instId": "BTC-USDT-SWAP", "oi": "2500000", "oiCcy": "25000", "oiUsd": "1050000000",
-                                    "ts": "1704067100000"}]},
+        "funding": {
+            "code": "0",
+            "data": [
+                {
+                    "instId": "BTC-USDT-SWAP",
+                    "fundingRate": "0.0001515032",
+                    "fundingTime": "1704067200000",
+                    "nextFundingTime": "1704096000000",
+                }
+            ],
+        },
+        "open_interest": {
+            "code": "0",
+            "data": [
+                {"instId": "BTC-USDT-SWAP", "oi": "2500000", "oiCcy": "25000", "oiUsd": "1050000000", "ts": "1704067100000"}
+            ],
+        },
         "index": {"code": "0", "data": [{"instId": "BTC-USD", "idxPx": "42000.5", "ts": "1704067100000"}]},
         "futures": {"code": "0", "data": [{"instId": "BTC-USD-240329", "markPx": "43000", "ts": "1704067100000"}]},
     }
@@ -165,23 +198,31 @@ def test_cftc_and_cme_contracts_of_5_btc():
     rows = [{"report_date_as_yyyy_mm_dd": "2025-11-18T00:00:00.000", "open_interest_all": "27512"}]
     q = cme.parse_cftc({"cot": rows}, NOW)[0]
     assert q.oi_btc == 27512 * 5 and q.ts.date() == dt.date(2025, 11, 18)
-    settle = {"settlements": [{"month": "DEC 25", "settle": "91,230", "openInterest": "12,345"},
-                              {"month": "JAN 26", "settle": "91,800", "openInterest": "1,000"},
-                              {"month": "Total", "openInterest": "13,345"}]}
+    settle = {
+        "settlements": [
+            {"month": "DEC 25", "settle": "91,230", "openInterest": "12,345"},
+            {"month": "JAN 26", "settle": "91,800", "openInterest": "1,000"},
+            {"month": "Total", "openInterest": "13,345"},
+        ]
+    }
     assert cme.parse_cme({"settlements": settle}, NOW)[0].oi_btc == 13345 * 5
 
 
 # ---- hostile variants ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("mutate,needle", [
-    (lambda p: p.pop("markPrice"), "markPrice' missing"),
-    (lambda p: p.update(markPrice="NaN"), "not finite"),
-    (lambda p: p.update(markPrice="-5"), "markPrice = -5 is outside"),
-    (lambda p: p.update(markPrice="1e12"), r"markPrice = 1e\+12 is outside"),
-    (lambda p: p.update(lastFundingRate="5"), "lastFundingRate = 5 is outside"),
-    (lambda p: p.update(markPrice=[1]), "not a number"),
-    (lambda p: p.update(markPrice="12abc"), "not a number"),
-])
+
+@pytest.mark.parametrize(
+    "mutate,needle",
+    [
+        (lambda p: p.pop("markPrice"), "markPrice' missing"),
+        (lambda p: p.update(markPrice="NaN"), "not finite"),
+        (lambda p: p.update(markPrice="-5"), "markPrice = -5 is outside"),
+        (lambda p: p.update(markPrice="1e12"), r"markPrice = 1e\+12 is outside"),
+        (lambda p: p.update(lastFundingRate="5"), "lastFundingRate = 5 is outside"),
+        (lambda p: p.update(markPrice=[1]), "not a number"),
+        (lambda p: p.update(markPrice="12abc"), "not a number"),
+    ],
+)
 def test_binance_drift_and_absurd_values_are_refused(mutate, needle):
     r = usdm_responses()
     mutate(r["premium"])
@@ -202,12 +243,15 @@ def test_negative_open_interest_is_refused():
         deribit.parse_ticker(t, NOW)
 
 
-@pytest.mark.parametrize("text,needle", [
-    ('{"a": NaN}', "non-finite"),
-    ("<html><body>Just a moment</body></html>", "HTML where JSON"),
-    ("[" * 100000 + "]" * 100000, "nested"),
-    ('{"a": 1', "not JSON"),
-])
+@pytest.mark.parametrize(
+    "text,needle",
+    [
+        ('{"a": NaN}', "non-finite"),
+        ("<html><body>Just a moment</body></html>", "HTML where JSON"),
+        ("[" * 100000 + "]" * 100000, "nested"),
+        ('{"a": 1', "not JSON"),
+    ],
+)
 def test_json_loader_refuses_hostile_text(text, needle):
     with pytest.raises(VenueDataError, match=needle):
         loads(text)
@@ -222,10 +266,13 @@ def test_empty_results_are_errors():
 
 # ---- expiry arithmetic -----------------------------------------------------------------------
 
+
 def test_quarterly_expiries_last_friday_0800_utc():
     assert quarterly_expiries(dt.datetime(2025, 11, 24, tzinfo=UTC), 3) == [
-        dt.datetime(2025, 12, 26, 8, tzinfo=UTC), dt.datetime(2026, 3, 27, 8, tzinfo=UTC),
-        dt.datetime(2026, 6, 26, 8, tzinfo=UTC)]
+        dt.datetime(2025, 12, 26, 8, tzinfo=UTC),
+        dt.datetime(2026, 3, 27, 8, tzinfo=UTC),
+        dt.datetime(2026, 6, 26, 8, tzinfo=UTC),
+    ]
 
 
 def test_quarter_end_expiry_boundary_at_0800():

@@ -22,8 +22,9 @@ SOL = ["BSOL", "GSOL", "VSOL", "FSOL", "TSOL", "SOEZ"]
 SOL_WEIGHTS = {"BSOL": 0.8, "GSOL": 0.15, "VSOL": 0.05}
 
 
-def split(total: float, weights: dict[str, float], funds: list[str],
-          fixed: dict[str, float] | None = None) -> dict[str, float | None]:
+def split(
+    total: float, weights: dict[str, float], funds: list[str], fixed: dict[str, float] | None = None
+) -> dict[str, float | None]:
     """Split a published total across funds (illustrative), exact to 0.1 so the funds add up to the total."""
     fixed = fixed or {}
     rest = round(total - sum(fixed.values()), 1)
@@ -50,21 +51,63 @@ def write(name: str, funds: list[str], rows: list[tuple[dt.date, dict[str, float
 def btc() -> list:
     rows = []
     # Launch day, 11 Jan 2024: total +655.3; IBIT/FBTC/BITB/ARKB/GBTC published, the rest illustrative.
-    launch = {"IBIT": 111.7, "FBTC": 227.0, "BITB": 237.9, "ARKB": 65.3, "BTCO": 17.4, "EZBC": 50.1, "BRRR": 0.0,
-              "HODL": 10.6, "BTCW": 30.4, "GBTC": -95.1, "BTC": None}
+    launch = {
+        "IBIT": 111.7,
+        "FBTC": 227.0,
+        "BITB": 237.9,
+        "ARKB": 65.3,
+        "BTCO": 17.4,
+        "EZBC": 50.1,
+        "BRRR": 0.0,
+        "HODL": 10.6,
+        "BTCW": 30.4,
+        "GBTC": -95.1,
+        "BTC": None,
+    }
     rows.append((D(2024, 1, 11), launch))
     # Feb 2025: month -3,560.4 over 19 sessions and 25 Feb -1,113.7 are published; other days illustrative.
-    feb = [(3, -234.5), (4, 340.7), (5, 66.4), (6, -140.2), (7, 171.0), (10, 186.6), (11, -56.8), (12, -251.0),
-           (13, -156.0), (14, -580.2), (18, -60.6), (19, -65.1), (20, 94.3), (21, -62.0), (24, -516.4),
-           (25, -1113.7), (26, -754.6), (27, -274.7)]
+    feb = [
+        (3, -234.5),
+        (4, 340.7),
+        (5, 66.4),
+        (6, -140.2),
+        (7, 171.0),
+        (10, 186.6),
+        (11, -56.8),
+        (12, -251.0),
+        (13, -156.0),
+        (14, -580.2),
+        (18, -60.6),
+        (19, -65.1),
+        (20, 94.3),
+        (21, -62.0),
+        (24, -516.4),
+        (25, -1113.7),
+        (26, -754.6),
+        (27, -274.7),
+    ]
     feb.append((28, round(-3560.4 - sum(t for _, t in feb), 1)))
     for day, total in feb:
         rows.append((D(2025, 2, day), split(total, BTC_WEIGHTS, BTC, {"IBIT": round(total * 0.3, 1)})))
     # Nov 2025: 3-7, 10, 11, 13 and 18 Nov totals are published (seeds); IBIT -523.2 on 18 Nov is published.
     # 12, 14, 17, 19, 20, 21 Nov totals and every other per-fund split are illustrative.
-    nov = [(3, -186.5, -80.0), (4, -566.4, -261.5), (5, -137.0, 0.0), (6, 239.9, 112.4), (7, -558.4, -131.4),
-           (10, 1.2, 0.0), (11, 524.0, 224.2), (12, -278.0, -210.4), (13, -866.7, -463.1), (14, -492.1, -328.6),
-           (17, -254.5, -145.9), (18, -372.7, -523.2), (19, 75.4, 60.6), (20, -903.2, -355.5), (21, 238.4, 20.1)]
+    nov = [
+        (3, -186.5, -80.0),
+        (4, -566.4, -261.5),
+        (5, -137.0, 0.0),
+        (6, 239.9, 112.4),
+        (7, -558.4, -131.4),
+        (10, 1.2, 0.0),
+        (11, 524.0, 224.2),
+        (12, -278.0, -210.4),
+        (13, -866.7, -463.1),
+        (14, -492.1, -328.6),
+        (17, -254.5, -145.9),
+        (18, -372.7, -523.2),
+        (19, 75.4, 60.6),
+        (20, -903.2, -355.5),
+        (21, 238.4, 20.1),
+    ]
     for day, total, ibit in nov:
         rows.append((D(2025, 11, day), split(total, BTC_WEIGHTS, BTC, {"IBIT": ibit})))
     # 24 Nov 2025: the demo's "today", half reported (IBIT and others not yet in): illustrative.
@@ -76,8 +119,23 @@ def btc() -> list:
 
 def eth() -> list:
     # 18 Nov 2025 total -74.2 is published (seed); every other value is illustrative.
-    totals = [(3, -135.8), (4, -219.4), (5, -118.5), (6, 12.5), (7, -46.6), (10, 0.0), (11, -107.1), (12, -183.7),
-              (13, -259.6), (14, -177.9), (17, -182.7), (18, -74.2), (19, -37.4), (20, -261.6), (21, 55.7)]
+    totals = [
+        (3, -135.8),
+        (4, -219.4),
+        (5, -118.5),
+        (6, 12.5),
+        (7, -46.6),
+        (10, 0.0),
+        (11, -107.1),
+        (12, -183.7),
+        (13, -259.6),
+        (14, -177.9),
+        (17, -182.7),
+        (18, -74.2),
+        (19, -37.4),
+        (20, -261.6),
+        (21, 55.7),
+    ]
     return [(D(2025, 11, d), split(t, ETH_WEIGHTS, ETH)) for d, t in totals]
 
 
@@ -85,8 +143,23 @@ def sol() -> list:
     # 18 Nov 2025 +26.2 is published (seed), as is the cumulative "more than $421M" by then; the rest illustrative.
     totals = [(28, 69.5), (29, 46.5), (30, 37.3), (31, 44.5)]
     rows = [(D(2025, 10, d), split(t, SOL_WEIGHTS, SOL)) for d, t in totals]
-    for day, t in [(3, 70.1), (4, 14.8), (5, 9.7), (6, 9.7), (7, 12.9), (10, 6.8), (11, 8.0), (12, 1.5), (13, 1.5),
-                   (14, 12.0), (17, 8.3), (18, 26.2), (19, 30.1), (20, 23.7), (21, 19.6)]:
+    for day, t in [
+        (3, 70.1),
+        (4, 14.8),
+        (5, 9.7),
+        (6, 9.7),
+        (7, 12.9),
+        (10, 6.8),
+        (11, 8.0),
+        (12, 1.5),
+        (13, 1.5),
+        (14, 12.0),
+        (17, 8.3),
+        (18, 26.2),
+        (19, 30.1),
+        (20, 23.7),
+        (21, 19.6),
+    ]:
         rows.append((D(2025, 11, day), split(t, SOL_WEIGHTS, SOL)))
     return rows
 

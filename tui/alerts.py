@@ -26,7 +26,10 @@ async def run_alert_command(argv: Sequence[str], payload: dict) -> str | None:
     name = clean(repr(argv[0]), max_len=60)
     try:
         proc = await asyncio.create_subprocess_exec(
-            *argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+            *argv,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
             start_new_session=True,  # its own group (pgid = pid): the deadline reaches its children too
         )
     except (OSError, ValueError) as exc:  # ValueError: a NUL in an argument

@@ -214,8 +214,16 @@ class FlowtapeApp(App[None]):
         frames, market = await asyncio.to_thread(compute_market, self.store, as_of, settings)
         if not self.computations:  # start-up: the tape first; scenario history takes longer (~0.3 s)
             self.post_message(ViewsComputed(market))
-        full = await asyncio.to_thread(complete_views, self.store, frames, market, settings, self.scenarios,
-                                       self.clock(), partial(self._scenario_history, market))
+        full = await asyncio.to_thread(
+            complete_views,
+            self.store,
+            frames,
+            market,
+            settings,
+            self.scenarios,
+            self.clock(),
+            partial(self._scenario_history, market),
+        )
         message = ViewsComputed(full)
         self.post_message(message)
         await message.applied.wait()  # the worker ends when the screen shows its results (settle() relies on it)
@@ -294,8 +302,11 @@ class FlowtapeApp(App[None]):
     def computations_key(self) -> tuple:
         """What the history depends on: stored sessions and CoinShares prints, and (for the derivatives
         conditions) the hour: replaying the whole history every minute would cost more than it tells."""
-        return (tuple(len(self.store.sessions(a)) for a in ASSETS), len(self.store.coinshares()),
-                self.clock().strftime("%Y%m%d%H"))
+        return (
+            tuple(len(self.store.sessions(a)) for a in ASSETS),
+            len(self.store.coinshares()),
+            self.clock().strftime("%Y%m%d%H"),
+        )
 
     def _raise_alerts(self, as_of: dt.date) -> None:
         """Alerts for what changed, each once (the store's alert log), delivered as configured."""
@@ -317,8 +328,9 @@ class FlowtapeApp(App[None]):
             self.alerts_fired.append(alert)
             payloads.append(payload)
             if cfg.toast:
-                self.notify(fmt.safe(alert.message, max_len=300).plain, title=fmt.safe(alert.title).plain,
-                            severity="warning", timeout=20)
+                self.notify(
+                    fmt.safe(alert.message, max_len=300).plain, title=fmt.safe(alert.title).plain, severity="warning", timeout=20
+                )
             if cfg.bell:
                 self.bell()
         if cfg.command and payloads:
@@ -371,8 +383,11 @@ class FlowtapeApp(App[None]):
 
     def _show_title(self) -> None:
         self.query_one(TitleBar).show(
-            asset=self.asset, as_of=self.effective_as_of(), following=self.as_of_pinned is None, mode=self.mode,
-            notice=self.notice
+            asset=self.asset,
+            as_of=self.effective_as_of(),
+            following=self.as_of_pinned is None,
+            mode=self.mode,
+            notice=self.notice,
         )
 
     def _mark_stale(self) -> None:

@@ -30,8 +30,9 @@ class TitleBar(Static):
             out.append(f" {a.upper()} ", style="bold reverse" if a == asset else "dim")
         out.append("   as of ")
         out.append(fmt.day(as_of), style="bold")
-        out.append(" (latest)" if following else " (time travel: ] forward, t today)",
-                   style="dim" if following else "bold yellow")
+        out.append(
+            " (latest)" if following else " (time travel: ] forward, t today)", style="dim" if following else "bold yellow"
+        )
         badge = MODE_BADGES.get(mode)
         if badge:
             out.append("   ")
@@ -42,8 +43,9 @@ class TitleBar(Static):
 
 
 class StatusBar(Static):
-    def show(self, statuses: dict[str, dict], now: dt.datetime, *, mode: str, paused: bool,
-             problems: tuple[str, ...] = ()) -> None:
+    def show(
+        self, statuses: dict[str, dict], now: dt.datetime, *, mode: str, paused: bool, problems: tuple[str, ...] = ()
+    ) -> None:
         out = Text()
         badge = MODE_BADGES.get(mode)
         if badge:  # first, so a narrow terminal can never cut it off

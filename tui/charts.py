@@ -40,8 +40,17 @@ class MonthCharts(Horizontal):
         if not self._ready:
             self._pending = view
             return
-        series = None if view is None else (view.asset, view.monthly[-MAX_POINTS:], view.month_daily,
-                                            view.report.record_outflow_month, view.report.record_inflow_month)
+        series = (
+            None
+            if view is None
+            else (
+                view.asset,
+                view.monthly[-MAX_POINTS:],
+                view.month_daily,
+                view.report.record_outflow_month,
+                view.report.record_inflow_month,
+            )
+        )
         if series == self._series:
             return
         self._series = series
@@ -106,14 +115,15 @@ class DerivativesChart(Horizontal):
         if not self._ready:
             self._pending = d
             return
-        series = None if d is None else (d.basis_history[-MAX_POINTS * 4:], d.oi_history[-MAX_POINTS * 4:])
+        series = None if d is None else (d.basis_history[-MAX_POINTS * 4 :], d.oi_history[-MAX_POINTS * 4 :])
         if series == self._series:
             return
         self._series = series
         self.replots += 1
-        for plot_id, values, title in (("#basis-plot", series[0] if series else (), "3m basis, % annualized (hourly)"),
-                                       ("#oi-plot", [v / 1e9 for v in series[1]] if series else (),
-                                        "Offshore OI, US$bn (hourly)")):
+        for plot_id, values, title in (
+            ("#basis-plot", series[0] if series else (), "3m basis, % annualized (hourly)"),
+            ("#oi-plot", [v / 1e9 for v in series[1]] if series else (), "Offshore OI, US$bn (hourly)"),
+        ):
             plot = self.query_one(plot_id, PlotextPlot)
             plot.plt.clear_figure()
             if values:

@@ -23,12 +23,14 @@ class ContextPane(Pane):
             out.append("needs 200 daily closes (Coinbase candles)", style="dim")
         else:
             out.append(f"BTC ${trend.close:,.0f} · 50d ${trend.sma50:,.0f} ")
-            out.append(trend.regime.replace("50 ", "").replace(" 200", " 200d"),
-                       style="red" if "below" in trend.regime else "green")
+            out.append(
+                trend.regime.replace("50 ", "").replace(" 200", " 200d"), style="red" if "below" in trend.regime else "green"
+            )
             if trend.latest_cross:
                 out.append(f" · {trend.latest_cross} cross {trend.latest_cross_date:%d %b %Y}", style="bold")
-            out.append(f" · since {trend.cycle_start:%b %Y}: {trend.death_crosses} death, {trend.golden_crosses} golden",
-                       style="dim")
+            out.append(
+                f" · since {trend.cycle_start:%b %Y}: {trend.death_crosses} death, {trend.golden_crosses} golden", style="dim"
+            )
         out.append("\n")
         out.append("Weekly ledger ", style="bold")
         if ledger is None:

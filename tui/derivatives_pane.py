@@ -19,8 +19,14 @@ if TYPE_CHECKING:
 from . import format as fmt
 from .panes import Pane
 
-VENUE_NAMES = {"deribit": "Deribit", "binance": "Binance USD-M", "binance_coinm": "Binance COIN-M", "bybit": "Bybit",
-               "okx": "OKX", "cme": "CME"}
+VENUE_NAMES = {
+    "deribit": "Deribit",
+    "binance": "Binance USD-M",
+    "binance_coinm": "Binance COIN-M",
+    "bybit": "Bybit",
+    "okx": "OKX",
+    "cme": "CME",
+}
 SPARK_POINTS = 48
 
 
@@ -116,8 +122,9 @@ class DerivativesPane(Pane):
     def _age(ts: list[dt.datetime], now: dt.datetime) -> str:
         return fmt.age((now - max(ts)).total_seconds()) if ts else "-"
 
-    def _footer(self, out: Text, change: float | None, entries: dict, missing: tuple[str, ...], unused: str,
-                now: dt.datetime) -> Text:
+    def _footer(
+        self, out: Text, change: float | None, entries: dict, missing: tuple[str, ...], unused: str, now: dt.datetime
+    ) -> Text:
         """24 h change, how many fresh venues and their data age, the stale ones by name, and any other
         venue the aggregate leaves out."""
         venues = list(entries.values())
@@ -163,15 +170,19 @@ class DerivativesPane(Pane):
     @staticmethod
     def _breakdown(d: Derivatives, now: dt.datetime) -> Text:
         out = Text()
-        out.append(f"{'venue':<15}{'3m basis':>10}{'future':>17}{'days':>7}{'funding/ann.':>22}{'OI USD':>10}{'OI BTC':>11}"
-                   "  age\n", style="bold")
+        out.append(
+            f"{'venue':<15}{'3m basis':>10}{'future':>17}{'days':>7}{'funding/ann.':>22}{'OI USD':>10}{'OI BTC':>11}  age\n",
+            style="bold",
+        )
         for venue in sorted(set(d.basis) | set(d.funding) | set(d.open_interest)):
             b, f, o = d.basis.get(venue), d.funding.get(venue), d.open_interest.get(venue)
             stale = any(x.stale for x in (b, f, o) if x)
             times = [x.as_of for x in (b, f, o) if x]
             out.append(f"{VENUE_NAMES.get(venue, venue):<15}", style="yellow" if stale else "")
-            out.append(f"{pct(b.annualized_pct) if b else '-':>10}{(b.instrument if b else '-'):>17}"
-                       f"{(f'{b.days_to_expiry:.0f}' if b else '-'):>7}")
+            out.append(
+                f"{pct(b.annualized_pct) if b else '-':>10}{(b.instrument if b else '-'):>17}"
+                f"{(f'{b.days_to_expiry:.0f}' if b else '-'):>7}"
+            )
             fund = f"{f.rate * 100:.4f}%/{f.interval_hours:g}h {f.annualized_pct:.1f}%" if f else "-"
             out.append(f"{fund:>22}{usd_bn(o.usd) if o else '-':>10}{(f'{o.btc:,.0f}' if o and o.btc else '-'):>11}")
             out.append(f"  {fmt.age((now - max(times)).total_seconds()) if times else '-'}")

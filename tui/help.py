@@ -42,8 +42,11 @@ class HelpScreen(ModalScreen[None]):
         for note in self._notices:
             about.append_text(fmt.safe(note, max_len=300, style="yellow"))
             about.append("\n")
-        about.append("\nA provisional day (*) is still being reported fund by fund; it is shown but not added into "
-                      "month, week, record or streak figures until complete. '-' means no data, never zero.", style="dim")
+        about.append(
+            "\nA provisional day (*) is still being reported fund by fund; it is shown but not added into "
+            "month, week, record or streak figures until complete. '-' means no data, never zero.",
+            style="dim",
+        )
         with VerticalScroll(id="help-body"):
             yield Static(Text("flowtape: keys", style="bold"))
             yield Static(keys)

@@ -98,11 +98,14 @@ class FlowTapePane(Pane, can_focus=False):
                         rec
                         and value is not None
                         and not row.provisional
-                        and ((rec.max_outflow and rec.max_outflow.date == row.date)
-                             or (rec.max_inflow and rec.max_inflow.date == row.date))
+                        and (
+                            (rec.max_outflow and rec.max_outflow.date == row.date)
+                            or (rec.max_inflow and rec.max_inflow.date == row.date)
+                        )
                     )
-                    cells.append(fmt.flow_cell(value, record=is_record,
-                                               missing_style="italic yellow" if fund in row.missing else "dim"))
+                    cells.append(
+                        fmt.flow_cell(value, record=is_record, missing_style="italic yellow" if fund in row.missing else "dim")
+                    )
                 cells.append(fmt.flow_cell(row.total, bold=True))
                 table.add_row(*cells, key=row.date.isoformat())
             caption.update(self._caption(view), layout=False)
@@ -115,8 +118,10 @@ class FlowTapePane(Pane, can_focus=False):
             out.append(f"* {fmt.short_day(last.date)} is provisional: ", style="yellow")
             out.append("awaiting " + ", ".join(fmt.safe(f, max_len=8).plain for f in last.missing), style="yellow")
             out.append(" · ")
-        out.append(f"{fmt.OUT} outflow  {fmt.IN} inflow  {fmt.RECORD} fund's record day  - no data · Source: Farside Investors",
-                   style="dim")
+        out.append(
+            f"{fmt.OUT} outflow  {fmt.IN} inflow  {fmt.RECORD} fund's record day  - no data · Source: Farside Investors",
+            style="dim",
+        )
         return out
 
 
@@ -249,8 +254,10 @@ class RecordsPane(Pane):
         out.append(f"Share of {fmt.month_name(r.month_to_date.month)}: ")
         out.append(", ".join(f"{fmt.safe(f, max_len=8).plain} {p:.0f}%" for f, p in shares) or "-", style="" if shares else "dim")
         out.append("\n")
-        for label, week, combined in (("This week", r.week_to_date, weeks[0] if weeks else None),
-                                       ("Last week", r.last_week, weeks[1] if weeks else None)):
+        for label, week, combined in (
+            ("This week", r.week_to_date, weeks[0] if weeks else None),
+            ("Last week", r.last_week, weeks[1] if weeks else None),
+        ):
             out.append(f"{label} {week.start:%d %b}: ")
             out.append_text(fmt.flow_cell(week.total_usd_m))
             out.append(f" ({week.sessions}d)", style="dim")

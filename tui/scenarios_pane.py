@@ -11,9 +11,18 @@ from .panes import Pane
 
 STATE_STYLE = {"active": "bold reverse green", "building": "bold yellow", "inactive": "dim"}
 MARKS = {True: ("✓", "green"), False: ("✗", "dim"), None: ("?", "yellow")}
-SHORT = {"btc_green_sessions_at_size": "green run", "btc_red_sessions": "red run", "btc_green_sessions": "green",
-         "btc_max_day_usd_m": "big day", "btc_latest_day_usd_m": "day", "weekly_ledger_usd_m": "week",
-         "weekly_ledger_flip": "flip", "basis_3m_pct": "basis", "funding_annualized_pct": "funding", "oi_trend": "OI"}
+SHORT = {
+    "btc_green_sessions_at_size": "green run",
+    "btc_red_sessions": "red run",
+    "btc_green_sessions": "green",
+    "btc_max_day_usd_m": "big day",
+    "btc_latest_day_usd_m": "day",
+    "weekly_ledger_usd_m": "week",
+    "weekly_ledger_flip": "flip",
+    "basis_3m_pct": "basis",
+    "funding_annualized_pct": "funding",
+    "oi_trend": "OI",
+}
 
 
 def _value(v, short: bool = False) -> str:
@@ -51,8 +60,10 @@ class ScenariosPane(Pane):
                 for c in r.conditions:
                     mark, style = MARKS[c.met]
                     out.append(f" {mark}", style=style)
-                    out.append(f"{SHORT.get(c.condition.metric, c.condition.metric)} {_value(c.value, True)}",
-                               style="bold" if c.met else "dim" if c.met is False else "yellow")
+                    out.append(
+                        f"{SHORT.get(c.condition.metric, c.condition.metric)} {_value(c.value, True)}",
+                        style="bold" if c.met else "dim" if c.met is False else "yellow",
+                    )
                 out.append("\n")
                 continue
             for c in r.conditions:

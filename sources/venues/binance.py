@@ -81,10 +81,19 @@ def parse_usdm(responses: dict[str, Any], now: dt.datetime) -> list[Quote]:
     oi = responses["open_interest"]
     _symbol(oi, "BTCUSDT", "openInterest")
     oi_btc = number(oi, "openInterest", "openInterest BTCUSDT", "oi_btc")
-    quotes = [Quote(USDM, "BTCUSDT", millis(p, "time", where, now=now), mark=mark, index=index,
-                    funding_rate=rate(p, "lastFundingRate", where),
-                    funding_interval_h=funding_interval(responses["funding_info"], "BTCUSDT"),
-                    oi_btc=oi_btc, oi_usd=bounds.check("oi_usd", oi_btc * mark, f"{where}: openInterest x markPrice"))]
+    quotes = [
+        Quote(
+            USDM,
+            "BTCUSDT",
+            millis(p, "time", where, now=now),
+            mark=mark,
+            index=index,
+            funding_rate=rate(p, "lastFundingRate", where),
+            funding_interval_h=funding_interval(responses["funding_info"], "BTCUSDT"),
+            oi_btc=oi_btc,
+            oi_usd=bounds.check("oi_usd", oi_btc * mark, f"{where}: openInterest x markPrice"),
+        )
+    ]
     for n, (key, contract_type) in enumerate((("basis_current", "CURRENT_QUARTER"), ("basis_next", "NEXT_QUARTER"))):
         quote = _basis_quote(responses[key], key, contract_type, n, now)
         if quote is not None:
@@ -95,8 +104,11 @@ def parse_usdm(responses: dict[str, Any], now: dt.datetime) -> list[Quote]:
 def _basis_quote(obj: Any, key: str, contract_type: str, n: int, now: dt.datetime) -> Quote | None:
     """The newest BTCUSDT row of `contract_type` as a dated quote; None when there is none (rows of another
     pair or contract type are skipped by rule) or its quarter has expired."""
-    mine = [r for r in rows(obj, key) if isinstance(r, Mapping)
-            and r.get("pair") == "BTCUSDT" and r.get("contractType") == contract_type]
+    mine = [
+        r
+        for r in rows(obj, key)
+        if isinstance(r, Mapping) and r.get("pair") == "BTCUSDT" and r.get("contractType") == contract_type
+    ]
     if not mine:
         return None
     row, where = mine[-1], f"basis {contract_type}"
@@ -105,8 +117,14 @@ def _basis_quote(obj: Any, key: str, contract_type: str, n: int, now: dt.datetim
     if expiry <= now:
         return None
     basis_fraction(row, "annualizedBasisRate", where)  # not stored (analytics derives basis); absurd = lying row
-    return Quote(USDM, f"BTCUSDT_{expiry:%y%m%d}", when, mark=price(row, "futuresPrice", where),
-                 index=price(row, "indexPrice", where), expiry=bounds.check_expiry(expiry, f"{where}: expiry", now=now))
+    return Quote(
+        USDM,
+        f"BTCUSDT_{expiry:%y%m%d}",
+        when,
+        mark=price(row, "futuresPrice", where),
+        index=price(row, "indexPrice", where),
+        expiry=bounds.check_expiry(expiry, f"{where}: expiry", now=now),
+    )
 
 
 def parse_coinm(responses: dict[str, Any], now: dt.datetime) -> list[Quote]:
@@ -123,11 +141,21 @@ def parse_coinm(responses: dict[str, Any], now: dt.datetime) -> list[Quote]:
         if symbol == "BTCUSD_PERP":
             mark, index, ts = price(e, "markPrice", where), price(e, "indexPrice", where), millis(e, "time", where, now=now)
             oi_usd = bounds.check("oi_usd", contracts * COINM_CONTRACT_USD, f"{where}: openInterest x {COINM_CONTRACT_USD:g} USD")
-            quotes.append(Quote(COINM, symbol, ts, mark=mark, index=index, funding_rate=rate(e, "lastFundingRate", where),
-                                funding_interval_h=DEFAULT_INTERVAL_H, oi_usd=oi_usd,
-                                oi_btc=ratio(oi_usd, index, "oi_btc", f"{where}: open interest / indexPrice")))
+            quotes.append(
+                Quote(
+                    COINM,
+                    symbol,
+                    ts,
+                    mark=mark,
+                    index=index,
+                    funding_rate=rate(e, "lastFundingRate", where),
+                    funding_interval_h=DEFAULT_INTERVAL_H,
+                    oi_usd=oi_usd,
+                    oi_btc=ratio(oi_usd, index, "oi_btc", f"{where}: open interest / indexPrice"),
+                )
+            )
             continue
-        code = symbol[len("BTCUSD_"):] if symbol.startswith("BTCUSD_") else ""
+        code = symbol[len("BTCUSD_") :] if symbol.startswith("BTCUSD_") else ""
         expiry = expiry_from_code(code) if code.isdigit() else None
         if expiry is None or expiry <= now:  # another symbol, or an expired delivery contract
             continue
@@ -152,8 +180,11 @@ def weight_limit(exchange_info: Any) -> float:
             per = entry.get("intervalNum", 1)
             if isinstance(per, bool) or not isinstance(per, int) or not 1 <= per <= 60:
                 raise VenueDataError(f"exchangeInfo rateLimits: intervalNum {per!r:.20} is not 1-60 minutes")
-            return bounds.check("request_weight", number(entry, "limit", "exchangeInfo rateLimits", "request_weight") / per,
-                         "exchangeInfo rateLimits: limit per minute")
+            return bounds.check(
+                "request_weight",
+                number(entry, "limit", "exchangeInfo rateLimits", "request_weight") / per,
+                "exchangeInfo rateLimits: limit per minute",
+            )
     raise VenueDataError("exchangeInfo: no REQUEST_WEIGHT per-minute limit")
 
 

@@ -70,19 +70,33 @@ def _interval(entry: Mapping, where: str) -> float | None:
 def parse_ticker(entry: Mapping, symbol: str, ts: dt.datetime, now: dt.datetime) -> Quote | None:
     where = f"ticker {symbol}"
     if symbol == PERPETUAL:
-        return Quote(NAME, symbol, ts, mark=price(entry, "markPrice", where), index=price(entry, "indexPrice", where),
-                     funding_rate=rate(entry, "fundingRate", where), funding_interval_h=_interval(entry, where),
-                     oi_btc=number(entry, "openInterest", where, "oi_btc"),
-                     oi_usd=number(entry, "openInterestValue", where, "oi_usd"))
+        return Quote(
+            NAME,
+            symbol,
+            ts,
+            mark=price(entry, "markPrice", where),
+            index=price(entry, "indexPrice", where),
+            funding_rate=rate(entry, "fundingRate", where),
+            funding_interval_h=_interval(entry, where),
+            oi_btc=number(entry, "openInterest", where, "oi_btc"),
+            oi_usd=number(entry, "openInterestValue", where, "oi_usd"),
+        )
     if not DATED_BTC.fullmatch(symbol):
         return None  # another contract: out of scope
     expiry = _delivery(entry, where, now)
     if expiry <= now:
         return None  # expired: out of scope
     basis_fraction(entry, "basisRateYear", where)  # not stored (analytics derives basis), but absurd = lying row
-    return Quote(NAME, symbol, ts, mark=price(entry, "markPrice", where), index=price(entry, "indexPrice", where),
-                 expiry=expiry, oi_btc=number(entry, "openInterest", where, "oi_btc"),
-                 oi_usd=number(entry, "openInterestValue", where, "oi_usd"))
+    return Quote(
+        NAME,
+        symbol,
+        ts,
+        mark=price(entry, "markPrice", where),
+        index=price(entry, "indexPrice", where),
+        expiry=expiry,
+        oi_btc=number(entry, "openInterest", where, "oi_btc"),
+        oi_usd=number(entry, "openInterestValue", where, "oi_usd"),
+    )
 
 
 def parse(responses: dict[str, Any], now: dt.datetime) -> list[Quote]:

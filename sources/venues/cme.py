@@ -24,8 +24,12 @@ FIRST_CME_REPORT = dt.date(2017, 12, 19)  # CME bitcoin futures listed 17 Dec 20
 
 
 def cftc_requests(now: dt.datetime) -> list[tuple[str, str]]:
-    return [("cot", f"/resource/gpe5-46if.json?cftc_contract_market_code={CFTC_MARKET}"
-                    "&$order=report_date_as_yyyy_mm_dd%20DESC&$limit=8")]
+    return [
+        (
+            "cot",
+            f"/resource/gpe5-46if.json?cftc_contract_market_code={CFTC_MARKET}&$order=report_date_as_yyyy_mm_dd%20DESC&$limit=8",
+        )
+    ]
 
 
 def cme_requests(now: dt.datetime) -> list[tuple[str, str]]:
@@ -56,8 +60,9 @@ def parse_cftc(responses: dict[str, Any], now: dt.datetime) -> list[Quote]:
         contracts = number(row, "open_interest_all", f"cot {day}", "oi_contracts")
         # As of Tuesday's close (New York), released on Friday.
         ts = check_time(dt.datetime(day.year, day.month, day.day, 21, tzinfo=UTC), f"cot {day}", now=now)
-        quotes.append(Quote(CME, "BTC futures (CFTC COT)", ts,
-                            oi_btc=check("oi_btc", contracts * BTC_PER_CONTRACT, f"cot {day}")))
+        quotes.append(
+            Quote(CME, "BTC futures (CFTC COT)", ts, oi_btc=check("oi_btc", contracts * BTC_PER_CONTRACT, f"cot {day}"))
+        )
     if not quotes:
         raise VenueDataError(f"cot: no rows for market {CFTC_MARKET}")
     return quotes

@@ -70,10 +70,15 @@ def parse_ticker(obj: Any, now: dt.datetime) -> Quote:
     index = price(r, "index_price", where)
     oi_usd = number(r, "open_interest", where, "oi_usd")
     return Quote(
-        NAME, name, millis(r, "timestamp", where, now=now),
-        mark=price(r, "mark_price", where), index=index,
-        funding_rate=rate(r, "funding_8h", where), funding_interval_h=8.0,  # funding_8h is per 8 h by definition
-        oi_usd=oi_usd, oi_btc=ratio(oi_usd, index, "oi_btc", f"{where}: open_interest / index_price"),
+        NAME,
+        name,
+        millis(r, "timestamp", where, now=now),
+        mark=price(r, "mark_price", where),
+        index=index,
+        funding_rate=rate(r, "funding_8h", where),
+        funding_interval_h=8.0,  # funding_8h is per 8 h by definition
+        oi_usd=oi_usd,
+        oi_btc=ratio(oi_usd, index, "oi_btc", f"{where}: open_interest / index_price"),
     )
 
 
@@ -115,6 +120,16 @@ def parse(responses: dict[str, Any], now: dt.datetime) -> list[Quote]:
         index = price(row, "estimated_delivery_price", where)
         oi_usd = number(row, "open_interest", where, "oi_usd")
         ts = millis(row, "creation_timestamp", where, now=now, optional=True) or perp.ts
-        quotes.append(Quote(NAME, name, ts, mark=price(row, "mark_price", where), index=index, expiry=expiry,
-                            oi_usd=oi_usd, oi_btc=ratio(oi_usd, index, "oi_btc", f"{where}: open_interest / index")))
+        quotes.append(
+            Quote(
+                NAME,
+                name,
+                ts,
+                mark=price(row, "mark_price", where),
+                index=index,
+                expiry=expiry,
+                oi_usd=oi_usd,
+                oi_btc=ratio(oi_usd, index, "oi_btc", f"{where}: open_interest / index"),
+            )
+        )
     return quotes

@@ -68,18 +68,33 @@ def parse(responses: dict[str, Any], now: dt.datetime) -> list[Quote]:
     oi = _row(responses["open_interest"], "open_interest", SWAP)
     oi_btc = number(oi, "oiCcy", "open_interest", "oi_btc")
     oi_usd = number(oi, "oiUsd", "open_interest", "oi_usd", optional=True)
-    quotes = [Quote(NAME, SWAP, millis(oi, "ts", "open_interest", now=now), index=index,
-                    funding_rate=rate(f, "fundingRate", "funding"), funding_interval_h=funding_interval(f, "funding", now),
-                    oi_btc=oi_btc,
-                    oi_usd=oi_usd if oi_usd is not None
-                    else bounds.check("oi_usd", oi_btc * index, "open_interest: oiCcy x idxPx"))]
+    quotes = [
+        Quote(
+            NAME,
+            SWAP,
+            millis(oi, "ts", "open_interest", now=now),
+            index=index,
+            funding_rate=rate(f, "fundingRate", "funding"),
+            funding_interval_h=funding_interval(f, "funding", now),
+            oi_btc=oi_btc,
+            oi_usd=oi_usd if oi_usd is not None else bounds.check("oi_usd", oi_btc * index, "open_interest: oiCcy x idxPx"),
+        )
+    ]
     for m in _data(responses["futures"], "futures"):
         inst = row_id(m, "instId", "futures")
-        code = inst[len(FUTURES_PREFIX):] if inst and inst.startswith(FUTURES_PREFIX) else ""
+        code = inst[len(FUTURES_PREFIX) :] if inst and inst.startswith(FUTURES_PREFIX) else ""
         expiry = expiry_from_code(code) if code.isdigit() else None
         if inst is None or expiry is None or expiry <= now:  # another instrument, or expired: skipped by rule
             continue
         where = f"futures {inst}"
-        quotes.append(Quote(NAME, inst, millis(m, "ts", where, now=now), mark=price(m, "markPx", where),
-                            index=index, expiry=bounds.check_expiry(expiry, f"{where}: expiry", now=now)))
+        quotes.append(
+            Quote(
+                NAME,
+                inst,
+                millis(m, "ts", where, now=now),
+                mark=price(m, "markPx", where),
+                index=index,
+                expiry=bounds.check_expiry(expiry, f"{where}: expiry", now=now),
+            )
+        )
     return quotes

@@ -21,12 +21,18 @@ MAX_JSON_BYTES = 4 * 1024 * 1024
 
 
 async def poll_venue(
-    client: httpx.AsyncClient, store: Store, cfg: SourceConfig, venue: Venue, *, now: dt.datetime,
+    client: httpx.AsyncClient,
+    store: Store,
+    cfg: SourceConfig,
+    venue: Venue,
+    *,
+    now: dt.datetime,
     rng: random.Random | None = None,
 ) -> PollOutcome:
     async def get(key: str, path: str, headers: dict[str, str] | None = None):
-        text = await fetch_text(client, cfg.base_url + path, deadline=cfg.deadline, now=now, max_bytes=MAX_JSON_BYTES,
-                                headers_out=headers)
+        text = await fetch_text(
+            client, cfg.base_url + path, deadline=cfg.deadline, now=now, max_bytes=MAX_JSON_BYTES, headers_out=headers
+        )
         if looks_like_challenge(text):
             raise BlockedError(f"{key}: bot challenge instead of data")
         obj = await asyncio.to_thread(loads, text)
