@@ -1,4 +1,5 @@
-"""Deliver alerts: a toast, the terminal bell, and an optional command run without a shell.
+"""The alert policy: which alerts fire now (each once, across restarts: the store's alert log), and the
+command that delivers them beside the toast and the bell (the app shows those).
 
 The command gets the alert as JSON on stdin; it may not hang flowtape (a deadline) and its failure is
 reported, never raised. It runs in its own process group, so at the deadline everything it started
@@ -8,12 +9,51 @@ reported, never raised. It runs in its own process group, so at the deadline eve
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import os
 import signal
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
+from common.config import AlertsConfig
 from common.sanitize import clean
+from store import Store
+
+if TYPE_CHECKING:
+    from analytics.alerts import Alert
+    from analytics.dashboard import AssetView
+    from analytics.scenarios import ScenarioResult
+
+
+def new_alerts(
+    store: Store,
+    results: Sequence[ScenarioResult],
+    views: Mapping[str, AssetView],
+    as_of: dt.date,
+    *,
+    cfg: AlertsConfig,
+    mode: str,
+    now: dt.datetime,
+) -> list[tuple[Alert, dict]]:
+    """The scenario changes and flow events as of `as_of` that have not fired before, with their payloads;
+    each is logged in the store as it is returned, so it fires once for this store."""
+    from analytics.alerts import flow_alerts, scenario_alerts
+
+    previous = {r.scenario.id: store.meta(f"scenario_label:{r.scenario.id}") for r in results}
+    alerts = scenario_alerts(tuple(results), {k: v for k, v in previous.items() if v}, as_of.isoformat())
+    for r in results:
+        if previous.get(r.scenario.id) != r.label:
+            store.set_meta(f"scenario_label:{r.scenario.id}", r.label)
+    for view in views.values():
+        alerts += flow_alerts(view.report, red_streak=cfg.red_streak, green_streak_at_size=cfg.green_streak_at_size)
+    fired = []
+    for alert in alerts:
+        payload = {**alert.payload(), "mode": mode, "as_of": as_of.isoformat()}
+        if store.log_alert(alert.key, alert.kind, json.dumps(payload), created_at=now):  # False: fired before
+            fired.append((alert, payload))
+    return fired
+
 
 COMMAND_DEADLINE_S = 10.0  # for the command and anything it started
 STOP_GRACE_S = 1.0  # between SIGTERM and SIGKILL to the group

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import signal
 from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
@@ -41,7 +40,7 @@ if TYPE_CHECKING:  # analytics (polars) and the fetch path (httpx) load after th
     from sources.runner import SourceLoop
 
 from . import format as fmt
-from .alerts import run_alert_command
+from .alerts import new_alerts, run_alert_command
 from .bars import StatusBar, TitleBar
 from .coinshares_form import CoinSharesForm
 from .commands import COMMANDS, bindings
@@ -309,30 +308,18 @@ class FlowtapeApp(App[None]):
         )
 
     def _raise_alerts(self, as_of: dt.date) -> None:
-        """Alerts for what changed, each once (the store's alert log), delivered as configured."""
-        from analytics.alerts import flow_alerts, scenario_alerts
-
+        """Deliver what the alert policy (tui/alerts.py new_alerts) says fires now: toast, bell, the command."""
         cfg = self.config.alerts
-        previous = {r.scenario.id: self.store.meta(f"scenario_label:{r.scenario.id}") for r in self.scenario_results}
-        alerts = scenario_alerts(self.scenario_results, {k: v for k, v in previous.items() if v}, as_of.isoformat())
-        for r in self.scenario_results:
-            if previous.get(r.scenario.id) != r.label:
-                self.store.set_meta(f"scenario_label:{r.scenario.id}", r.label)
-        for view in self.views.values():
-            alerts += flow_alerts(view.report, red_streak=cfg.red_streak, green_streak_at_size=cfg.green_streak_at_size)
-        payloads = []
-        for alert in alerts:
-            payload = {**alert.payload(), "mode": self.mode, "as_of": as_of.isoformat()}
-            if not self.store.log_alert(alert.key, alert.kind, json.dumps(payload), created_at=self.clock()):
-                continue  # fired before (maybe in an earlier run)
+        fired = new_alerts(self.store, self.scenario_results, self.views, as_of, cfg=cfg, mode=self.mode, now=self.clock())
+        for alert, _ in fired:
             self.alerts_fired.append(alert)
-            payloads.append(payload)
             if cfg.toast:
                 self.notify(
                     fmt.safe(alert.message, max_len=300).plain, title=fmt.safe(alert.title).plain, severity="warning", timeout=20
                 )
             if cfg.bell:
                 self.bell()
+        payloads = [payload for _, payload in fired]
         if cfg.command and payloads:
 
             async def deliver() -> None:  # one batch, in order, each command supervised to its deadline
