@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import math
@@ -16,7 +17,7 @@ import stat
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -159,6 +160,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "coinshares":
             return coinshares_add(args, config)
         return dashboard(args, config)
+    except UsageError as exc:  # found once the session started (a future --as-of)
+        _say(str(exc))
+        return EXIT_USAGE
     except StoreError as exc:
         _say(exc)
         return EXIT_FAILURE
@@ -167,17 +171,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
-def _as_of(args: argparse.Namespace, session: Session) -> dt.date | None:
-    """--as-of or today in New York; a future date is a usage error (printed; the session is closed)."""
+def _as_of(args: argparse.Namespace, session: Session) -> dt.date:
+    """--as-of or today in New York; a future date is a usage error."""
     today = new_york_today(session.started_at)
     as_of = args.as_of or today
     if as_of > today:
-        session.close()
-        print(
-            f"flowtape: --as-of {as_of.isoformat()} is in the future (today in New York is {today.isoformat()})", file=sys.stderr
-        )
-        return None
+        raise UsageError(f"--as-of {as_of.isoformat()} is in the future (today in New York is {today.isoformat()})")
     return as_of
+
+
+@contextlib.contextmanager
+def one_shot(args: argparse.Namespace, config: Config) -> Iterator[tuple[Session, Store, dt.date]]:
+    """What `snapshot` and `scenarios` share: the session, the as-of date, and the store refreshed once from
+    every enabled source (unless offline or read-only); the store and the session are closed after."""
+    from sources.refresh import refresh_once
+
+    session = Session(args, config, one_shot=True)
+    try:
+        as_of = _as_of(args, session)
+        store = session.open_store()
+        try:
+            if session.mode != "offline" and not store.readonly:
+                asyncio.run(refresh_once(store, session.config, transport=session.transport, now=session.started_at))
+            yield session, store, as_of
+        finally:
+            store.close()
+    finally:
+        session.close()
 
 
 class Session:
@@ -276,31 +296,16 @@ def snapshot_document(
 
 
 def snapshot(args: argparse.Namespace, config: Config) -> int:
-    from sources.refresh import refresh_once
-
-    session = Session(args, config, one_shot=True)
-    now = session.started_at
-    as_of = _as_of(args, session)
-    if as_of is None:
-        return EXIT_USAGE
-    try:
-        store = session.open_store()
-        try:
-            if session.mode != "offline" and not store.readonly:
-                asyncio.run(refresh_once(store, session.config, transport=session.transport, now=now))
-            doc = snapshot_document(
-                store,
-                session.config,
-                as_of=as_of,
-                now=now,
-                mode=session.mode,
-                notice=f"DEMO: {session.notice}" if session.notice else None,
-                rules=args.rules,
-            )
-        finally:
-            store.close()
-    finally:
-        session.close()
+    with one_shot(args, config) as (session, store, as_of):
+        doc = snapshot_document(
+            store,
+            session.config,
+            as_of=as_of,
+            now=session.started_at,
+            mode=session.mode,
+            notice=f"DEMO: {session.notice}" if session.notice else None,
+            rules=args.rules,
+        )
     _print_json(doc)
     return 0
 
@@ -318,43 +323,29 @@ def scenarios_command(args: argparse.Namespace, config: Config) -> int:
     from analytics.scenario_inputs import coinshares_prints, history, load_inputs
     from analytics.scenarios import evaluate
     from analytics.snapshot import scenario_document
-    from sources.refresh import refresh_once
 
-    session = Session(args, config, one_shot=True)
-    now = session.started_at
-    as_of = _as_of(args, session)
-    if as_of is None:
-        return EXIT_USAGE
-    cfg = session.config
-    try:
-        store = session.open_store()
+    with one_shot(args, config) as (session, store, as_of):
+        now, cfg = session.started_at, session.config
+        frames = {a: load_asset(store, a) for a in ASSETS}
+
+        def derivatives_at(day: dt.date):
+            end = end_of_day(day, now)
+            d = load_derivatives(store, end, band_edges=cfg.basis_band_edges, trend_pct=cfg.oi_trend_pct)
+            return None if d.empty else d
+
+        errors: list[str] = []
         try:
-            if session.mode != "offline" and not store.readonly:
-                asyncio.run(refresh_once(store, cfg, transport=session.transport, now=now))
-            frames = {a: load_asset(store, a) for a in ASSETS}
-
-            def derivatives_at(day: dt.date):
-                end = end_of_day(day, now)
-                d = load_derivatives(store, end, band_edges=cfg.basis_band_edges, trend_pct=cfg.oi_trend_pct)
-                return None if d.empty else d
-
-            errors: list[str] = []
-            try:
-                results = evaluate(args.rules, load_inputs(store, frames, as_of, now, derivatives_at(as_of)))
-            except Exception as exc:  # noqa: BLE001 - said in one line / in the JSON, never a traceback
-                results, errors = (), [f"internal error computing the scenarios: {type(exc).__name__}: {exc}"]
-            try:
-                timeline = (
-                    history(args.rules, frames, derivatives_at, coinshares_prints(store), until=as_of, now=now)
-                    if args.history
-                    else ()
-                )
-            except Exception as exc:  # noqa: BLE001
-                timeline, errors = (), [*errors, f"internal error replaying the history: {type(exc).__name__}: {exc}"]
-        finally:
-            store.close()
-    finally:
-        session.close()
+            results = evaluate(args.rules, load_inputs(store, frames, as_of, now, derivatives_at(as_of)))
+        except Exception as exc:  # noqa: BLE001 - said in one line / in the JSON, never a traceback
+            results, errors = (), [f"internal error computing the scenarios: {type(exc).__name__}: {exc}"]
+        try:
+            timeline = (
+                history(args.rules, frames, derivatives_at, coinshares_prints(store), until=as_of, now=now)
+                if args.history
+                else ()
+            )
+        except Exception as exc:  # noqa: BLE001
+            timeline, errors = (), [*errors, f"internal error replaying the history: {type(exc).__name__}: {exc}"]
     if args.json:
         doc = {"as_of": as_of.isoformat(), "mode": session.mode, "scenarios": [scenario_document(r) for r in results]}
         if args.history:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import logging
 from collections.abc import Callable
 from importlib import resources
 from typing import TypedDict
@@ -101,11 +102,19 @@ async def replay_history(
     """Poll the demo venues at past times so charts, sparklines and 24 h / 7 d changes have data."""
     from sources.refresh import refresh_odds, refresh_venues
 
-    start = DEMO_NOW - dt.timedelta(hours=hours)
-    for n in range(hours // step):
-        clock_box[0] = start + dt.timedelta(hours=n * step)
-        await refresh_venues(store, config, transport=demo_transport(lambda: clock_box[0]), now=clock_box[0], rng=rng)
-    for days_back in range(32, 0, -2):  # Fed odds a month back, for the one-month change
-        clock_box[0] = DEMO_NOW - dt.timedelta(days=days_back)
-        await refresh_odds(store, config, transport=demo_transport(lambda: clock_box[0]), now=clock_box[0], rng=rng)
+    # Past polls replayed to build history are not outcomes to report: the poll log stays quiet meanwhile
+    # (the demo's CME bot wall would otherwise print 33 warnings before the command's own refresh).
+    poll_log = logging.getLogger("sources.polling")
+    level = poll_log.level
+    poll_log.setLevel(logging.ERROR)
+    try:
+        start = DEMO_NOW - dt.timedelta(hours=hours)
+        for n in range(hours // step):
+            clock_box[0] = start + dt.timedelta(hours=n * step)
+            await refresh_venues(store, config, transport=demo_transport(lambda: clock_box[0]), now=clock_box[0], rng=rng)
+        for days_back in range(32, 0, -2):  # Fed odds a month back, for the one-month change
+            clock_box[0] = DEMO_NOW - dt.timedelta(days=days_back)
+            await refresh_odds(store, config, transport=demo_transport(lambda: clock_box[0]), now=clock_box[0], rng=rng)
+    finally:
+        poll_log.setLevel(level)
     clock_box[0] = DEMO_NOW
