@@ -14,6 +14,7 @@ from textual_plotext import PlotextPlot
 
 if TYPE_CHECKING:
     from analytics.dashboard import AssetView
+    from analytics.derivatives import Derivatives
 
 from . import format as fmt
 
@@ -96,7 +97,7 @@ def _signed_bars(plt, values: list[float]) -> None:
 class DerivativesChart(Horizontal):
     """Hourly history: the 3-month basis and offshore open interest (replotted only on change)."""
 
-    def __init__(self, d) -> None:
+    def __init__(self, d: Derivatives | None) -> None:
         super().__init__(id="deriv-chart")
         self._pending = d
         self._ready = False
@@ -111,7 +112,7 @@ class DerivativesChart(Horizontal):
         self._ready = True
         self.show(self._pending)
 
-    def show(self, d) -> None:
+    def show(self, d: Derivatives | None) -> None:
         if not self._ready:
             self._pending = d
             return

@@ -10,7 +10,7 @@ from textual.binding import Binding, BindingType
 @dataclass(frozen=True)
 class Command:
     id: str
-    action: str  # an App action (with arguments, Textual syntax)
+    action: str  # a dashboard screen action, or "app." + an App action (with arguments, Textual syntax)
     keys: str  # Textual key names, comma-separated
     label: str  # footer and command palette title
     help: str  # help screen and palette help
@@ -64,16 +64,16 @@ COMMANDS: tuple[Command, ...] = (
     Command("coinshares", "coinshares_form", "c", "CoinShares", "Enter CoinShares' weekly print (used by the caution case)", "c"),
     Command(
         "refresh",
-        "refresh_now",
+        "app.refresh_now",
         "r",
         "Refresh",
         "Fetch every source now (bans the hosts asked for still apply)",
         "r",
         footer=True,
     ),
-    Command("pause", "toggle_pause", "p", "Pause", "Pause or resume polling", "p", footer=True),
+    Command("pause", "app.toggle_pause", "p", "Pause", "Pause or resume polling", "p", footer=True),
     Command("help", "help", "question_mark,f1", "Help", "Show every key, the sources and the store path", "? / F1", footer=True),
-    Command("quit", "quit", "q", "Quit", "Quit flowtape", "q", footer=True),
+    Command("quit", "app.quit", "q", "Quit", "Quit flowtape", "q", footer=True),
 )
 
 

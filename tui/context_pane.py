@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
@@ -9,12 +11,16 @@ from textual.widgets import Static
 from . import format as fmt
 from .panes import Pane
 
+if TYPE_CHECKING:
+    from analytics.fed import FedOdds
+    from analytics.trend import Trend
+
 
 class ContextPane(Pane):
     def compose(self) -> ComposeResult:
         yield Static("", id="context-text")
 
-    def show(self, trend, ledger: dict | None, fed=None) -> None:
+    def show(self, trend: Trend | None, ledger: dict[str, Any] | None, fed: FedOdds | None = None) -> None:
         if not self.changed((trend, ledger, fed)):
             return
         out = Text()

@@ -49,20 +49,20 @@ class TapeTable(DataTable):
     """The flow tape grid. Enter maximizes; Left/Right scroll when the table is wider than the pane,
     otherwise they step the as-of date like everywhere else."""
 
-    BINDINGS = [Binding("enter", "app.toggle_maximize", show=False)]
+    BINDINGS = [Binding("enter", "screen.toggle_maximize", show=False)]
 
     # Textual awaits an action that is a coroutine; DataTable declares these sync, hence the override ignores.
     async def action_cursor_left(self) -> None:  # type: ignore[override]
         if self.scroll_x > 0:
             self.scroll_relative(x=-8, animate=False)
         else:
-            await self.run_action("app.step_as_of(-1)")
+            await self.run_action("screen.step_as_of(-1)")
 
     async def action_cursor_right(self) -> None:  # type: ignore[override]
         if self.scroll_x < self.max_scroll_x:
             self.scroll_relative(x=8, animate=False)
         else:
-            await self.run_action("app.step_as_of(1)")
+            await self.run_action("screen.step_as_of(1)")
 
 
 class FlowTapePane(Pane, can_focus=False):
@@ -195,7 +195,7 @@ class RecordsPane(Pane):
     def compose(self) -> ComposeResult:
         yield Static("", id="records-text")
 
-    def show(self, view: AssetView | None, weeks: tuple | None) -> None:
+    def show(self, view: AssetView | None, weeks: tuple[float | None, float | None] | None) -> None:
         if not self.changed((view, weeks)):
             return
         self.query_one("#records-text", Static).update(self._text(view, weeks))

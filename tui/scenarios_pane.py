@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
 from . import format as fmt
 from .panes import Pane
+
+if TYPE_CHECKING:
+    from analytics.scenarios import ScenarioResult, Transition
 
 STATE_STYLE = {"active": "bold reverse green", "building": "bold yellow", "inactive": "dim"}
 MARKS = {True: ("✓", "green"), False: ("✗", "dim"), None: ("?", "yellow")}
@@ -34,13 +39,13 @@ def _value(v, short: bool = False) -> str:
 
 
 class ScenariosPane(Pane):
-    _results: tuple = ()
-    _transitions: tuple = ()
+    _results: tuple[ScenarioResult, ...] = ()
+    _transitions: tuple[Transition, ...] = ()
 
     def compose(self) -> ComposeResult:
         yield Static("", id="scenarios-text")
 
-    def show(self, results: tuple, transitions: tuple) -> None:
+    def show(self, results: tuple[ScenarioResult, ...], transitions: tuple[Transition, ...]) -> None:
         if not self.changed((results, transitions)):
             return
         self._results, self._transitions = results, transitions
