@@ -369,7 +369,7 @@ async def test_gauge_new_record_state_when_the_month_passes_the_record(store):
         app.recompute()
         await app.settle()
         text = gauge_text(app)
-        assert "NEW RECORD OUTFLOW MONTH" in text and "beyond Feb 2025 by 214.6" in text
+        assert "NEW RECORD OUTFLOW MONTH" in text and "US$214.6m beyond Feb 2025" in text
         assert "100% of record" not in text and "106% of record" in text
 
 

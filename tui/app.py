@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING, Any
 from textual.app import App, SystemCommand
 from textual.message import Message
 from textual.screen import Screen
+from textual.theme import Theme
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
 from common.calendar import AsOf, end_of_day, new_york_today
-from common.config import Config
+from common.config import Config, default_state_path
 from common.records import ASSETS
 from store import Store
 
@@ -39,6 +40,7 @@ if TYPE_CHECKING:  # analytics (polars) and the fetch path (httpx) load after th
     from sources.runner import SourceLoop
 
 from . import format as fmt
+from . import theme
 from .alerts import new_alerts, run_alert_command
 from .commands import COMMANDS
 from .dashboard import DashboardScreen
@@ -74,8 +76,15 @@ class FlowtapeApp(App[None]):
         notice: str | None = None,
         start_sources: bool = True,
         scenarios: tuple[Scenario, ...] = (),
+        state_path: Path | None = None,
     ) -> None:
         super().__init__()
+        self.state_path = state_path or default_state_path()
+        for t in theme.THEMES.values():
+            self.register_theme(t)
+        self.theme = theme.initial_theme(config, self.state_path)
+        self._theme_shown = self.theme
+        theme.set_palette(self.current_theme)
         self.scenarios = scenarios
         self.store = store
         store.hold_when_full = True  # disk full or read-only: keep polling, hold writes in memory, flush when writable
@@ -122,6 +131,7 @@ class FlowtapeApp(App[None]):
 
     def start(self) -> None:
         """Called by the dashboard once its panes exist: draw what the store holds, then start polling."""
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
         for note in self.store.notices:  # read-only second instance, a corrupt file moved aside
             self.notify(fmt.safe(note, max_len=300).plain, severity="warning", timeout=15)
         self.refresh_status()
@@ -343,7 +353,18 @@ class FlowtapeApp(App[None]):
             return None  # offline, read-only or disabled: shown greyed out
         return True
 
+    def _theme_changed(self, new: Theme) -> None:
+        """The palette picked a theme: recolour every figure now, and remember it for the next start."""
+        if new.name == self._theme_shown:  # also published for the start-up theme, which is no choice to remember
+            return
+        self._theme_shown = new.name
+        theme.set_palette(new)
+        theme.remember(self.state_path, new.name)
+        self.dashboard.restyle()
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        # Textual's own Quit, Keys and Maximize/Minimize duplicate flowtape's commands below (listed twice).
+        yield SystemCommand("Theme", "Change the colour theme (remembered for the next start)", self.action_change_theme)
+        yield from (c for c in super().get_system_commands(screen) if c.title == "Screenshot")
         for c in COMMANDS:
             yield SystemCommand(c.label, c.help, partial(self.run_action, c.action, self.dashboard))

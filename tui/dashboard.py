@@ -80,6 +80,19 @@ class DashboardScreen(Screen[None]):
         self.show_title()
         self.mark_stale()
 
+    def restyle(self) -> None:
+        """Repaint every figure in the active theme's colours (the panes' views have not changed)."""
+        for pane in self.query(Pane):
+            pane.changed(object())  # forget what was shown: the next show() paints
+        app = self.flowtape
+        with self.app.batch_update():
+            self.render_views()
+            app.refresh_status()
+            if isinstance(self.maximized, GaugePane):
+                self.maximized.show_charts(app.views.get(app.asset))
+            elif isinstance(self.maximized, DerivativesPane):
+                self.maximized.show_chart(app.derivatives)
+
     def show_status(self, problems: tuple[str, ...]) -> None:
         """The status bar, the tiles' ages (they move by the minute) and the panes' stale marks."""
         app = self.flowtape
