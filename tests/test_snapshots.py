@@ -64,3 +64,15 @@ def test_stale_and_blocked(snap_compare, store):
         source_id("eth"), state="rate-limited", last_error="HTTP 429", ban_until=(FROZEN + dt.timedelta(minutes=37)).isoformat()
     )
     assert snap_compare(make_app(store, mode="live"), terminal_size=(120, 40), run_before=_settled)
+
+
+@pytest.mark.parametrize("theme", ["dark", "light", "colorblind", "monochrome"])
+def test_theme_120x40(snap_compare, store, theme):
+    """Each theme as the palette picks it: every figure recoloured in place (tui/theme.py)."""
+
+    async def pick(pilot):
+        await _settled(pilot)
+        pilot.app.theme = theme
+        await _settled(pilot)
+
+    assert snap_compare(make_app(store), terminal_size=(120, 40), run_before=pick)
