@@ -30,7 +30,15 @@ README = Path(__file__).parents[1] / "README.md"
 
 @pytest.mark.parametrize(
     ("value", "shown"),
-    [(None, "—"), (0, "0.0"), (0.0, "0.0"), (-1608.94, "▼-1,608.9"), (224.2, "▲+224.2"), (-0.04, "▼-0.0"), (12345.0, "▲+12,345.0")],
+    [
+        (None, "—"),
+        (0, "0.0"),
+        (0.0, "0.0"),
+        (-1608.94, "▼-1,608.9"),
+        (224.2, "▲+224.2"),
+        (-0.04, "▼-0.0"),
+        (12345.0, "▲+12,345.0"),
+    ],
 )
 def test_flow_has_arrow_and_sign_missing_is_a_dash(value, shown):
     assert fmt.flow_str(value) == shown
@@ -288,7 +296,9 @@ def test_readme_glossary_is_the_help_glossary():
     readme = README.read_text(encoding="utf-8")
     section = re.search(r"### Glossary\n\n.*?\n\n(.*?)\n\n", readme, re.S)
     assert section, "README has a ### Glossary section"
-    assert section.group(1) == glossary_markdown(), "regenerate with: python -c 'import tui.help as h; print(h.glossary_markdown())'"
+    assert section.group(1) == glossary_markdown(), (
+        "regenerate with: python -c 'import tui.help as h; print(h.glossary_markdown())'"
+    )
 
 
 def test_help_names_every_source_publisher():

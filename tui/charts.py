@@ -53,10 +53,10 @@ class MonthCharts(Horizontal):
                 view.report.record_inflow_month,
             )
         )
-        series = series and (*series, palette())  # a theme switch replots in the new colours
-        if series == self._series:
+        key = series and (*series, palette())  # a theme switch replots in the new colours
+        if key == self._series:
             return
-        self._series = series
+        self._series = key
         self.replots += 1
         monthly_plot = self.query_one("#monthly-plot", PlotextPlot)
         daily_plot = self.query_one("#daily-plot", PlotextPlot)

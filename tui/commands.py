@@ -72,7 +72,15 @@ COMMANDS: tuple[Command, ...] = (
         footer=True,
     ),
     Command("pause", "app.toggle_pause", "p", "Pause", "Pause or resume polling", "p", footer=True),
-    Command("help", "help", "question_mark,f1", "Help", "Show every key, a glossary of the terms on screen, the sources and the store path", "? / F1", footer=True),
+    Command(
+        "help",
+        "help",
+        "question_mark,f1",
+        "Help",
+        "Show every key, a glossary of the terms on screen, the sources and the store path",
+        "? / F1",
+        footer=True,
+    ),
     Command("quit", "app.quit", "q", "Quit", "Quit flowtape", "q", footer=True),
 )
 
