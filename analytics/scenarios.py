@@ -131,7 +131,7 @@ METRICS: dict[str, Metric] = {
     for m in (
         Metric(
             "btc_green_sessions_at_size",
-            "BTC ETF green sessions of at least {size_usd_m:g} $M in a row",
+            "BTC ETF green sessions of at least US${size_usd_m:,g}m in a row",
             "number",
             lambda i, p: _btc(i, lambda t: _run(t, lambda x: x >= p["size_usd_m"])),
             {"size_usd_m": 200.0},
