@@ -350,7 +350,8 @@ def scenarios_command(args: argparse.Namespace, config: Config) -> int:
         doc = {"as_of": as_of.isoformat(), "mode": session.mode, "scenarios": [scenario_document(r) for r in results]}
         if args.history:
             doc["history"] = [
-                {"date": t.date.isoformat(), "scenario": t.scenario, "from": t.before, "to": t.after} for t in timeline
+                {"date": t.date.isoformat(), "scenario": t.scenario, "from": t.before, "to": t.after, "kind": t.kind}
+                for t in timeline
             ]
         doc["errors"] = errors
         _print_json(doc)
@@ -368,7 +369,10 @@ def scenarios_command(args: argparse.Namespace, config: Config) -> int:
     out.extend(f"\n{clean(e, max_len=300)}" for e in errors)
     if args.history:
         out.append("\nHistory of state changes:")
-        out.extend(f"  {t.date.isoformat()}  {t.name}: {t.before} -> {t.after}" for t in timeline)
+        out.extend(
+            f"  {t.date.isoformat()}  {t.name}: {t.before} -> {t.after}" + (" (data health)" if t.kind == "data_health" else "")
+            for t in timeline
+        )
         if not timeline:
             out.append("  none in the stored history")
     print("\n".join(out))
