@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import math
 import os
+import signal
 import stat
 import sys
 import tempfile
@@ -198,6 +199,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `flowtape snapshot --json | head`: the reader left; not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except KeyboardInterrupt:  # Ctrl+C outside the dashboard (which binds it to quit): stop, no traceback
+        return 130
 
 
 def version() -> str:
@@ -302,8 +305,23 @@ class Session:
             self._tmp.cleanup()
 
 
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    """SIGTERM before the dashboard draws (the demo replaying its history): unwind, so `finally` removes the
+    demo's temporary store. Once the app runs, its own handler (tui/app.py on_mount) exits it cleanly."""
+    raise SystemExit(0)
+
+
 def dashboard(args: argparse.Namespace, config: Config) -> int:
+    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
     session = Session(args, config)
+    try:
+        return _run_dashboard(args, session)
+    finally:
+        session.close()
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run_dashboard(args: argparse.Namespace, session: Session) -> int:
     store = session.open_store()
     try:
         from tui.app import FlowtapeApp  # textual loads only for the dashboard
@@ -325,7 +343,6 @@ def dashboard(args: argparse.Namespace, config: Config) -> int:
             return 1
     finally:
         store.close()
-        session.close()
     return 0
 
 

@@ -73,7 +73,8 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command("pause", "app.toggle_pause", "p", "Pause", "Pause or resume polling", "p", footer=True),
     Command("help", "help", "question_mark,f1", "Help", "Show every key, the sources and the store path", "? / F1", footer=True),
-    Command("quit", "app.quit", "q", "Quit", "Quit flowtape", "q", footer=True),
+    # Ctrl+C quits too: Textual binds it only to a "press q to quit" hint (and to copy, which this binding replaces).
+    Command("quit", "app.quit", "q,ctrl+c", "Quit", "Quit flowtape", "q / Ctrl+C", footer=True),
 )
 
 
