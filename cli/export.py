@@ -1,127 +1,25 @@
-"""`flowtape export` and `snapshot --format csv`: what the store holds, as tables a spreadsheet or a notebook reads.
+"""`flowtape export` and `snapshot --format csv`: what the store holds, as files a spreadsheet or a notebook reads.
 
-Exported numbers are the stored numbers, never rescaled; each numeric column names its unit (`flow_usd_m` is
-US$ millions). Export only reads: the caller opens the store read-only (the demo's temporary store excepted).
+The tables are built in analytics/export.py (polars lives there); this writes them. Export only reads: the
+caller opens the store read-only (the demo's temporary store excepted).
 """
 
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from common.bounds import BOUNDS
-from common.records import ASSETS, TOTAL
-
 if TYPE_CHECKING:
-    import polars as pl
-
-    from analytics.scenarios import Transition
-    from store import Store
+    from analytics.export import Table
 
 WHAT = ("flows", "derivatives", "scenarios")
 FORMATS = ("csv", "parquet")
 
 
-def flows_frame(store: Store, first: dt.date | None, last: dt.date | None) -> pl.DataFrame:
-    """One row per fund per session (and the session's published total as fund TOTAL, when the flows table
-    does not already hold it), with the session's provisional flag, source and fetch time."""
-    import polars as pl
-
-    def within(day: str) -> bool:
-        return (first is None or day >= first.isoformat()) and (last is None or day <= last.isoformat())
-
-    # Source and fetch time have no public Store reader yet (store/sqlite.py is being reworked for named rows).
-    origin = {(a, d): (s, f) for a, d, s, f in store._query("SELECT asset, date, source, fetched_at FROM sessions")}
-    sessions = {(a, d): (t, p) for a, d, t, p in store.sessions() if within(d)}
-    rows: list[tuple[Any, ...]] = []
-    seen_total: set[tuple[str, str]] = set()
-    for a, d, fund, usd_m in store.flows():
-        if (a, d) in sessions:
-            rows.append((a, d, fund, usd_m))
-            if fund == TOTAL:
-                seen_total.add((a, d))
-    rows += [(a, d, TOTAL, t) for (a, d), (t, _) in sessions.items() if (a, d) not in seen_total]
-    rows.sort(key=lambda r: (ASSETS.index(r[0]) if r[0] in ASSETS else len(ASSETS), r[1], r[2] == TOTAL, r[2]))
-    return pl.DataFrame(
-        {
-            "asset": [r[0] for r in rows],
-            "date": [dt.date.fromisoformat(r[1]) for r in rows],
-            "fund": [r[2] for r in rows],
-            "flow_usd_m": [r[3] for r in rows],
-            "provisional": [sessions[(r[0], r[1])][1] for r in rows],
-            "source": [origin.get((r[0], r[1]), (None, None))[0] for r in rows],
-            "fetched_at": [origin.get((r[0], r[1]), (None, None))[1] for r in rows],
-        },
-        schema={
-            "asset": pl.String,
-            "date": pl.Date,
-            "fund": pl.String,
-            "flow_usd_m": pl.Float64,
-            "provisional": pl.Boolean,
-            "source": pl.String,
-            "fetched_at": pl.String,
-        },
-    )
-
-
-def derivatives_frame(store: Store, first: dt.date | None, last: dt.date | None) -> pl.DataFrame:
-    """Every stored venue observation (UTC) in the range; `unit` is the bounds table's unit for the metric."""
-    import polars as pl
-
-    since = first.isoformat() if first else None
-    # Not store.observations(until=...): that leaves out instruments dead by then, and an export wants them.
-    end = (last + dt.timedelta(days=1)).isoformat() if last else None
-    rows = [r for r in store.observations(since) if end is None or r[3] < end]
-    return pl.DataFrame(
-        {
-            "ts_utc": [r[3] for r in rows],
-            "venue": [r[0] for r in rows],
-            "instrument": [r[1] for r in rows],
-            "metric": [r[2] for r in rows],
-            "value": [r[4] for r in rows],
-            "unit": [BOUNDS[r[2]].unit if r[2] in BOUNDS else None for r in rows],
-        },
-        schema={
-            "ts_utc": pl.String,
-            "venue": pl.String,
-            "instrument": pl.String,
-            "metric": pl.String,
-            "value": pl.Float64,
-            "unit": pl.String,
-        },
-    )
-
-
-def scenarios_frame(timeline: Iterable[Transition], first: dt.date | None, last: dt.date | None) -> pl.DataFrame:
-    """Each scenario state change; `kind` data_health marks a change made by data going stale or missing."""
-    import polars as pl
-
-    rows = [t for t in timeline if (first is None or t.date >= first) and (last is None or t.date <= last)]
-    return pl.DataFrame(
-        {
-            "date": [t.date for t in rows],
-            "scenario": [t.scenario for t in rows],
-            "name": [t.name for t in rows],
-            "from_state": [t.before for t in rows],
-            "to_state": [t.after for t in rows],
-            "kind": [t.kind for t in rows],
-        },
-        schema={
-            "date": pl.Date,
-            "scenario": pl.String,
-            "name": pl.String,
-            "from_state": pl.String,
-            "to_state": pl.String,
-            "kind": pl.String,
-        },
-    )
-
-
-def write(frame: pl.DataFrame, target: Path | None, fmt: str) -> None:
+def write(frame: Table, target: Path | None, fmt: str) -> None:
     """CSV to a file or stdout (target None); Parquet to a file only (the caller refuses it on stdout)."""
     import sys
 
@@ -134,7 +32,7 @@ def write(frame: pl.DataFrame, target: Path | None, fmt: str) -> None:
         frame.write_csv(target)
 
 
-def export_all(builders: dict[str, Callable[[], pl.DataFrame]], what: tuple[str, ...], out: Path | None, fmt: str) -> list[Path]:
+def export_all(builders: dict[str, Callable[[], Table]], what: tuple[str, ...], out: Path | None, fmt: str) -> list[Path]:
     """Write each table asked for: one file (or stdout) for one table, `<out>/<table>.<fmt>` for several."""
     if len(what) == 1 and (out is None or not out.is_dir()):
         write(builders[what[0]](), out, fmt)

@@ -479,10 +479,11 @@ def _stored(args: argparse.Namespace, config: Config) -> contextlib.AbstractCont
 
 
 def export_command(args: argparse.Namespace, config: Config) -> int:
+    from analytics.export import derivatives_frame, flows_frame, scenarios_frame
     from analytics.frames import load_asset
     from analytics.scenario_inputs import coinshares_prints, history
 
-    from .export import derivatives_frame, export_all, flows_frame, scenarios_frame
+    from .export import export_all
 
     with _stored(args, config) as (session, store, today):
         now = session.started_at
