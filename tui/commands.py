@@ -80,8 +80,9 @@ COMMANDS: tuple[Command, ...] = (
 
 
 def bindings() -> list[BindingType]:
-    return [
+    shown: list[BindingType] = [
         Binding(c.keys, c.action, c.label, show=c.footer, key_display=c.display.split(" / ")[0], id=c.id, tooltip=c.help)
         for c in COMMANDS
         if c.bind
-    ] + [Binding(c.quiet_keys, c.action, c.label, show=False, id=f"{c.id}-quiet") for c in COMMANDS if c.quiet_keys]
+    ]
+    return shown + [Binding(c.quiet_keys, c.action, c.label, show=False, id=f"{c.id}-quiet") for c in COMMANDS if c.quiet_keys]
