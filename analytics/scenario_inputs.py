@@ -14,7 +14,7 @@ from common.records import ASSETS
 
 from .derivatives import Derivatives
 from .frames import AssetFrames
-from .scenarios import Inputs, Scenario, Transition, evaluate, last_week_start
+from .scenarios import Inputs, Scenario, Transition, change_kinds, evaluate, last_week_start
 
 
 def complete_totals(frames: AssetFrames, as_of: dt.date) -> list[tuple[dt.date, float]]:
@@ -35,7 +35,7 @@ def history(
     after `now`) and list the state changes."""
     dates = [d for d in frames["btc"].sessions["date"].to_list() if d <= until]
     out: list[Transition] = []
-    previous: dict[str, str] = {}
+    previous: dict[str, tuple[str, str]] = {}  # id -> (label, marks)
     for day in dates:
         inputs = Inputs(
             day, end_of_day(day, now), {a: complete_totals(f, day) for a, f in frames.items()}, derivatives_at(day), coinshares
@@ -43,9 +43,10 @@ def history(
         for r in evaluate(scenarios, inputs):
             label = r.label
             before = previous.get(r.scenario.id)
-            if before is not None and before != label:
-                out.append(Transition(day, r.scenario.id, r.scenario.name, before, label))
-            previous[r.scenario.id] = label
+            if before is not None and before[0] != label:
+                kind = "scenario" if "scenario" in change_kinds(*before, r) else "data_health"
+                out.append(Transition(day, r.scenario.id, r.scenario.name, before[0], label, kind))
+            previous[r.scenario.id] = (label, r.marks)
     return tuple(out)
 
 

@@ -138,8 +138,9 @@ class FlowtapeApp(App[None]):
         self.recompute()  # what the store holds, at once
         self.set_interval(AGE_TICK_S, self.refresh_status, name="age ticker")
         if not self.is_headless:
-            try:  # the terminal went away (SSH dropped): exit cleanly
-                asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit)
+            try:  # the terminal went away (SSH dropped) or we are told to stop: exit cleanly, terminal restored
+                for sig in (signal.SIGHUP, signal.SIGTERM):
+                    asyncio.get_running_loop().add_signal_handler(sig, self.exit)
             except (NotImplementedError, RuntimeError, ValueError):
                 pass
         if self.start_sources:

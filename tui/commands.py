@@ -17,6 +17,7 @@ class Command:
     display: str  # how the keys are written for people
     footer: bool = False
     bind: bool = True  # False: Textual already binds the key (Tab, Shift-Tab)
+    quiet_keys: str = ""  # bound too, but never shown in the footer (Ctrl+C beside q)
 
 
 COMMANDS: tuple[Command, ...] = (
@@ -81,13 +82,15 @@ COMMANDS: tuple[Command, ...] = (
         "? / F1",
         footer=True,
     ),
-    Command("quit", "app.quit", "q", "Quit", "Quit flowtape", "q", footer=True),
+    # Ctrl+C quits too: Textual binds it only to copy and a "press q to quit" hint, which this binding replaces.
+    Command("quit", "app.quit", "q", "Quit", "Quit flowtape", "q / Ctrl+C", footer=True, quiet_keys="ctrl+c"),
 )
 
 
 def bindings() -> list[BindingType]:
-    return [
+    shown: list[BindingType] = [
         Binding(c.keys, c.action, c.label, show=c.footer, key_display=c.display.split(" / ")[0], id=c.id, tooltip=c.help)
         for c in COMMANDS
         if c.bind
     ]
+    return shown + [Binding(c.quiet_keys, c.action, c.label, show=False, id=f"{c.id}-quiet") for c in COMMANDS if c.quiet_keys]
