@@ -21,8 +21,6 @@ class ContextPane(Pane):
         yield Static("", id="context-text")
 
     def show(self, trend: Trend | None, ledger: dict[str, Any] | None, fed: FedOdds | None = None) -> None:
-        if not self.changed((trend, ledger, fed)):
-            return
         out = Text()
         out.append("Trend ", style="bold")
         if trend is None:
@@ -54,7 +52,7 @@ class ContextPane(Pane):
         out.append("\n")
         out.append("Fed ", style="bold")
         out.append_text(fed_text(fed))
-        self.query_one("#context-text", Static).update(out)
+        self.paint(self.query_one("#context-text", Static), out)
 
 
 def fed_text(fed) -> Text:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from analytics.derivatives import Derivatives
 
 from . import format as fmt
+from .paint import sparkline_if_changed, update_if_changed
 from .panes import Pane
 
 VENUE_NAMES = {
@@ -67,22 +68,19 @@ class Tile(Vertical):
     def __init__(self, title: str, *, id: str) -> None:
         super().__init__(id=id, classes="tile")
         self.border_title = title
-        self._shown: object = None
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="tile-text")
         yield Sparkline([], summary_function=max, classes="tile-spark")
 
     def show(self, text: Text, series: tuple[float, ...]) -> bool:
-        key = (text, series)
-        if key == self._shown:
-            return False
-        self._shown = key
-        self.query_one(".tile-text", Static).update(text)
+        """True when anything on the tile is drawn differently."""
+        painted = update_if_changed(self.query_one(".tile-text", Static), text)
         spark = self.query_one(Sparkline)
-        spark.data = list(series[-SPARK_POINTS:])
-        spark.display = len(series) > 1
-        return True
+        if spark.display != (len(series) > 1):
+            spark.display = len(series) > 1
+            painted = True
+        return sparkline_if_changed(spark, series[-SPARK_POINTS:]) or painted
 
 
 class DerivativesPane(Pane):
@@ -94,18 +92,22 @@ class DerivativesPane(Pane):
         yield Static("", id="deriv-breakdown")
 
     def show(self, d: Derivatives | None, now: dt.datetime) -> None:
-        key = (d, int(now.timestamp() // 60))  # ages move by the minute, not faster
-        if not self.changed(key):
-            return
+        """Called on every status refresh (ages tick) and recompute: only what reads differently repaints."""
+        breakdown = self.query_one("#deriv-breakdown", Static)
         if d is None or d.empty:
             for tile in self.query(Tile):
-                tile.show(Text("no venue data yet", style="dim"), ())
-            self.query_one("#deriv-breakdown", Static).update("")
+                if tile.show(Text("no venue data yet", style="dim"), ()):
+                    self.renders += 1
+            self.paint(breakdown, "")
             return
-        self.query_one("#tile-basis", Tile).show(self._basis(d, now), d.basis_history)
-        self.query_one("#tile-funding", Tile).show(self._funding(d, now), d.funding_history)
-        self.query_one("#tile-oi", Tile).show(self._oi(d, now), d.oi_history)
-        self.query_one("#deriv-breakdown", Static).update(self._breakdown(d, now))
+        for tile_id, text, series in (
+            ("#tile-basis", self._basis(d, now), d.basis_history),
+            ("#tile-funding", self._funding(d, now), d.funding_history),
+            ("#tile-oi", self._oi(d, now), d.oi_history),
+        ):
+            if self.query_one(tile_id, Tile).show(text, series):
+                self.renders += 1
+        self.paint(breakdown, self._breakdown(d, now))
         if self.has_class("-maximized"):
             self.show_chart(d)
 

@@ -46,8 +46,6 @@ class ScenariosPane(Pane):
         yield Static("", id="scenarios-text")
 
     def show(self, results: tuple[ScenarioResult, ...], transitions: tuple[Transition, ...]) -> None:
-        if not self.changed((results, transitions)):
-            return
         self._results, self._transitions = results, transitions
         self.redraw()
 
@@ -86,4 +84,4 @@ class ScenariosPane(Pane):
             out.append(sep.join(f"{t.date:%d %b %Y} {t.name}: {t.before} → {t.after}" for t in shown), style="dim")
         else:
             out.append("No state changes in the stored history.", style="dim")
-        self.query_one("#scenarios-text", Static).update(out)
+        self.paint(self.query_one("#scenarios-text", Static), out)
