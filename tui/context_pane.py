@@ -17,6 +17,10 @@ if TYPE_CHECKING:
 
 
 class ContextPane(Pane):
+    DEFAULT_CSS = """
+    ContextPane #context-text { min-height: 3; }  /* trend, ledger, Fed: sized before the figures arrive */
+    """
+
     def compose(self) -> ComposeResult:
         yield Static("", id="context-text")
 

@@ -84,6 +84,12 @@ class Tile(Vertical):
 
 
 class DerivativesPane(Pane):
+    # Sized from the start (a tile's usual height: figure, change and age lines, a STALE or CME line, the
+    # sparkline): the first figures then repaint the tiles alone, not every pane below them.
+    DEFAULT_CSS = """
+    DerivativesPane .tile { min-height: 7; }
+    """
+
     def compose(self) -> ComposeResult:
         with Horizontal(id="tiles"):
             yield Tile("Basis 3m", id="tile-basis")

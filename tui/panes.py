@@ -203,6 +203,10 @@ class GaugePane(Pane):
 
 
 class RecordsPane(Pane):
+    DEFAULT_CSS = """
+    RecordsPane #records-text { min-height: 9; }  /* its usual lines, before the figures arrive */
+    """
+
     def compose(self) -> ComposeResult:
         yield Static("", id="records-text")
 

@@ -45,6 +45,12 @@ class ScenariosPane(Pane):
     def compose(self) -> ComposeResult:
         yield Static("", id="scenarios-text")
 
+    def on_mount(self) -> None:
+        # Sized from the start for the configured scenarios (name, a checklist that wraps once at 120
+        # columns): their first states repaint this pane alone, not the panes below it.
+        count = len(getattr(self.app, "scenarios", ()))
+        self.query_one("#scenarios-text").styles.min_height = max(2, 3 * count)
+
     def show(self, results: tuple[ScenarioResult, ...], transitions: tuple[Transition, ...]) -> None:
         self._results, self._transitions = results, transitions
         self.redraw()
