@@ -59,28 +59,34 @@ def nudged(value, factor: float = 1 + 1e-12, keep: tuple[str, ...] = ()):
     return value
 
 
+def label(widget) -> str:
+    """'status', or a widget without an id by its classes under the nearest id: 'tile-basis .tile-age'."""
+    if widget.id:
+        return widget.id
+    node = widget.parent
+    while node is not None and not node.id:
+        node = node.parent
+    return f"{node.id if node is not None else '?'} .{' .'.join(sorted(widget.classes))}"
+
+
 class Sent:
-    """Counts every Static update, sparkline data change and border title assignment on the screen."""
+    """Records every Static update and every sparkline data change on the screen."""
 
     def __init__(self, monkeypatch) -> None:
         self.updates: list[str] = []
-        update = Static.update
+        self.spark_data: list[str] = []
+        update, setattr_ = Static.update, Sparkline.__setattr__
 
         def counted(widget, *a, **k):
-            self.updates.append(widget.id or (widget.parent.id if widget.parent else "?"))
+            self.updates.append(label(widget))
             return update(widget, *a, **k)
 
-        monkeypatch.setattr(Static, "update", counted)
-        watch = Sparkline.watch_data if hasattr(Sparkline, "watch_data") else None
-        self._spark = watch
-        self.spark_data: list[str] = []
-        original_setattr = Sparkline.__setattr__
-
         def spark_set(widget, name, value):
-            if name == "data" and getattr(widget, "is_mounted", False):
-                self.spark_data.append(str(widget.parent.id if widget.parent else widget.id))
-            original_setattr(widget, name, value)
+            if name == "data" and widget.is_mounted:
+                self.spark_data.append(label(widget))
+            setattr_(widget, name, value)
 
+        monkeypatch.setattr(Static, "update", counted)
         monkeypatch.setattr(Sparkline, "__setattr__", spark_set)
 
 
@@ -127,7 +133,21 @@ async def test_a_poll_that_changes_nothing_visible_repaints_nothing(store, monke
         app.derivatives = dataclasses.replace(d, headline_basis_pct=(d.headline_basis_pct or 0) + 1.0)
         app.dashboard.render_views()
         await pilot.pause()
-        assert sent.updates == ["tile-basis"], sent.updates
+        assert sent.updates == ["tile-basis .tile-text"], sent.updates
+
+
+async def test_an_age_tick_repaints_the_ages_not_the_tiles(store, monkeypatch):
+    now = [FROZEN]
+    app = make_app(store, clock=lambda: now[0])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        sent = Sent(monkeypatch)
+        now[0] = FROZEN + dt.timedelta(seconds=90)  # venue data 5m old: now 6m
+        app.refresh_status()  # the age ticker
+        await pilot.pause()
+        assert "tile-basis .tile-age" in sent.updates and "tile-funding .tile-age" in sent.updates
+        assert set(sent.updates) <= {"tile-basis .tile-age", "tile-funding .tile-age", "status", "deriv-breakdown"}
+        assert sent.spark_data == []
 
 
 def test_update_if_changed_compares_styles_not_only_characters():

@@ -71,11 +71,15 @@ class Tile(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="tile-text")
-        yield Sparkline([], summary_function=max, classes="tile-spark")
+        with Horizontal(classes="tile-foot"):
+            yield Sparkline([], summary_function=max, classes="tile-spark")
+            yield Static("", classes="tile-age")
 
-    def show(self, text: Text, series: tuple[float, ...]) -> bool:
-        """True when anything on the tile is drawn differently."""
+    def show(self, text: Text, series: tuple[float, ...], age: str = "") -> bool:
+        """True when anything on the tile is drawn differently. The data age has a widget of its own: its
+        tick (every status refresh) repaints those few cells, not the tile."""
         painted = update_if_changed(self.query_one(".tile-text", Static), text)
+        painted = update_if_changed(self.query_one(".tile-age", Static), Text(age, style="dim"), layout=False) or painted
         spark = self.query_one(Sparkline)
         if spark.display != (len(series) > 1):
             spark.display = len(series) > 1
@@ -88,6 +92,9 @@ class DerivativesPane(Pane):
     # sparkline): the first figures then repaint the tiles alone, not every pane below them.
     DEFAULT_CSS = """
     DerivativesPane .tile { min-height: 7; }
+    DerivativesPane .tile-foot { height: 1; }
+    DerivativesPane .tile-spark { width: 1fr; }
+    DerivativesPane .tile-age { width: 5; height: 1; text-align: right; }
     """
 
     def compose(self) -> ComposeResult:
@@ -106,12 +113,12 @@ class DerivativesPane(Pane):
                     self.renders += 1
             self.paint(breakdown, "")
             return
-        for tile_id, text, series in (
-            ("#tile-basis", self._basis(d, now), d.basis_history),
-            ("#tile-funding", self._funding(d, now), d.funding_history),
-            ("#tile-oi", self._oi(d, now), d.oi_history),
+        for tile_id, text, series, age in (
+            ("#tile-basis", self._basis(d), d.basis_history, self._fresh_age(d.basis, now)),
+            ("#tile-funding", self._funding(d), d.funding_history, self._fresh_age(d.funding, now)),
+            ("#tile-oi", self._oi(d, now), d.oi_history, ""),
         ):
-            if self.query_one(tile_id, Tile).show(text, series):
+            if self.query_one(tile_id, Tile).show(text, series, age):
                 self.renders += 1
         self.paint(breakdown, self._breakdown(d, now))
         if self.has_class("-maximized"):
@@ -127,18 +134,18 @@ class DerivativesPane(Pane):
             self.mount(DerivativesChart(d))
 
     @staticmethod
-    def _age(ts: list[dt.datetime], now: dt.datetime) -> str:
+    def _fresh_age(entries: dict, now: dt.datetime) -> str:
+        """The age of the newest fresh venue's data (the tile's age widget)."""
+        ts = [v.as_of for v in entries.values() if not v.stale]
         return fmt.age((now - max(ts)).total_seconds()) if ts else "-"
 
-    def _footer(
-        self, out: Text, change: float | None, entries: dict, missing: tuple[str, ...], unused: str, now: dt.datetime
-    ) -> Text:
-        """24 h change, how many fresh venues and their data age, the stale ones by name, and any other
-        venue the aggregate leaves out."""
+    def _footer(self, out: Text, change: float | None, entries: dict, missing: tuple[str, ...], unused: str) -> Text:
+        """24 h change, how many fresh venues (their data age is the tile's age widget), the stale ones by
+        name, and any other venue the aggregate leaves out."""
         venues = list(entries.values())
         out.append_text(change_text(change, "24h", "pt"))
         fresh = [v for v in venues if not v.stale]
-        out.append(f" {len(fresh)}v {self._age([v.as_of for v in fresh], now)}", style="dim")
+        out.append(f" {len(fresh)}v", style="dim")
         stale = [v.venue for v in venues if v.stale]
         if stale:
             out.append(f"\nSTALE: {', '.join(stale)}", style="yellow")
@@ -147,17 +154,17 @@ class DerivativesPane(Pane):
             out.append(f"\n{other}", style="yellow")
         return out
 
-    def _basis(self, d: Derivatives, now: dt.datetime) -> Text:
+    def _basis(self, d: Derivatives) -> Text:
         out = Text()
         out.append(pct(d.headline_basis_pct), style="bold")
         out.append(f" {d.band or '-'}\n", style="bold yellow" if d.band in ("compressed", "snapback", "backwardation") else "")
-        return self._footer(out, d.basis_change_24h_pt, d.basis, d.basis_missing, "unused", now)
+        return self._footer(out, d.basis_change_24h_pt, d.basis, d.basis_missing, "unused")
 
-    def _funding(self, d: Derivatives, now: dt.datetime) -> Text:
+    def _funding(self, d: Derivatives) -> Text:
         out = Text()
         out.append(pct(d.oi_weighted_funding_pct), style="bold")
         out.append(" ann. OI-wtd\n")
-        return self._footer(out, d.funding_change_24h_pt, d.funding, d.funding_missing, "no OI to weigh by", now)
+        return self._footer(out, d.funding_change_24h_pt, d.funding, d.funding_missing, "no OI to weigh by")
 
     def _oi(self, d: Derivatives, now: dt.datetime) -> Text:
         out = Text()
