@@ -338,3 +338,21 @@ def test_polars_and_httpx_load_after_the_first_frame(tmp_path):
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "{'polars': False, 'httpx': False} True True", out.stdout
+
+
+async def test_a_border_title_is_reassigned_only_when_its_text_changes(store):
+    from tui.scenarios_pane import ScenariosPane
+
+    app = make_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        pane = app.query_one(ScenariosPane)
+        refreshes: list[int] = []
+        refresh = pane.refresh
+        pane.refresh = lambda *a, **k: (refreshes.append(1), refresh(*a, **k))[1]  # type: ignore[method-assign]
+        pane.set_title(pane.border_title or "")
+        assert refreshes == []
+        pane.set_title("5 Scenarios · as of 21 Nov")
+        assert refreshes == [1] and pane.border_title == "5 Scenarios · as of 21 Nov"
+        pane.set_title("5 Scenarios · as of 21 Nov")
+        assert refreshes == [1]

@@ -15,12 +15,12 @@ from weakref import WeakKeyDictionary
 
 from rich.console import Console
 from rich.text import Text
-from textual.dom import DOMNode
 from textual.renderables.sparkline import Sparkline as SparklineRenderable
+from textual.widget import Widget
 from textual.widgets import Sparkline, Static
 
-_shown: WeakKeyDictionary[DOMNode, Hashable] = WeakKeyDictionary()  # what each widget draws now
-_titles: WeakKeyDictionary[DOMNode, str] = WeakKeyDictionary()
+_shown: WeakKeyDictionary[Widget, Hashable] = WeakKeyDictionary()  # what each widget draws now
+_titles: WeakKeyDictionary[Widget, str] = WeakKeyDictionary()
 
 
 def drawn(content: Text | str) -> Hashable:
@@ -58,13 +58,10 @@ def _spark_glyphs(spark: Sparkline, data: Sequence[float]) -> Hashable:
         return ("data", tuple(data))
     current = spark.render()  # carries the colours Sparkline takes from CSS
     assert isinstance(current, SparklineRenderable)
+    low, high = current.min_color.color, current.max_color.color
+    assert low is not None and high is not None, "Sparkline.render always sets both colours"
     candidate = SparklineRenderable(
-        data,
-        width=width,
-        height=height,
-        min_color=current.min_color.color or SparklineRenderable(()).min_color.color,  # type: ignore[arg-type]
-        max_color=current.max_color.color or SparklineRenderable(()).max_color.color,  # type: ignore[arg-type]
-        summary_function=spark.summary_function,
+        data, width=width, height=height, min_color=low, max_color=high, summary_function=spark.summary_function
     )
     console = Console(width=width, file=io.StringIO(), color_system="truecolor", force_terminal=True, legacy_windows=False)
     return ("glyphs", width, height, tuple(console.render(candidate, console.options.update_width(width))))
@@ -80,7 +77,7 @@ def sparkline_if_changed(spark: Sparkline, data: Sequence[float]) -> bool:
     return True
 
 
-def title_if_changed(widget: DOMNode, title: str) -> bool:
+def title_if_changed(widget: Widget, title: str) -> bool:
     """Reassign a border title only when its text changed (each assignment repaints the border)."""
     if _titles.get(widget) == title or (widget not in _titles and widget.border_title == title):
         return False
