@@ -210,7 +210,7 @@ async def test_a_recompute_does_not_orphan_a_running_alert_command(store, tmp_pa
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         leader, child = await asyncio.to_thread(pids, tmp_path, "leader", "child")
-        app.recompute()  # exclusive: cancels the analytics worker that raised the alert
+        app.recompute()  # a new computation: the command outlives the one that raised the alert
         await app.settle()
         for _ in range(60):
             if notes:
