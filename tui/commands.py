@@ -72,14 +72,28 @@ COMMANDS: tuple[Command, ...] = (
         footer=True,
     ),
     Command("pause", "app.toggle_pause", "p", "Pause", "Pause or resume polling", "p", footer=True),
+    Command(
+        "sources",
+        "sources",
+        "i",
+        "Sources",
+        "Every source: state, data age, last error in plain words, next attempt",
+        "i",
+        footer=True,
+    ),
     Command("help", "help", "question_mark,f1", "Help", "Show every key, the sources and the store path", "? / F1", footer=True),
     Command("quit", "app.quit", "q", "Quit", "Quit flowtape", "q", footer=True),
 )
 
 
+# The footer shows bindings in order and cuts at the right edge: these lead, so 80 columns keep them.
+FOOTER_FIRST = ("help", "quit")
+
+
 def bindings() -> list[BindingType]:
+    ordered = sorted(COMMANDS, key=lambda c: c.id not in FOOTER_FIRST)  # stable: the rest keep their order
     return [
         Binding(c.keys, c.action, c.label, show=c.footer, key_display=c.display.split(" / ")[0], id=c.id, tooltip=c.help)
-        for c in COMMANDS
+        for c in ordered
         if c.bind
     ]

@@ -28,6 +28,7 @@ VENUE_NAMES = {
     "cme": "CME",
 }
 SPARK_POINTS = 48
+WIDE_BREAKDOWN = 108  # columns the full breakdown row needs (venue .. age + STALE)
 
 
 def usd_bn(value: float | None) -> str:
@@ -86,6 +87,7 @@ class Tile(Vertical):
 
 
 class DerivativesPane(Pane):
+    _breakdown_of: tuple[Derivatives, dt.datetime] | None = None  # what the breakdown shows, for a resize
     def compose(self) -> ComposeResult:
         with Horizontal(id="tiles"):
             yield Tile("Basis 3m", id="tile-basis")
@@ -93,19 +95,26 @@ class DerivativesPane(Pane):
             yield Tile("OI offshore", id="tile-oi")
         yield Static("", id="deriv-breakdown")
 
-    def show(self, d: Derivatives | None, now: dt.datetime) -> None:
-        key = (d, int(now.timestamp() // 60))  # ages move by the minute, not faster
+    def show(self, d: Derivatives | None, now: dt.datetime, *, failing: tuple[str, ...] | None = None) -> None:
+        """`failing`: every venue's last poll failed (their ids), so an empty pane says why, not "yet"."""
+        key = (d, int(now.timestamp() // 60), failing)  # ages move by the minute, not faster
         if not self.changed(key):
             return
         if d is None or d.empty:
+            if failing:
+                note = Text(f"no data: every venue is failing ({len(failing)}); i: sources", style="yellow")
+            else:
+                note = Text("no venue data yet", style="dim")
             for tile in self.query(Tile):
-                tile.show(Text("no venue data yet", style="dim"), ())
+                tile.show(note, ())
+            self._breakdown_of = None
             self.query_one("#deriv-breakdown", Static).update("")
             return
         self.query_one("#tile-basis", Tile).show(self._basis(d, now), d.basis_history)
         self.query_one("#tile-funding", Tile).show(self._funding(d, now), d.funding_history)
         self.query_one("#tile-oi", Tile).show(self._oi(d, now), d.oi_history)
-        self.query_one("#deriv-breakdown", Static).update(self._breakdown(d, now))
+        self._breakdown_of = (d, now)
+        self.query_one("#deriv-breakdown", Static).update(self._breakdown(d, now, wide=self.size.width >= WIDE_BREAKDOWN))
         if self.has_class("-maximized"):
             self.show_chart(d)
 
@@ -167,24 +176,34 @@ class DerivativesPane(Pane):
             out.append(f" {fmt.age((now - cme.as_of).total_seconds())}", style="dim")
         return out
 
+    def on_resize(self) -> None:
+        """The breakdown's columns depend on the width: redrawn for the new one."""
+        if self._breakdown_of is not None:
+            d, now = self._breakdown_of
+            self.query_one("#deriv-breakdown", Static).update(self._breakdown(d, now, wide=self.size.width >= WIDE_BREAKDOWN))
+
     @staticmethod
-    def _breakdown(d: Derivatives, now: dt.datetime) -> Text:
+    def _breakdown(d: Derivatives, now: dt.datetime, *, wide: bool = True) -> Text:
+        """One row per venue, never wrapped: narrower than WIDE_BREAKDOWN the future's name, its days and OI in
+        BTC are left out (the row is cut, not wrapped, below that)."""
         out = Text()
-        out.append(
-            f"{'venue':<15}{'3m basis':>10}{'future':>17}{'days':>7}{'funding/ann.':>22}{'OI USD':>10}{'OI BTC':>11}  age\n",
-            style="bold",
-        )
+        head = f"{'venue':<15}{'3m basis':>10}"
+        head += f"{'future':>17}{'days':>7}" if wide else ""
+        head += f"{'funding/ann.':>22}{'OI USD':>10}"
+        head += f"{'OI BTC':>11}" if wide else ""
+        out.append(head + "  age\n", style="bold")
         for venue in sorted(set(d.basis) | set(d.funding) | set(d.open_interest)):
             b, f, o = d.basis.get(venue), d.funding.get(venue), d.open_interest.get(venue)
             stale = any(x.stale for x in (b, f, o) if x)
             times = [x.as_of for x in (b, f, o) if x]
             out.append(f"{VENUE_NAMES.get(venue, venue):<15}", style="yellow" if stale else "")
-            out.append(
-                f"{pct(b.annualized_pct) if b else '-':>10}{(b.instrument if b else '-'):>17}"
-                f"{(f'{b.days_to_expiry:.0f}' if b else '-'):>7}"
-            )
+            out.append(f"{pct(b.annualized_pct) if b else '-':>10}")
+            if wide:
+                out.append(f"{(b.instrument if b else '-'):>17}{(f'{b.days_to_expiry:.0f}' if b else '-'):>7}")
             fund = f"{f.rate * 100:.4f}%/{f.interval_hours:g}h {f.annualized_pct:.1f}%" if f else "-"
-            out.append(f"{fund:>22}{usd_bn(o.usd) if o else '-':>10}{(f'{o.btc:,.0f}' if o and o.btc else '-'):>11}")
+            out.append(f"{fund:>22}{usd_bn(o.usd) if o else '-':>10}")
+            if wide:
+                out.append(f"{(f'{o.btc:,.0f}' if o and o.btc else '-'):>11}")
             out.append(f"  {fmt.age((now - max(times)).total_seconds()) if times else '-'}")
             out.append(" STALE" if stale else "", style="bold yellow")
             out.append("\n")
