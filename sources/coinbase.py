@@ -81,15 +81,15 @@ def _parse(obj: object, now: dt.datetime) -> list[tuple[dt.date, float, float, f
     return [(d, *v) for d, v in sorted(out.items())]
 
 
-def _number(value: object, where: str) -> float:
+def _number(value: object, where: str, error: type[DataError] = CandleError) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise CandleError(f"{where}: expected a number, got {type(value).__name__}")
+        raise error(f"{where}: expected a number, got {type(value).__name__}")
     try:
         number = float(value)
     except OverflowError:  # an integer past float range
-        raise CandleError(f"{where}: number out of range") from None
+        raise error(f"{where}: number out of range") from None
     if not math.isfinite(number):
-        raise CandleError(f"{where}: non-finite number")
+        raise error(f"{where}: non-finite number")
     return number
 
 
@@ -231,7 +231,7 @@ def _decimal(obj: dict, key: str, where: str) -> float:
         if not re.fullmatch(r"-?\d{1,15}(\.\d{1,18})?", text):
             raise SpotError(f"{where}.{key}: not a decimal number: {clean(value, max_len=30)!r}")
         return float(text)
-    return _number(value, f"{where}.{key}")
+    return _number(value, f"{where}.{key}", SpotError)
 
 
 def _optional(obj: dict, key: str, where: str, bound: str) -> float | None:
