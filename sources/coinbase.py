@@ -216,9 +216,7 @@ def _parse_spot(ticker: object, stats: object, now: dt.datetime) -> SpotQuote:
     open_, high, low = (check("btc_usd", _decimal(stats, k, "stats"), f"stats.{k}") for k in ("open", "high", "low"))
     if not low <= open_ <= high:
         raise SpotError(f"stats.open = {open_:g} is outside stats.low {low:g} .. stats.high {high:g}")
-    return SpotQuote(
-        PRODUCT, price, when, bid, ask, open_, high, low, _optional(ticker, "volume", "ticker", "volume")
-    )
+    return SpotQuote(PRODUCT, price, when, bid, ask, open_, high, low, _optional(ticker, "volume", "ticker", "volume"))
 
 
 def _decimal(obj: dict, key: str, where: str) -> float:

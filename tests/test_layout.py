@@ -205,8 +205,13 @@ async def test_every_venue_failing_is_said_so_in_the_tiles(tmp_path):
 
 
 async def test_sources_screen_lists_every_source_with_plain_errors(store):
-    store.set_status("okx", state="error", last_error="cannot connect: [Errno -2] Name or service not known", failures=2,
-                     next_attempt=(FROZEN + dt.timedelta(minutes=3)).isoformat())
+    store.set_status(
+        "okx",
+        state="error",
+        last_error="cannot connect: [Errno -2] Name or service not known",
+        failures=2,
+        next_attempt=(FROZEN + dt.timedelta(minutes=3)).isoformat(),
+    )
     app = make_app(store)
     async with app.run_test(size=(120, 40)) as pilot:
         await started(app, pilot)

@@ -64,3 +64,46 @@ def test_stale_and_blocked(snap_compare, store):
         source_id("eth"), state="rate-limited", last_error="HTTP 429", ban_until=(FROZEN + dt.timedelta(minutes=37)).isoformat()
     )
     assert snap_compare(make_app(store, mode="live"), terminal_size=(120, 40), run_before=_settled)
+
+
+SIZES = [(80, 24), (120, 40), (200, 60)]
+
+
+def _keys(*keys: str):
+    async def run(pilot):
+        await _settled(pilot)
+        for key in keys:
+            await pilot.press(key)
+            await pilot.pause()
+            await pilot.app.settle()
+        await pilot.pause()
+
+    return run
+
+
+@pytest.mark.parametrize("size", [(200, 60)])
+def test_dashboard_large(snap_compare, store, size):
+    assert snap_compare(make_app(store), terminal_size=size, run_before=_settled)
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("pane", range(1, 7))
+def test_pane_maximized(snap_compare, store, size, pane):
+    """Maximized, a pane keeps the title line and the status bar."""
+    assert snap_compare(make_app(store), terminal_size=size, run_before=_keys(str(pane), "m"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("pane", [2, 4])  # the panes whose charts once stayed behind after a restore
+def test_pane_restored(snap_compare, store, size, pane):
+    assert snap_compare(make_app(store), terminal_size=size, run_before=_keys(str(pane), "m", "m"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_sources_screen(snap_compare, store, size):
+    assert snap_compare(make_app(store), terminal_size=size, run_before=_keys("i"))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 60)])
+def test_help_screen_sizes(snap_compare, store, size):
+    assert snap_compare(make_app(store), terminal_size=size, run_before=_keys("question_mark"))

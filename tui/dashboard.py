@@ -12,10 +12,10 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, cast
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual import events
 from textual.widgets import Footer, Static
 
 from common.calendar import from_iso, new_york_today

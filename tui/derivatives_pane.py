@@ -88,6 +88,7 @@ class Tile(Vertical):
 
 class DerivativesPane(Pane):
     _breakdown_of: tuple[Derivatives, dt.datetime] | None = None  # what the breakdown shows, for a resize
+
     def compose(self) -> ComposeResult:
         with Horizontal(id="tiles"):
             yield Tile("Basis 3m", id="tile-basis")

@@ -25,7 +25,9 @@ def sources_text(statuses: Mapping[str, Mapping[str, object]], labels: Mapping[s
     last error (plain words, the raw text dimmed after it when they differ) and the next attempt."""
     out = Text()
     out.append(summary(statuses) + "\n\n" if statuses else "No source polled yet.\n", style="bold")
-    rows = sorted(((sid, SourceStatus.from_row(row)) for sid, row in statuses.items()), key=lambda r: (SEVERITY.index(r[1].state), r[0]))
+    rows = sorted(
+        ((sid, SourceStatus.from_row(row)) for sid, row in statuses.items()), key=lambda r: (SEVERITY.index(r[1].state), r[0])
+    )
     for sid, st in rows:
         out.append_text(fmt.safe(sid.replace("_", " "), max_len=30, style="bold"))
         label = labels.get(sid)
@@ -33,7 +35,10 @@ def sources_text(statuses: Mapping[str, Mapping[str, object]], labels: Mapping[s
             out.append(f" ({label})", style="dim")
         out.append(": ")
         ok = st.state in (SourceState.OK, SourceState.STARTING)
-        out.append(st.state.value, style="green" if st.state == SourceState.OK else "yellow" if ok or st.state == SourceState.STALE else "bold red")
+        out.append(
+            st.state.value,
+            style="green" if st.state == SourceState.OK else "yellow" if ok or st.state == SourceState.STALE else "bold red",
+        )
         last = from_iso(st.last_success)
         out.append(f" · data {fmt.age((now - last).total_seconds())} old" if last else " · no good fetch yet")
         retry = retry_in(st, now)
