@@ -348,9 +348,10 @@ def candles(query: str, t: dt.datetime) -> list[list[float]]:
 
 def spot(path: str, t: dt.datetime) -> str | None:
     """Coinbase's ticker and 24 h stats, priced on the demo's daily closes (decimal strings, as Coinbase sends)."""
-    close, prev = close_on(t.date()), close_on(t.date() - dt.timedelta(days=1))
-    if close is None or prev is None:
+    closes = [c for back in range(5) if (c := close_on(t.date() - dt.timedelta(days=back))) is not None]
+    if len(closes) < 2:  # past the recordings' last day, the last two closes stand in
         return None
+    close, prev = closes[0], closes[1]
     if path.startswith("/products/BTC-USD/ticker"):
         ts = (t - dt.timedelta(seconds=2)).isoformat().replace("+00:00", "Z")
         fields = {"ask": close + 0.01, "bid": close - 0.01, "volume": 9120.5, "price": close, "size": 0.0012}
