@@ -103,7 +103,7 @@ class DerivativesPane(Pane):
             return
         if d is None or d.empty:
             if failing:
-                note = Text(f"no data: every venue is failing ({len(failing)}); i: sources", style="yellow")
+                note = Text(f"no data: every venue is failing (all {len(failing)}; i: sources)", style="yellow")
             else:
                 note = Text("no venue data yet", style="dim")
             for tile in self.query(Tile):

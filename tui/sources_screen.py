@@ -49,10 +49,11 @@ def sources_text(statuses: Mapping[str, Mapping[str, object]], labels: Mapping[s
         if error and not ok:
             out.append("    last error: ")
             out.append_text(fmt.safe(error, max_len=120))
-            if st.last_error and error != st.last_error:
-                out.append("  ")
-                out.append_text(fmt.safe(st.last_error, max_len=120, style="dim"))
             out.append("\n")
+            if st.last_error and error != st.last_error:  # the raw words, for a bug report
+                out.append("    as reported: ", style="dim")
+                out.append_text(fmt.safe(st.last_error, max_len=120, style="dim"))
+                out.append("\n")
         if st.warning:
             out.append("    note: ")
             out.append_text(fmt.safe(st.warning, max_len=120, style="yellow"))
