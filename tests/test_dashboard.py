@@ -186,8 +186,8 @@ async def test_refresh_and_pause_drive_the_source_loops(tmp_path):
             if all(loop.polls for loop in app.loops) and app.views.get("btc") and app.views["btc"].tape:
                 break
         await app.settle()
-        # Farside x3, venues x7, Coinbase, odds x2
-        assert len(app.loops) == 3 + 7 + 1 + 2 and all(loop.polls == 1 for loop in app.loops)
+        # Farside x3, venues x7, Coinbase candles and spot, odds x2
+        assert len(app.loops) == 3 + 7 + 2 + 2 and all(loop.polls == 1 for loop in app.loops)
         assert app.query_one(TapeTable).row_count == 10
         await pilot.press("r")
         for _ in range(50):
