@@ -119,6 +119,8 @@ SECTIONS: dict[str, Section] = {
         Section("cftc", "https://publicreporting.cftc.gov", 21600.0, 30.0),
         # Daily candles for the 50/200-day averages: hourly is plenty for daily bars.
         Section("coinbase", "https://api.exchange.coinbase.com", 3600.0, 60.0),
+        # BTC spot for the title line (ticker and 24 h stats): every minute.
+        Section("coinbase_spot", "https://api.exchange.coinbase.com", 60.0, 20.0),
         Section("polymarket", "https://gamma-api.polymarket.com", 900.0, 20.0),
         Section("kalshi", "https://api.elections.kalshi.com/trade-api/v2", 900.0, 20.0),
     )

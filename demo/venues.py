@@ -346,6 +346,23 @@ def candles(query: str, t: dt.datetime) -> list[list[float]]:
     return rows  # newest first, as Coinbase sends them
 
 
+def spot(path: str, t: dt.datetime) -> str | None:
+    """Coinbase's ticker and 24 h stats, priced on the demo's daily closes (decimal strings, as Coinbase sends)."""
+    closes = [c for back in range(5) if (c := close_on(t.date() - dt.timedelta(days=back))) is not None]
+    if len(closes) < 2:  # past the recordings' last day, the last two closes stand in
+        return None
+    close, prev = closes[0], closes[1]
+    if path.startswith("/products/BTC-USD/ticker"):
+        ts = (t - dt.timedelta(seconds=2)).isoformat().replace("+00:00", "Z")
+        fields = {"ask": close + 0.01, "bid": close - 0.01, "volume": 9120.5, "price": close, "size": 0.0012}
+        return json.dumps({k: f"{v:.8f}".rstrip("0") for k, v in fields.items()} | {"trade_id": 1, "time": ts})
+    if path.startswith("/products/BTC-USD/stats"):
+        low, high = min(prev, close) * 0.99, max(prev, close) * 1.01
+        fields = {"open": prev, "high": high, "low": low, "last": close, "volume": 9120.5, "volume_30day": 251000.0}
+        return json.dumps({k: f"{v:.2f}" for k, v in fields.items()})
+    return None
+
+
 def cut_probability(t: dt.datetime) -> float:
     """Illustrative December 2025 cut odds: ~94% a month before, ~46% by 20 Nov, back up after."""
     h = (t - dt.datetime(2025, 10, 24, tzinfo=UTC)).total_seconds() / 3600.0
@@ -425,5 +442,7 @@ def body(venue: str, path: str, t: dt.datetime) -> str | None:
         return json.dumps(fed_odds(venue, path, t))
     if venue == "coinbase" and path.startswith("/products/BTC-USD/candles"):
         return json.dumps(candles(path.partition("?")[2], t))
+    if venue == "coinbase_spot":
+        return spot(path, t)
     obj = responses(venue, path, t)
     return None if obj is None else json.dumps(obj)

@@ -1,4 +1,5 @@
-"""Coinbase Exchange daily candles for BTC-USD: the series the 50/200-day moving averages come from.
+"""Coinbase Exchange for BTC-USD: daily candles (the series the 50/200-day moving averages come from) and,
+at the end of this file, spot (ticker and 24 h stats, the title line's price).
 
 `/products/BTC-USD/candles?granularity=86400&start=...&end=...` returns at most 300 rows of
 `[time, low, high, open, close, volume]`, newest first. With too little stored history, a poll
@@ -15,12 +16,15 @@ import asyncio
 import datetime as dt
 import math
 import random
+import re
+from dataclasses import dataclass
 
 import httpx
 
 from common.bounds import BoundsError, check, check_time
 from common.config import SourceConfig
 from common.records import DataError
+from common.sanitize import clean
 from store import Store
 
 from .http import BlockedError, fetch_text, looks_like_challenge
@@ -77,15 +81,15 @@ def _parse(obj: object, now: dt.datetime) -> list[tuple[dt.date, float, float, f
     return [(d, *v) for d, v in sorted(out.items())]
 
 
-def _number(value: object, where: str) -> float:
+def _number(value: object, where: str, error: type[DataError] = CandleError) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise CandleError(f"{where}: expected a number, got {type(value).__name__}")
+        raise error(f"{where}: expected a number, got {type(value).__name__}")
     try:
         number = float(value)
     except OverflowError:  # an integer past float range
-        raise CandleError(f"{where}: number out of range") from None
+        raise error(f"{where}: number out of range") from None
     if not math.isfinite(number):
-        raise CandleError(f"{where}: non-finite number")
+        raise error(f"{where}: non-finite number")
     return number
 
 
@@ -138,3 +142,123 @@ async def poll_coinbase(
         return BodyResult(written, 0, f"newest candle is {newest}" if stale else None, stale=stale)
 
     return await run_poll(store, SOURCE, cfg, body, now=now, rng=rng)
+
+
+# ---- spot: the ticker and its 24 h stats, for the title line ------------------------------------------------
+# `GET /products/BTC-USD/ticker` -> {"price": "73367.8", "bid", "ask", "volume", "size", "trade_id", "time": ISO};
+# `GET /products/BTC-USD/stats` -> {"open", "high", "low", "last", "volume", "volume_30day", ...}: numbers as
+# decimal strings. Stored as observations of venue SPOT_VENUE at the ticker's time (analytics/spot.py reads them).
+SPOT_SOURCE = SPOT_VENUE = "coinbase_spot"
+TICKER_PATH = f"/products/{PRODUCT}/ticker"
+STATS_PATH = f"/products/{PRODUCT}/stats"
+_NANOS = re.compile(r"(\.\d{6})\d+")  # Coinbase stamps nanoseconds at times; Python reads at most microseconds
+
+
+class SpotError(DataError):
+    pass
+
+
+@dataclass(frozen=True)
+class SpotQuote:
+    product: str
+    price: float  # the last trade, USD
+    ts: dt.datetime  # the last trade's time
+    bid: float | None
+    ask: float | None
+    open_24h: float
+    high_24h: float
+    low_24h: float
+    volume_24h: float | None  # BTC
+
+    def rows(self) -> list[tuple[str, str, str, str, float]]:
+        """(venue, instrument, metric, ISO ts, value) for Store.write_observation_rows; None values are left out."""
+        ts = self.ts.astimezone(dt.UTC).isoformat(timespec="seconds")
+        metrics = {
+            "last": self.price,
+            "bid": self.bid,
+            "ask": self.ask,
+            "open_24h": self.open_24h,
+            "high_24h": self.high_24h,
+            "low_24h": self.low_24h,
+            "volume_24h": self.volume_24h,
+        }
+        return [(SPOT_VENUE, self.product, m, ts, v) for m, v in metrics.items() if v is not None]
+
+
+def parse_spot(ticker: object, stats: object, *, now: dt.datetime) -> SpotQuote:
+    """The ticker and stats responses as one SpotQuote, or SpotError naming the response and field; never
+    another exception. Unknown keys are ignored (additive drift); bid/ask/volume may be absent (None)."""
+    try:
+        return _parse_spot(ticker, stats, now)
+    except BoundsError as exc:
+        raise SpotError(str(exc)) from None
+
+
+def _parse_spot(ticker: object, stats: object, now: dt.datetime) -> SpotQuote:
+    if not isinstance(ticker, dict):
+        raise SpotError("ticker: expected an object")
+    if not isinstance(stats, dict):
+        raise SpotError("stats: expected an object")
+    price = check("btc_usd", _decimal(ticker, "price", "ticker"), "ticker.price")
+    raw_time = ticker.get("time")
+    if not isinstance(raw_time, str):
+        raise SpotError("ticker.time: expected an ISO time string")
+    try:
+        when = dt.datetime.fromisoformat(_NANOS.sub(r"\1", clean(raw_time, max_len=40)).replace("Z", "+00:00"))
+    except ValueError:
+        raise SpotError(f"ticker.time: not an ISO time: {clean(raw_time, max_len=40)!r}") from None
+    if when.tzinfo is None:
+        raise SpotError("ticker.time: no time zone")
+    when = check_time(when.astimezone(dt.UTC), "ticker.time", now=now)
+    bid, ask = (_optional(ticker, k, "ticker", "btc_usd") for k in ("bid", "ask"))
+    if bid is not None and ask is not None and bid > ask:
+        raise SpotError(f"ticker.bid = {bid:g} is above ticker.ask = {ask:g}")
+    open_, high, low = (check("btc_usd", _decimal(stats, k, "stats"), f"stats.{k}") for k in ("open", "high", "low"))
+    if not low <= open_ <= high:
+        raise SpotError(f"stats.open = {open_:g} is outside stats.low {low:g} .. stats.high {high:g}")
+    return SpotQuote(PRODUCT, price, when, bid, ask, open_, high, low, _optional(ticker, "volume", "ticker", "volume"))
+
+
+def _decimal(obj: dict, key: str, where: str) -> float:
+    """A required decimal string (or number): finite, else SpotError naming the field."""
+    if key not in obj:
+        raise SpotError(f"{where}.{key}: missing")
+    value = obj[key]
+    if isinstance(value, str):
+        text = value.strip()
+        if not re.fullmatch(r"-?\d{1,15}(\.\d{1,18})?", text):
+            raise SpotError(f"{where}.{key}: not a decimal number: {clean(value, max_len=30)!r}")
+        return float(text)
+    return _number(value, f"{where}.{key}", SpotError)
+
+
+def _optional(obj: dict, key: str, where: str, bound: str) -> float | None:
+    if obj.get(key) is None:
+        return None
+    return check(bound, _decimal(obj, key, where), f"{where}.{key}")
+
+
+async def poll_coinbase_spot(
+    client: httpx.AsyncClient, store: Store, cfg: SourceConfig, *, now: dt.datetime, rng: random.Random | None = None
+) -> PollOutcome:
+    async def get(path: str, what: str) -> object:
+        from .venues.common import loads
+
+        text = await fetch_text(client, cfg.base_url + path, deadline=cfg.deadline, now=now)
+        if looks_like_challenge(text):
+            raise BlockedError(f"{what}: bot challenge instead of data")
+        try:
+            return loads(text)
+        except ValueError as exc:
+            raise exc if isinstance(exc, DataError) else SpotError(f"{what}: {exc}") from None
+
+    async def body() -> BodyResult:
+        quote = parse_spot(await get(TICKER_PATH, "ticker"), await get(STATS_PATH, "stats"), now=now)
+        from .registry import stale_after_s
+
+        written = await asyncio.to_thread(store.write_observation_rows, quote.rows(), fetched_at=now)
+        age = (now - quote.ts).total_seconds()
+        stale = age > (stale_after_s(SPOT_SOURCE) or math.inf)  # BTC-USD trades every second: an old last trade is suspect
+        return BodyResult(written, 0, f"last trade {age / 60:.0f} min old" if stale else None, stale=stale)
+
+    return await run_poll(store, SPOT_SOURCE, cfg, body, now=now, rng=rng)

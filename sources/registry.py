@@ -25,14 +25,14 @@ if TYPE_CHECKING:
 
     from .polling import PollOutcome
 
-FLOWS, DERIVATIVES, CANDLES, ODDS = "flows", "derivatives", "candles", "odds"
+FLOWS, DERIVATIVES, CANDLES, ODDS, SPOT = "flows", "derivatives", "candles", "odds", "spot"
 
 
 @dataclass(frozen=True)
 class SourceSpec:
     id: str  # the status name, in the status bar and snapshot --json `sources`
     section: str  # its [sources.X] config section
-    kind: str  # FLOWS | DERIVATIVES | CANDLES | ODDS
+    kind: str  # FLOWS | DERIVATIVES | CANDLES | ODDS | SPOT
     label: str  # who publishes it, for help and attribution
     endpoints: tuple[str, ...]  # paths below the section's base_url
     records: str  # what one poll stores
@@ -141,6 +141,17 @@ REGISTRY: tuple[SourceSpec, ...] = (
         ("/products/BTC-USD/candles?granularity=86400",),
         "BTC-USD daily candles",
     ),
+    # Its own section: the title's price polls every minute, the candles hourly. A last trade over 10 minutes
+    # old on the busiest BTC book is suspect (stale).
+    SourceSpec(
+        "coinbase_spot",
+        "coinbase_spot",
+        SPOT,
+        "Coinbase Exchange",
+        ("/products/BTC-USD/ticker", "/products/BTC-USD/stats"),
+        "BTC-USD last trade, bid/ask and 24 h open/high/low/volume as observations (venue coinbase_spot)",
+        600.0,
+    ),
     # Each venue's listing of Fed decision events (sources/fed_odds.py LISTING_PATHS; the test keeps them equal).
     SourceSpec(
         "polymarket",
@@ -205,6 +216,10 @@ async def poll(
         from .coinbase import poll_coinbase
 
         return await poll_coinbase(client, store, cfg, cycle_start=config.cycle_start, now=now, rng=rng)
+    if source.kind == SPOT:
+        from .coinbase import poll_coinbase_spot
+
+        return await poll_coinbase_spot(client, store, cfg, now=now, rng=rng)
     from .fed_odds import calendar, poll_odds
 
     return await poll_odds(client, store, cfg, source.id, now=now, decision_days=calendar(config.fed.decision_days), rng=rng)

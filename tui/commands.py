@@ -74,6 +74,15 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command("pause", "app.toggle_pause", "p", "Pause", "Pause or resume polling", "p", footer=True),
     Command(
+        "sources",
+        "sources",
+        "i",
+        "Sources",
+        "Every source: state, data age, last error in plain words, next attempt",
+        "i",
+        footer=True,
+    ),
+    Command(
         "help",
         "help",
         "question_mark,f1",
@@ -87,10 +96,15 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 
+# The footer shows bindings in order and cuts at the right edge: these lead, so 80 columns keep them.
+FOOTER_FIRST = ("help", "quit")
+
+
 def bindings() -> list[BindingType]:
+    ordered = sorted(COMMANDS, key=lambda c: c.id not in FOOTER_FIRST)  # stable: the rest keep their order
     shown: list[BindingType] = [
         Binding(c.keys, c.action, c.label, show=c.footer, key_display=c.display.split(" / ")[0], id=c.id, tooltip=c.help)
-        for c in COMMANDS
+        for c in ordered
         if c.bind
     ]
     return shown + [Binding(c.quiet_keys, c.action, c.label, show=False, id=f"{c.id}-quiet") for c in COMMANDS if c.quiet_keys]

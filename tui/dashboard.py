@@ -12,10 +12,11 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, cast
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import Footer, Static
 
 from common.calendar import from_iso, new_york_today
 from common.records import SourceState, SourceStatus, source_id
@@ -29,13 +30,22 @@ from .derivatives_pane import DerivativesPane
 from .help import HelpScreen
 from .panes import FlowTapePane, GaugePane, Pane, RecordsPane, TapeTable
 from .scenarios_pane import ScenariosPane
+from .sources_screen import SourcesScreen
 
 if TYPE_CHECKING:
     from .app import FlowtapeApp
 
 
+# Below this the dashboard is replaced by one line saying so; from here up every pane stays usable.
+MIN_WIDTH, MIN_HEIGHT = 60, 20
+# Narrower than this, side-by-side panes stack (a derivatives tile needs ~15 columns for its longest word).
+NARROW_WIDTH = 100
+
+
 class DashboardScreen(Screen[None]):
     BINDINGS = bindings()
+    # A maximized pane keeps the title line (asset, as-of, DEMO) and the status bar (staleness) with it.
+    ALLOW_IN_MAXIMIZED_VIEW = "#title, #status, Footer"
 
     @property
     def flowtape(self) -> FlowtapeApp:
@@ -55,8 +65,24 @@ class DashboardScreen(Screen[None]):
             yield ContextPane("6 Context", id="pane-6")
         yield StatusBar(id="status")
         yield Footer()
+        yield Static("", id="too-small")
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.fit_to(event.size.width, event.size.height)
+
+    def fit_to(self, width: int, height: int) -> None:
+        small = width < MIN_WIDTH or height < MIN_HEIGHT
+        self.set_class(small, "-too-small")
+        self.set_class(width < NARROW_WIDTH, "-narrow")
+        if small:
+            self.query_one("#too-small", Static).update(
+                f"flowtape needs at least {MIN_WIDTH}x{MIN_HEIGHT}; this terminal is {width}x{height}"
+            )
+
+    _scroll_before_maximize = 0.0
 
     def on_mount(self) -> None:
+        self.fit_to(self.app.size.width, self.app.size.height)
         self.query_one(TapeTable).focus()
         self.show_title()
         self.flowtape.start()
@@ -76,7 +102,7 @@ class DashboardScreen(Screen[None]):
         self.query_one(FlowTapePane).show(view)
         self.query_one(GaugePane).show(view)
         self.query_one(RecordsPane).show(view, self._combined_weeks())
-        self.query_one(DerivativesPane).show(app.derivatives, app.clock())
+        self.query_one(DerivativesPane).show(app.derivatives, app.clock(), failing=self._venues_failing())
         self.show_title()
         self.mark_stale()
 
@@ -98,8 +124,31 @@ class DashboardScreen(Screen[None]):
         app = self.flowtape
         now = app.clock()
         self.query_one(StatusBar).show(app.statuses, now, mode=app.mode, paused=app.paused, problems=problems)
-        self.query_one(DerivativesPane).show(app.derivatives, now)
+        self.query_one(DerivativesPane).show(app.derivatives, now, failing=self._venues_failing())
+        self.show_spot()
         self.mark_stale()
+
+    def show_spot(self) -> None:
+        """BTC spot in the title, from the store (one indexed read): the poll that wrote it led here."""
+        from analytics.spot import load_spot
+
+        app = self.flowtape
+        now = app.clock()
+        try:
+            spot = load_spot(app.store, now)
+        except Exception:  # noqa: BLE001 - a store read failing must not take the screen down; the bar says why
+            spot = None
+        self.query_one(TitleBar).show_spot(spot, now)
+
+    def _venues_failing(self) -> tuple[str, ...] | None:
+        """Every derivatives venue's poll failing: their names (the tiles say so, not "no data yet"); else None."""
+        from sources.registry import VENUE_IDS
+
+        states = {sid: SourceStatus.from_row(row).state for sid, row in self.flowtape.statuses.items() if sid in VENUE_IDS}
+        bad = (SourceState.OK, SourceState.STALE, SourceState.STARTING)
+        if states and all(st not in bad for st in states.values()):
+            return tuple(sorted(states))
+        return None
 
     def show_title(self) -> None:
         app = self.flowtape
@@ -161,12 +210,18 @@ class DashboardScreen(Screen[None]):
 
     def action_toggle_maximize(self) -> None:
         app = self.flowtape
+        main = self.query_one("#main", VerticalScroll)
         if self.maximized is not None:
             was = self.maximized
-            self.minimize()
+            # Not Screen.minimize(): it re-centres the focused pane, so the compact layout came back scrolled
+            # elsewhere than the trader left it. The charts are hidden by CSS outside the maximized view.
+            self.maximized = None
             if isinstance(was, ScenariosPane):
                 was.redraw()  # back to the compact form
+            scroll_y = self._scroll_before_maximize
+            self.call_after_refresh(main.scroll_to, y=scroll_y, animate=False, immediate=True)
             return
+        self._scroll_before_maximize = main.scroll_y
         if self.focused is not None and self.maximize(self.focused):
             if isinstance(self.maximized, ScenariosPane):
                 self.maximized.redraw()  # the full checklist
@@ -225,6 +280,13 @@ class DashboardScreen(Screen[None]):
             app.recompute()
 
         self.app.push_screen(CoinSharesForm(new_york_today(app.clock())), save)
+
+    def action_sources(self) -> None:
+        from sources.registry import BY_ID
+
+        app = self.flowtape
+        labels = {sid: spec.label for sid, spec in BY_ID.items()}
+        self.app.push_screen(SourcesScreen(app.statuses, labels, app.clock()))
 
     def action_help(self) -> None:
         store = self.flowtape.store

@@ -31,6 +31,7 @@ VENUE_NAMES = {
     "cme": "CME",
 }
 SPARK_POINTS = 48
+WIDE_BREAKDOWN = 108  # columns the full breakdown row needs (venue .. age + STALE)
 
 
 def excluded(missing: tuple[str, ...], entries: dict, *, stale_shown: bool = False, unused: str = "unused") -> str:
@@ -81,6 +82,7 @@ class DerivativesPane(Pane):
     DerivativesPane .tile-spark { width: 1fr; }
     DerivativesPane .tile-age { width: 5; height: 1; text-align: right; }
     """
+    _breakdown_of: tuple[Derivatives, dt.datetime] | None = None  # what the breakdown shows, for a resize
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="tiles"):
@@ -89,13 +91,19 @@ class DerivativesPane(Pane):
             yield Tile("OI offshore", id="tile-oi")
         yield Static("", id="deriv-breakdown")
 
-    def show(self, d: Derivatives | None, now: dt.datetime) -> None:
-        """Called on every status refresh (ages tick) and recompute: only what reads differently repaints."""
+    def show(self, d: Derivatives | None, now: dt.datetime, *, failing: tuple[str, ...] | None = None) -> None:
+        """Called on every status refresh (ages tick) and recompute: only what reads differently repaints.
+        `failing`: every venue's last poll failed (their ids), so an empty pane says why, not "yet"."""
         breakdown = self.query_one("#deriv-breakdown", Static)
         if d is None or d.empty:
+            if failing:
+                note = Text(f"no data: every venue is failing (all {len(failing)}; i: sources)", style=palette().warn)
+            else:
+                note = Text("no venue data yet", style=palette().missing)
             for tile in self.query(Tile):
-                if tile.show(Text("no venue data yet", style=palette().missing), ()):
+                if tile.show(note, ()):
                     self.renders += 1
+            self._breakdown_of = None
             self.paint(breakdown, "")
             return
         for tile_id, text, series, age in (
@@ -105,7 +113,8 @@ class DerivativesPane(Pane):
         ):
             if self.query_one(tile_id, Tile).show(text, series, age):
                 self.renders += 1
-        self.paint(breakdown, self._breakdown(d, now))
+        self._breakdown_of = (d, now)
+        self.paint(breakdown, self._breakdown(d, now, wide=self.size.width >= WIDE_BREAKDOWN))
         if self.has_class("-maximized"):
             self.show_chart(d)
 
@@ -170,26 +179,36 @@ class DerivativesPane(Pane):
             out.append(f" {fmt.age((now - cme.as_of).total_seconds())}", style="dim")
         return out
 
+    def on_resize(self) -> None:
+        """The breakdown's columns depend on the width: redrawn for the new one."""
+        if self._breakdown_of is not None:
+            d, now = self._breakdown_of
+            self.paint(
+                self.query_one("#deriv-breakdown", Static), self._breakdown(d, now, wide=self.size.width >= WIDE_BREAKDOWN)
+            )
+
     @staticmethod
-    def _breakdown(d: Derivatives, now: dt.datetime) -> Text:
+    def _breakdown(d: Derivatives, now: dt.datetime, *, wide: bool = True) -> Text:
+        """One row per venue, never wrapped: narrower than WIDE_BREAKDOWN the future's name, its days and OI in
+        BTC are left out (the row is cut, not wrapped, below that)."""
         out, pal = Text(), palette()
-        out.append(
-            f"{'venue':<15}{'3m basis':>10}{'future':>17}{'days':>7}{'funding/ann.':>22}{'OI USD':>10}{'OI BTC':>11}  age\n",
-            style="bold",
-        )
+        head = f"{'venue':<15}{'3m basis':>10}"
+        head += f"{'future':>17}{'days':>7}" if wide else ""
+        head += f"{'funding/ann.':>22}{'OI USD':>10}"
+        head += f"{'OI BTC':>11}" if wide else ""
+        out.append(head + "  age\n", style="bold")
         for venue in sorted(set(d.basis) | set(d.funding) | set(d.open_interest)):
             b, f, o = d.basis.get(venue), d.funding.get(venue), d.open_interest.get(venue)
             stale = any(x.stale for x in (b, f, o) if x)
             times = [x.as_of for x in (b, f, o) if x]
             out.append(f"{VENUE_NAMES.get(venue, venue):<15}", style=pal.stale if stale else "")
-            out.append(
-                f"{pct(b.annualized_pct) if b else fmt.MISSING:>10}{(b.instrument if b else fmt.MISSING):>17}"
-                f"{(f'{b.days_to_expiry:.0f}' if b else fmt.MISSING):>7}"
-            )
+            out.append(f"{pct(b.annualized_pct) if b else fmt.MISSING:>10}")
+            if wide:
+                out.append(f"{(b.instrument if b else fmt.MISSING):>17}{(f'{b.days_to_expiry:.0f}' if b else fmt.MISSING):>7}")
             fund = f"{f.rate * 100:.4f}%/{f.interval_hours:g}h {pct(f.annualized_pct)}" if f else fmt.MISSING
-            out.append(
-                f"{fund:>22}{usd_bn(o.usd) if o else fmt.MISSING:>10}{(f'{o.btc:,.0f}' if o and o.btc else fmt.MISSING):>11}"
-            )
+            out.append(f"{fund:>22}{usd_bn(o.usd) if o else fmt.MISSING:>10}")
+            if wide:
+                out.append(f"{(f'{o.btc:,.0f}' if o and o.btc else fmt.MISSING):>11}")
             out.append(f"  {fmt.age((now - max(times)).total_seconds()) if times else fmt.MISSING}")
             out.append(" STALE" if stale else "", style=f"{pal.stale} bold")
             out.append("\n")

@@ -234,7 +234,7 @@ async def test_the_dashboard_names_a_bad_row_and_keeps_every_other_figure(stores
         await pilot.pause()
         await app.settle()
         await pilot.pause()
-        status = str(app.query_one(StatusBar).render())
+        status = app.query_one(StatusBar).text
         assert "STORE: 1 bad row set aside" in status
         named = [n.message for n in app._notifications if "set aside in observations" in n.message]
         assert len(named) == 1 and "deribit BTC-PERPETUAL" in named[0] and "'abc' is not a number" in named[0]

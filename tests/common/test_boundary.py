@@ -35,7 +35,8 @@ def test_every_config_section_is_a_registry_section_and_every_source_has_one():
     assert set(DEFAULT_SOURCES) == set(SECTIONS)
     assert {s.section for s in registry.REGISTRY} == set(SECTIONS)
     assert len(registry.BY_ID) == len(registry.REGISTRY)  # ids are unique
-    assert all(s.kind in (registry.FLOWS, registry.DERIVATIVES, registry.CANDLES, registry.ODDS) for s in registry.REGISTRY)
+    kinds = (registry.FLOWS, registry.DERIVATIVES, registry.CANDLES, registry.ODDS, registry.SPOT)
+    assert all(s.kind in kinds for s in registry.REGISTRY)
 
 
 def test_disabling_a_section_removes_exactly_its_sources():

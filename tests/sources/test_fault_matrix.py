@@ -37,7 +37,7 @@ from sources.http import make_client
 from sources.venues import VENUES
 from store import Store
 from tests import loopback
-from tui.bars import source_text
+from tui.bars import plain_error, source_text
 
 CONFIG: Config = parse_config({}, Path("<defaults>"))
 SEEDED_AT = DEMO_NOW
@@ -96,6 +96,7 @@ FAULT_DATA: dict[str, tuple[str, Any, Any, Any]] = {
     "cme": ("json", "openInterest", "-5", {"settlements": []}),
     "cftc": ("json", "open_interest_all", "-5", []),
     "coinbase": ("json", None, None, []),
+    "coinbase_spot": ("json", "price", "-5", {}),
     "polymarket": ("json", "outcomePrices", '["7.5", "0.2"]', []),
     "kalshi": ("json", "last_price_dollars", "12.5", {"cursor": "", "events": []}),
 }
@@ -395,7 +396,9 @@ async def test_fault_matrix(sid, fault, tmp_path, tmp_path_factory):
 
             # 2. last good kept: nothing stored from the bad answer, every figure as it was, old venue data marked
             if not want.stores:
-                assert out.error and status["last_error"] == out.error and out.error[:40] in bar  # the bar cuts at 60
+                assert (
+                    out.error and status["last_error"] == out.error and (plain_error(out.error) or "")[:40] in bar
+                )  # plain words, cut at 80
                 assert adapter.data(store) == before, "a failed poll changed stored data"
                 assert figures(doc) == figures(_BEFORE_DOCS[sid])
                 assert status["last_success"] == doc["sources"][sid]["last_success"] == SEEDED_AT.isoformat(timespec="seconds")

@@ -200,10 +200,10 @@ async def test_dashboard_says_disk_full_and_clears_it_when_space_returns(demo):
         assert s.disk_full
         app.refresh_status()
         await pilot.pause()
-        assert "DISK FULL" in str(app.query_one(StatusBar).render())
+        assert "DISK FULL" in app.query_one(StatusBar).text
         free_disk(s)
         app.refresh_status()  # the age tick retries the held writes
         await pilot.pause()
         assert not s.disk_full
-        assert "DISK FULL" not in str(app.query_one(StatusBar).render())
+        assert "DISK FULL" not in app.query_one(StatusBar).text
     assert len(s.sessions("btc")) > 80

@@ -417,7 +417,7 @@ async def test_the_status_bar_says_the_store_was_deleted(demo):
         s.write_table(table("btc", [(D0, 3.0)]), source="farside_btc", fetched_at=T0)
         app.refresh_status()
         await pilot.pause()
-        assert "STORE DELETED at" in str(app.query_one(StatusBar).render())
+        assert "STORE DELETED at" in app.query_one(StatusBar).text
     assert s.sessions("btc") == [("btc", "2025-11-03", 3.0, False)]
 
 

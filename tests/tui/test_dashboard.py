@@ -19,7 +19,7 @@ D = dt.date
 
 def text_of(app, selector) -> str:
     widget = app.query_one(selector)
-    return str(widget.render())
+    return getattr(widget, "text", None) or str(widget.render())  # the bars are rows of small widgets
 
 
 def gauge_text(app) -> str:
@@ -177,8 +177,8 @@ async def test_refresh_and_pause_drive_the_source_loops(tmp_path):
             if all(loop.polls for loop in app.loops) and app.views.get("btc") and app.views["btc"].tape:
                 break
         await app.settle()
-        # Farside x3, venues x7, Coinbase, odds x2
-        assert len(app.loops) == 3 + 7 + 1 + 2 and all(loop.polls == 1 for loop in app.loops)
+        # Farside x3, venues x7, Coinbase candles and spot, odds x2
+        assert len(app.loops) == 3 + 7 + 2 + 2 and all(loop.polls == 1 for loop in app.loops)
         assert app.query_one(TapeTable).row_count == 10
         await pilot.press("r")
         for _ in range(50):
@@ -231,11 +231,11 @@ async def test_status_bar_ages_tick_without_touching_the_table(store):
     app = make_app(store, clock=lambda: now[0])
     async with app.run_test(size=(120, 40)) as pilot:
         await started(app, pilot)
-        assert "farside btc: ok, 5m" in text_of(app, StatusBar)
+        assert " BTC 5m " in text_of(app, StatusBar)
         renders = app.query_one(FlowTapePane).renders
         now[0] = FROZEN + dt.timedelta(hours=2)
         app.refresh_status()
-        assert "farside btc: ok, 2h" in text_of(app, StatusBar)
+        assert " BTC 2h " in text_of(app, StatusBar)
         assert app.query_one(FlowTapePane).renders == renders
 
 
@@ -251,7 +251,7 @@ async def test_blocked_source_marks_panes_stale_and_says_why(store):
     async with app.run_test(size=(120, 40)) as pilot:
         await started(app, pilot)
         status = text_of(app, StatusBar)
-        assert "farside btc: blocked, retry 4m (HTTP 403 bot challenge)" in status
+        assert "farside btc: blocked, retry 4m (blocked by the site's bot check (HTTP 403))" in status
         assert app.query_one(FlowTapePane).border_subtitle.startswith("STALE: farside btc blocked, last good 5m ago")
         assert app.query_one(TapeTable).row_count == 10  # the last good values stay on screen
         await pilot.press("e")
