@@ -58,7 +58,7 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
         "Consecutive red (net outflow) or green (net inflow) complete sessions ending at the latest one; "
         "'in a row of US$200m+' counts those at least that size ([analytics] streak_size_usd_m).",
     ),
-    ("Week", "Monday to Friday; BTC+ETH+SOL adds the three assets' ETFs together."),
+    ("Week", "Monday to Friday; 'all' after a week's figure adds the three assets' ETFs (BTC+ETH+SOL) together."),
     ("Cumulative since launch", "Every stored session's net flow added up, per fund and in total."),
     ("Share of month", "A fund's part of the month's net flow, in %."),
     (

@@ -208,7 +208,7 @@ class GaugePane(Pane):
 
 class RecordsPane(Pane):
     DEFAULT_CSS = """
-    RecordsPane #records-text { min-height: 9; }  /* its usual lines, before the figures arrive */
+    RecordsPane #records-text { min-height: 8; }  /* its usual lines, before the figures arrive */
     """
 
     def compose(self) -> ComposeResult:
@@ -259,13 +259,12 @@ class RecordsPane(Pane):
         out.append(f"Fund records {fmt.RECORD} in tape: ")
         if not hits:
             out.append("none", style="dim")
-        for i, (fund, _kind, day_rec) in enumerate(hits[:2]):
-            out.append(", " if i else "")
+        for fund, _kind, day_rec in hits[:1]:  # the newest, biggest; one line at half of 120 columns
             out.append(f"{fmt.safe(fund, max_len=8).plain} ")
             out.append_text(fmt.flow(day_rec.usd_m))
             out.append(f" {fmt.date(day_rec.date)}")
-        if len(hits) > 2:
-            out.append(f" +{len(hits) - 2}", style="dim")
+        if len(hits) > 1:
+            out.append(f" +{len(hits) - 1}", style="dim")
         out.append("\n")
         shares = sorted(((f, p) for f, p in r.fund_share_mtd_pct.items() if p), key=lambda fp: -abs(fp[1]))[:4]
         out.append(f"Share of {fmt.month(r.month_to_date.month)}: ")
@@ -281,7 +280,7 @@ class RecordsPane(Pane):
             out.append(f"{label} {fmt.date(week.start)}: ")
             out.append_text(fmt.flow(week.total_usd_m))
             out.append(f" ({week.sessions}d)", style="dim")
-            out.append(" · BTC+ETH+SOL ")
+            out.append(" · all ")  # BTC+ETH+SOL together (glossary: Week); short, so a 120-column half fits it
             out.append_text(fmt.flow(combined))
             out.append("\n")
         out.append("Cumulative since launch: ")

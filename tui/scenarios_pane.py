@@ -69,10 +69,10 @@ class ScenariosPane(Pane):
         yield Static("", id="scenarios-text")
 
     def on_mount(self) -> None:
-        # Sized from the start for the configured scenarios (name, a checklist that wraps once at 120
-        # columns): their first states repaint this pane alone, not the panes below it.
+        # Sized from the start for the configured scenarios (name and checklist, then the latest changes):
+        # their first states repaint this pane alone, not the panes below it.
         count = len(getattr(self.app, "scenarios", ()))
-        self.query_one("#scenarios-text").styles.min_height = max(2, 3 * count)
+        self.query_one("#scenarios-text").styles.min_height = max(2, 2 * count + 2)
 
     def show(self, results: tuple[ScenarioResult, ...], transitions: tuple[Transition, ...]) -> None:
         self._results, self._transitions = results, transitions

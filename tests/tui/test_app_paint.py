@@ -137,7 +137,10 @@ async def test_an_age_tick_repaints_the_ages_not_the_tiles(store, monkeypatch):
         app.refresh_status()  # the age ticker
         await pilot.pause()
         assert "tile-basis .tile-age" in sent.updates and "tile-funding .tile-age" in sent.updates
-        assert set(sent.updates) <= {"tile-basis .tile-age", "tile-funding .tile-age", "status", "deriv-breakdown"}
+        # Only the small widgets that carry an age: the tiles' ages, the status bar's parts, the spot's age.
+        ages = {"tile-basis .tile-age", "tile-funding .tile-age", "deriv-breakdown", "title-spot"}
+        ages |= {f"status-{part}" for part in ("badges", "summary", "detail", "age-btc", "age-eth", "age-sol")}
+        assert set(sent.updates) <= ages, sent.updates
         assert sent.spark_data == []
 
 

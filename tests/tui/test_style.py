@@ -21,7 +21,7 @@ from tui import theme
 from tui.panes import TapeTable
 
 D = dt.date
-README = Path(__file__).parents[1] / "README.md"
+README = Path(__file__).parents[2] / "README.md"
 
 
 # ---- the formatting functions ----------------------------------------------------------------------
@@ -184,8 +184,11 @@ def _figures(app) -> dict[str, Text]:
     texts = {
         sel: app.query_one(sel, Static).content
         for sel in (
-            "#title",
-            "#status",
+            "#title-main",
+            "#title-spot",
+            "#status-badges",
+            "#status-summary",
+            "#status-detail",
             "#tape-caption",
             "#gauge-text",
             "#records-text",
