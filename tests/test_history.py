@@ -1,0 +1,75 @@
+"""The tape's full history from hand-made rows: totals rows, missing values, provisional sessions, chart series."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from analytics.frames import frames_from_rows
+from analytics.history import tape_history
+
+D = dt.date
+TODAY = D(2025, 11, 30)
+
+
+def frames(rows: list[tuple[str, dict[str, float | None], float | None, bool]], funds=("IBIT", "FBTC", "GBTC")):
+    """rows: (date, {fund: usd_m or None}, total, provisional); a fund absent from the dict has no stored row."""
+    sessions = [("btc", d, total, prov) for d, _, total, prov in rows]
+    flows = [("btc", d, f, v) for d, values, _, _ in rows for f, v in values.items()]
+    return frames_from_rows("btc", list(funds), sessions, flows, today=TODAY)
+
+
+ROWS = [
+    ("2025-10-30", {"IBIT": 100.0, "FBTC": -20.0, "GBTC": None}, 80.0, False),
+    ("2025-10-31", {"IBIT": -50.0, "FBTC": None, "GBTC": -10.0}, -60.0, False),
+    ("2025-11-03", {"IBIT": 30.5, "FBTC": 5.2, "GBTC": None}, 35.7, False),
+    ("2025-11-04", {"IBIT": None, "FBTC": 7.0, "GBTC": None}, 7.0, True),  # provisional: IBIT not in yet
+]
+
+
+def test_cumulative_and_month_totals_count_complete_sessions_only():
+    h = tape_history(frames(ROWS), D(2025, 11, 4))
+    assert h.funds == ("IBIT", "FBTC", "GBTC")
+    assert [r.date for r in h.rows] == [D(2025, 10, 30), D(2025, 10, 31), D(2025, 11, 3), D(2025, 11, 4)]
+    assert h.cumulative.funds == (80.5, -14.8, -10.0) and h.cumulative.total == 55.7
+    assert (h.cumulative.sessions, h.cumulative.provisional_left_out) == (3, 1)
+    # November: GBTC reported nothing in the counted sessions: missing, not 0.
+    assert h.month_to_date.label == "Nov 2025 to date"
+    assert h.month_to_date.funds == (30.5, 5.2, None) and h.month_to_date.total == 35.7
+    assert (h.month_to_date.sessions, h.month_to_date.provisional_left_out) == (1, 1)
+
+
+def test_missing_values_stay_missing_and_provisional_sessions_are_marked():
+    h = tape_history(frames(ROWS), D(2025, 11, 4))
+    assert h.rows[0].funds == (100.0, -20.0, None)
+    assert [r.provisional for r in h.rows] == [False, False, False, True]
+    blank = [*ROWS[:3], ("2025-11-04", {"IBIT": None, "FBTC": None, "GBTC": None}, 0.0, True)]
+    assert tape_history(frames(blank), D(2025, 11, 4)).rows[-1].total is None  # Farside's 0.0 before anyone reports
+
+
+def test_a_month_with_no_complete_session_totals_none():
+    h = tape_history(frames(ROWS[:2] + ROWS[3:]), D(2025, 11, 4))
+    assert h.month_to_date.funds == (None, None, None) and h.month_to_date.total is None
+    assert h.month_to_date.sessions == 0
+
+
+def test_as_of_cuts_the_history_and_funds_without_values_get_no_column():
+    h = tape_history(frames(ROWS, funds=("IBIT", "FBTC", "GBTC", "NEWF")), D(2025, 10, 31))
+    assert [r.date for r in h.rows] == [D(2025, 10, 30), D(2025, 10, 31)]
+    assert h.funds == ("IBIT", "FBTC", "GBTC")
+    assert h.month_to_date.label == "Oct 2025 to date" and h.month_to_date.total == 20.0
+
+
+def test_cumulative_series_per_fund_starts_at_its_first_value_and_carries_over_gaps():
+    h = tape_history(frames(ROWS), D(2025, 11, 4))
+    s = h.series
+    assert s.dates == (D(2025, 10, 30), D(2025, 10, 31), D(2025, 11, 3))  # the provisional session is not a point
+    assert s.total == (80.0, 20.0, 55.7)
+    assert s.by_fund[1] == (-20.0, -20.0, -14.8)  # FBTC's `-` on 31 Oct adds nothing
+    assert s.by_fund[2] == (None, -10.0, -10.0)  # GBTC before its first value: no point
+    assert h.fund_series("GBTC") == ((D(2025, 10, 31), -10.0), (D(2025, 11, 3), -10.0))
+
+
+def test_empty_history():
+    h = tape_history(frames([]), D(2025, 11, 4))
+    assert h.rows == () and h.funds == ()
+    assert h.cumulative.total is None and h.series.dates == ()
