@@ -122,6 +122,6 @@ def tape_history(frames: AssetFrames, as_of: dt.date) -> TapeHistory:
         funds,
         rows,
         _totals("Cumulative", wide, funds),
-        _totals(f"{as_of:%b %Y} to date", month, funds),
+        _totals(f"{as_of:%b %Y} MTD", month, funds),
         series,
     )
