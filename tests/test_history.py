@@ -33,7 +33,7 @@ def test_cumulative_and_month_totals_count_complete_sessions_only():
     assert h.cumulative.funds == (80.5, -14.8, -10.0) and h.cumulative.total == 55.7
     assert (h.cumulative.sessions, h.cumulative.provisional_left_out) == (3, 1)
     # November: GBTC reported nothing in the counted sessions: missing, not 0.
-    assert h.month_to_date.label == "Nov 2025 to date"
+    assert h.month_to_date.label == "Nov 2025 MTD"
     assert h.month_to_date.funds == (30.5, 5.2, None) and h.month_to_date.total == 35.7
     assert (h.month_to_date.sessions, h.month_to_date.provisional_left_out) == (1, 1)
 
@@ -56,7 +56,7 @@ def test_as_of_cuts_the_history_and_funds_without_values_get_no_column():
     h = tape_history(frames(ROWS, funds=("IBIT", "FBTC", "GBTC", "NEWF")), D(2025, 10, 31))
     assert [r.date for r in h.rows] == [D(2025, 10, 30), D(2025, 10, 31)]
     assert h.funds == ("IBIT", "FBTC", "GBTC")
-    assert h.month_to_date.label == "Oct 2025 to date" and h.month_to_date.total == 20.0
+    assert h.month_to_date.label == "Oct 2025 MTD" and h.month_to_date.total == 20.0
 
 
 def test_cumulative_series_per_fund_starts_at_its_first_value_and_carries_over_gaps():

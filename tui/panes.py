@@ -208,7 +208,7 @@ class FlowTapePane(Pane, can_focus=False):
             table.styles.clear_rule("height")
             table.cursor_type, table.show_cursor = "none", False
             self._filter = ""
-            self.query_one(TapeInput).remove_class("-open")
+            self.query_one(TapeInput).close_quietly()
         self._draw()
         if browsing and table.row_count:
             table.move_cursor(row=table.row_count - 1, column=1)  # the latest session's total
@@ -259,21 +259,24 @@ class FlowTapePane(Pane, can_focus=False):
             self._filter = event.text.strip()
             self._draw()
         elif event.submitted and event.text.strip():
-            day = parse_day(event.text)
-            if day is None:
+            days = parse_day(event.text)
+            if days is None:
                 self.notify(f"not a date: {fmt.safe(event.text, max_len=30).plain}", severity="warning")
-            elif not self.jump_to(day):
+            elif not self.jump_to(*days):
                 self.notify("no session shown to jump to", severity="warning")
 
-    def jump_to(self, day: dt.date) -> bool:
-        """The cursor to `day`'s session, or the last one before it (the first shown if `day` is earlier)."""
+    def jump_to(self, first: dt.date, last: dt.date) -> bool:
+        """The cursor to the first session shown between `first` and `last`, else the last one before `first`
+        (else the first shown): a date without a session lands on the one before it."""
         table = self.table
         keys = [str(r.key.value) for r in table.ordered_rows][table.fixed_rows :]
         if not keys:
             return False
-        target = day.isoformat()
-        earlier = [i for i, k in enumerate(keys) if k <= target]
-        table.move_cursor(row=table.fixed_rows + (earlier[-1] if earlier else 0), scroll=True)
+        start, end = first.isoformat(), last.isoformat()
+        inside = [i for i, k in enumerate(keys) if start <= k <= end]
+        earlier = [i for i, k in enumerate(keys) if k < start]
+        index = inside[0] if inside else earlier[-1] if earlier else 0
+        table.move_cursor(row=table.fixed_rows + index, scroll=True)
         return True
 
     # ---- drawing --------------------------------------------------------------------------------

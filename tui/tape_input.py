@@ -18,9 +18,9 @@ _DAY_FORMATS = ("%Y-%m-%d", "%d %b %Y", "%d %B %Y", "%d/%m/%Y")
 _MONTH_FORMATS = ("%Y-%m", "%b %Y", "%B %Y")
 
 
-def parse_day(text: str) -> dt.date | None:
-    """A date as traders write it: 2025-11-03, 3 Nov 2025, 03/11/2025; a month (2025-11, Nov 2025) means its
-    first day. None when it reads as neither."""
+def parse_day(text: str) -> tuple[dt.date, dt.date] | None:
+    """The days a trader means, first and last: 2025-11-03, 3 Nov 2025 or 03/11/2025 is one day; 2025-11 or
+    Nov 2025 is the month. None when it reads as neither."""
     text = " ".join(text.split())
     for formats, month_only in ((_DAY_FORMATS, False), (_MONTH_FORMATS, True)):
         for f in formats:
@@ -28,7 +28,10 @@ def parse_day(text: str) -> dt.date | None:
                 parsed = dt.datetime.strptime(text, f).date()
             except ValueError:
                 continue
-            return parsed.replace(day=1) if month_only else parsed
+            if not month_only:
+                return parsed, parsed
+            following = (parsed.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+            return parsed, following - dt.timedelta(days=1)
     return None
 
 
@@ -67,11 +70,19 @@ class TapeInput(Input):
         self.placeholder = self.PROMPTS[mode]
         self.value = text
         self.add_class("-open")
+        # Textual's Escape minimizes a maximized pane before any binding sees it; here Escape belongs to the input.
+        self.screen.ESCAPE_TO_MINIMIZE = False  # type: ignore[misc]  # an instance value, dropped on close
         self.focus()
 
     def _close(self, submitted: bool) -> None:
+        if not self.has_class("-open"):
+            return
         self.remove_class("-open")
+        self.screen.__dict__.pop("ESCAPE_TO_MINIMIZE", None)
         self.post_message(self.Closed(self.mode, self.value, submitted))
+
+    def on_blur(self) -> None:
+        self._close(False)  # focus moved away (Tab, a click): a filter stays as typed
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
@@ -86,3 +97,8 @@ class TapeInput(Input):
         if self.mode == "filter":
             self.value = ""
         self._close(False)
+
+    def close_quietly(self) -> None:
+        """Hide without a message (the pane is restoring and drops its filter itself)."""
+        self.remove_class("-open")
+        self.screen.__dict__.pop("ESCAPE_TO_MINIMIZE", None)
