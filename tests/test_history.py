@@ -73,3 +73,33 @@ def test_empty_history():
     h = tape_history(frames([]), D(2025, 11, 4))
     assert h.rows == () and h.funds == ()
     assert h.cumulative.total is None and h.series.dates == ()
+
+
+def test_cumulative_chart_series_is_the_history_on_a_date_axis():
+    from tui.charts import cumulative_series
+
+    h = tape_history(frames(ROWS), D(2025, 11, 4))
+    all_only = cumulative_series(h, None)
+    assert all_only is not None and [line.label for line in all_only.lines] == ["All funds"]
+    assert all_only.lines[0].ys == (80.0, 20.0, 55.7)
+    assert all_only.lines[0].xs == tuple(d.toordinal() for d in h.series.dates)  # real time: gaps stay gaps
+    assert all_only.labels == ("30 Oct 25", "31 Oct 25", "03 Nov 25")
+    with_fund = cumulative_series(h, "GBTC")
+    assert with_fund is not None and with_fund.lines[1].label == "GBTC"
+    assert with_fund.lines[1].ys == (-10.0, -10.0) and with_fund.lines[1].xs[0] == D(2025, 10, 31).toordinal()
+    assert cumulative_series(h, "NOPE") == all_only  # the cursor on Date/Total or an unknown column
+    assert cumulative_series(tape_history(frames([]), D(2025, 11, 4)), None) is None
+
+
+def test_monthly_chart_series_labels_months_and_draws_both_records():
+    from analytics.flows import MonthRecord
+    from tui.charts import MAX_TICKS, monthly_series
+
+    monthly = tuple((f"{2024 + i // 12}-{i % 12 + 1:02d}", float(i - 10)) for i in range(20))
+    m = monthly_series(monthly, MonthRecord("2024-01", -10.0), MonthRecord("2025-08", 9.0))
+    assert m.values == tuple(v for _, v in monthly)
+    assert len(m.ticks) == MAX_TICKS and m.ticks[0] == 0 and m.ticks[-1] == 19
+    assert m.labels[0] == "Jan 24" and m.labels[-1] == "Aug 25"
+    assert [(v, c) for _, v, c in m.records] == [(-10.0, "red"), (9.0, "green")]
+    assert "Jan 2024" in m.records[0][0]
+    assert monthly_series(monthly[:3], None, None).records == ()
