@@ -218,3 +218,16 @@ async def test_unchanged_view_leaves_the_table_alone_and_one_changed_cell_update
         pane.show(dataclasses.replace(changed, history=history))
         assert calls == ["update_cell", "refresh_coordinate"] and repaints == []
         assert "44.4" in str(table.get_cell("2025-11-24", "f:FBTC"))
+
+
+async def test_palette_entries_open_the_jump_and_filter_inputs(store):
+    from tui.commands import COMMANDS
+
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        jump = next(c for c in app.get_system_commands(app.screen) if c.title == "Jump to date")
+        assert any(c.id == "tape-jump" and c.keys == "g" for c in COMMANDS)
+        await jump.callback()
+        await pilot.pause()
+        assert isinstance(app.screen.maximized, FlowTapePane) and app.focused.id == "tape-input"
