@@ -103,3 +103,14 @@ def test_monthly_chart_series_labels_months_and_draws_both_records():
     assert [(v, c) for _, v, c in m.records] == [(-10.0, "red"), (9.0, "green")]
     assert "Jan 2024" in m.records[0][0]
     assert monthly_series(monthly[:3], None, None).records == ()
+
+
+def test_cumulative_chart_ticks_are_spread_in_time():
+    from tui.charts import MAX_TICKS, cumulative_series
+
+    rows = [(f"2025-{m:02d}-{d:02d}", {"IBIT": 1.0}, 1.0, False) for m in (1, 2, 3) for d in (6, 7, 8, 9, 10)]
+    series = cumulative_series(tape_history(frames(rows), D(2025, 3, 31)), None)
+    assert series is not None and len(series.ticks) == MAX_TICKS
+    assert series.labels[0] == "06 Jan 25" and series.labels[-1] == "10 Mar 25"
+    gaps = {b - a for a, b in zip(series.ticks, series.ticks[1:], strict=False)}
+    assert max(gaps) - min(gaps) <= 1  # even in days, not in sessions (sessions bunch in 5-day weeks here)

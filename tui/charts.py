@@ -8,6 +8,7 @@ series change (each replot is 5-80 ms and ~16 KB on the wire), using each widget
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -58,8 +59,12 @@ def cumulative_series(history: TapeHistory | None, fund: str | None) -> Cumulati
         points = history.fund_series(fund)
         if points:
             lines.append(Line(fund, tuple(d.toordinal() for d, _ in points), tuple(v for _, v in points)))
-    at = ticks(len(s.dates))
-    return CumulativeSeries(tuple(lines), tuple(s.dates[i].toordinal() for i in at), tuple(f"{s.dates[i]:%d %b %y}" for i in at))
+    first, last = s.dates[0].toordinal(), s.dates[-1].toordinal()
+    if len(s.dates) <= MAX_TICKS:
+        at = [d.toordinal() for d in s.dates]
+    else:  # evenly spaced in time, so labels never crowd (plotext would drop some, not always the same)
+        at = sorted({round(first + k * (last - first) / (MAX_TICKS - 1)) for k in range(MAX_TICKS)})
+    return CumulativeSeries(tuple(lines), tuple(at), tuple(f"{dt.date.fromordinal(x):%d %b %y}" for x in at))
 
 
 @dataclass(frozen=True)
