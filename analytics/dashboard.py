@@ -22,6 +22,7 @@ from .derivatives import Derivatives, load_derivatives
 from .fed import FedOdds, load_fed
 from .flows import AssetReport, asset_report
 from .frames import AssetFrames, load_asset
+from .history import TapeHistory, tape_history
 from .scenario_inputs import load_inputs, weekly_ledger
 from .scenarios import Scenario, evaluate
 from .trend import Trend, compute_trend
@@ -48,6 +49,7 @@ class AssetView:
     monthly: tuple[tuple[str, float], ...]  # (YYYY-MM, total) of complete sessions, up to the as-of month
     month_daily: tuple[tuple[dt.date, float], ...]  # the as-of month's complete sessions
     notices: tuple[str, ...] = ()  # bad stored rows set aside (analytics/rows.py)
+    history: TapeHistory | None = None  # every stored session up to as_of (the maximized tape, its charts)
 
 
 def session_dates(frames: AssetFrames) -> tuple[dt.date, ...]:
@@ -83,6 +85,7 @@ def asset_view(frames: AssetFrames, as_of: dt.date, *, streak_size_usd_m: float,
         monthly=tuple((m, t + 0.0) for m, t in monthly.iter_rows()),
         month_daily=tuple(daily.iter_rows()),
         notices=frames.notices,
+        history=tape_history(frames, as_of),
     )
 
 

@@ -1,11 +1,15 @@
-"""The gauge's expanded charts: monthly totals with the record line, and the month's daily totals.
+"""The expanded charts. The gauge (pane 2 maximized): monthly totals with the record months as lines, and the
+month's daily totals. The tape (pane 1 maximized): the cumulative flow of all funds and of the fund under the
+cursor. Time axes carry dates. Pure series builders (`*_series`) are tested apart from plotext.
 
-Imported only when the gauge is first maximized (plotext costs start-up time). Replots only when the
+Imported only when a chart is first shown (plotext costs start-up time). Replots only when the
 series change (each replot is 5-80 ms and ~16 KB on the wire), using each widget's own `.plt`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
@@ -15,11 +19,79 @@ from textual_plotext import PlotextPlot
 if TYPE_CHECKING:
     from analytics.dashboard import AssetView
     from analytics.derivatives import Derivatives
+    from analytics.flows import MonthRecord
+    from analytics.history import TapeHistory
 
 from . import format as fmt
 from .theme import chart_color, palette
 
 MAX_POINTS = 60  # bars beyond ~2x the width only cost bytes
+MAX_TICKS = 6  # date labels on a time axis (more overlap at 80 columns)
+
+
+def ticks(n: int, most: int = MAX_TICKS) -> list[int]:
+    """Up to `most` indices spread over 0..n-1, first and last included."""
+    if n <= most:
+        return list(range(n))
+    return sorted({round(i * (n - 1) / (most - 1)) for i in range(most)})
+
+
+@dataclass(frozen=True)
+class Line:
+    label: str
+    xs: tuple[int, ...]  # date ordinals: the axis is real time, so a gap in the sessions shows as one
+    ys: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class CumulativeSeries:
+    lines: tuple[Line, ...]  # all funds, then the focused fund (if any, on the right axis)
+    ticks: tuple[int, ...]
+    labels: tuple[str, ...]
+
+
+def cumulative_series(history: TapeHistory | None, fund: str | None) -> CumulativeSeries | None:
+    """The chart's data: all funds' cumulative net flow and the focused fund's, on a date axis."""
+    if history is None or not history.series.dates:
+        return None
+    s = history.series
+    lines = [Line("All funds", tuple(d.toordinal() for d in s.dates), s.total)]
+    if fund is not None and fund in history.funds:
+        points = history.fund_series(fund)
+        if points:
+            lines.append(Line(fund, tuple(d.toordinal() for d, _ in points), tuple(v for _, v in points)))
+    first, last = s.dates[0].toordinal(), s.dates[-1].toordinal()
+    if len(s.dates) <= MAX_TICKS:
+        at = [d.toordinal() for d in s.dates]
+    else:  # evenly spaced in time, so labels never crowd (plotext would drop some, not always the same)
+        at = sorted({round(first + k * (last - first) / (MAX_TICKS - 1)) for k in range(MAX_TICKS)})
+    return CumulativeSeries(tuple(lines), tuple(at), tuple(f"{dt.date.fromordinal(x):%d %b %y}" for x in at))
+
+
+@dataclass(frozen=True)
+class MonthlySeries:
+    values: tuple[float, ...]
+    ticks: tuple[int, ...]
+    labels: tuple[str, ...]
+    records: tuple[tuple[str, float, tuple[int, int, int] | str], ...]  # (label, US$m, colour): the record months drawn as lines
+
+
+def monthly_series(
+    monthly: tuple[tuple[str, float], ...], record_out: MonthRecord | None, record_in: MonthRecord | None
+) -> MonthlySeries:
+    shown = monthly[-MAX_POINTS:]
+    at = ticks(len(shown))
+    records = tuple(
+        (f"record {kind} {fmt.month(r.month)} {fmt.usd_m(r.total_usd_m)}", r.total_usd_m, colour)
+        for kind, r, colour in (
+            ("outflow", record_out, chart_color(palette().outflow)),
+            ("inflow", record_in, chart_color(palette().inflow)),
+        )
+        if r is not None
+    )
+    return MonthlySeries(
+        tuple(v for _, v in shown), tuple(at), tuple(f"{fmt.month(shown[i][0])[:3]} {shown[i][0][2:4]}" for i in at), records
+    )
 
 
 class MonthCharts(Horizontal):
@@ -66,21 +138,21 @@ class MonthCharts(Horizontal):
         if view is None or not view.monthly:
             monthly_plot.plt.title("No monthly data")
         else:
-            months = [m for m, _ in view.monthly[-MAX_POINTS:]]
-            values = [v for _, v in view.monthly[-MAX_POINTS:]]
+            m = monthly_series(view.monthly, view.report.record_outflow_month, view.report.record_inflow_month)
             plt = monthly_plot.plt
-            _signed_bars(plt, values)
-            plt.xticks(list(range(len(months))), [fmt.month(m) for m in months])
-            rec = view.report.record_outflow_month
-            if rec is not None:
-                plt.hline(rec.total_usd_m, chart_color(palette().outflow))
-            plt.title(f"{view.asset.upper()} monthly net flow, US$m (line: record outflow month)")
+            _signed_bars(plt, list(m.values))
+            plt.xticks([float(i) for i in m.ticks], list(m.labels))
+            for _label, value, colour in m.records:
+                plt.hline(value, colour)
+            lines = "; ".join(label for label, _, _ in m.records) or "no record month before this one"
+            plt.title(f"{view.asset.upper()} monthly net flow, US$m (lines: {lines})")
         if view is not None and view.month_daily:
             plt = daily_plot.plt
             days = [d for d, _ in view.month_daily]
             values = [v for _, v in view.month_daily]
             _signed_bars(plt, values)
-            plt.xticks(list(range(len(days))), [f"{d:%d}" for d in days])
+            at = ticks(len(days), 8)
+            plt.xticks([float(i) for i in at], [f"{days[i]:%d %b}" for i in at])
             plt.title(f"Daily totals, {view.month_daily[0][0]:%b %Y}, US$m")
         else:
             daily_plot.plt.title("No complete session this month")
@@ -136,3 +208,33 @@ class DerivativesChart(Horizontal):
                 plot.plt.xticks([0, len(values) - 1], ["oldest", "now"])
             plot.plt.title(title if values else f"{title}: no history yet")
             plot.refresh()
+
+
+class CumulativeChart(PlotextPlot):
+    """The maximized tape's chart: cumulative net flow since the first stored session, all funds (left axis)
+    and the fund under the cursor (right axis: one fund is a fraction of the total). Replots on change only."""
+
+    def __init__(self) -> None:
+        super().__init__(id="tape-chart")
+        self._series: object = ()
+        self.replots = 0
+
+    def show(self, history: TapeHistory | None, fund: str | None) -> None:
+        series = cumulative_series(history, fund)
+        if series == self._series:
+            return
+        self._series = series
+        self.replots += 1
+        plt = self.plt
+        plt.clear_figure()
+        if series is None:
+            plt.title("Cumulative net flow: no complete session yet")
+        else:
+            pal = palette()  # all funds in the inflow colour, the focused fund in the record colour
+            colours = (chart_color(pal.inflow), chart_color(pal.record))
+            for line, side, colour in zip(series.lines, ("left", "right"), colours, strict=False):
+                plt.plot(list(line.xs), list(line.ys), marker="braille", color=colour, yside=side, label=line.label)
+            plt.xticks([float(i) for i in series.ticks], list(series.labels))
+            focus = f", {series.lines[1].label} right" if len(series.lines) > 1 else " (move to a fund column for its line)"
+            plt.title(f"{history.asset.upper() if history else ''} cumulative net flow, US$m: all funds left{focus}")
+        self.refresh()

@@ -61,6 +61,25 @@ COMMANDS: tuple[Command, ...] = (
         "] / Right",
         footer=True,
     ),
+    # Bound on the tape itself (tui/panes.py TapeTable): here for help and the palette.
+    Command(
+        "tape-jump",
+        "focused.open_input('jump')",
+        "g",
+        "Jump to date",
+        "Flow tape: its full history, cursor to a date (2025-11-03, 3 Nov 2025, Nov 2025)",
+        "g",
+        bind=False,
+    ),
+    Command(
+        "tape-filter",
+        "focused.open_input('filter')",
+        "slash",
+        "Filter tape",
+        "Flow tape: its full history, only funds (IBIT) or dates (2025-11, Nov) matching; Esc clears",
+        "/",
+        bind=False,
+    ),
     Command("today", "to_today", "t", "Today", "Return the as-of date to today (follow live data)", "t"),
     Command("coinshares", "coinshares_form", "c", "CoinShares", "Enter CoinShares' weekly print (used by the caution case)", "c"),
     Command(

@@ -470,4 +470,4 @@ async def test_views_arrive_as_one_message_and_its_handler_paints_them(store):
         await pilot.pause()
         assert message.applied.is_set() and app.views["btc"] is made
         table = app.query_one(TapeTable)
-        assert "4,321.0" in str(table.get_row_at(table.row_count - 1)[-1])
+        assert "4,321.0" in str(table.get_row_at(table.row_count - 1)[1])  # Total sits after Date
