@@ -3,6 +3,7 @@ the weekly-ledger context. Kept apart from the rules so validating a config stay
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections.abc import Callable
 from typing import Any
@@ -14,12 +15,46 @@ from common.records import ASSETS
 
 from .derivatives import Derivatives
 from .frames import AssetFrames
-from .scenarios import Inputs, Scenario, Transition, evaluate, last_week_start
+from .scenarios import Inputs, Scenario, ScenarioResult, Transition, evaluate, last_week_start
 
 
 def complete_totals(frames: AssetFrames, as_of: dt.date) -> list[tuple[dt.date, float]]:
     s = frames.sessions.filter((pl.col("date") <= as_of) & ~pl.col("provisional") & pl.col("total").is_not_null())
     return list(s.select("date", "total").iter_rows())
+
+
+class CompleteTotals:
+    """complete_totals(frames, day) for many days from one filter of each asset's sorted frame: a day's totals are
+    a prefix of the whole list (filtering once per day made the history replay O(N^2) in sessions)."""
+
+    def __init__(self, frames: dict[str, AssetFrames]) -> None:
+        self._all = {a: complete_totals(f, dt.date.max) for a, f in frames.items()}
+        self._dates = {a: [d for d, _ in rows] for a, rows in self._all.items()}
+
+    def at(self, day: dt.date) -> dict[str, list[tuple[dt.date, float]]]:
+        return {a: rows[: bisect.bisect_right(self._dates[a], day)] for a, rows in self._all.items()}
+
+
+def session_days(frames: dict[str, AssetFrames], until: dt.date) -> list[dt.date]:
+    """The days the history is evaluated at: every stored BTC session up to `until`."""
+    return [d for d in frames["btc"].sessions["date"].to_list() if d <= until]
+
+
+def transitions(days: list[tuple[dt.date, dict[str, str]]], names: dict[str, str]) -> tuple[Transition, ...]:
+    """The state changes along a sequence of (day, {scenario id: label}), oldest first."""
+    out: list[Transition] = []
+    previous: dict[str, str] = {}
+    for day, labels in days:
+        for sid, label in labels.items():
+            before = previous.get(sid)
+            if before is not None and before != label:
+                out.append(Transition(day, sid, names[sid], before, label))
+            previous[sid] = label
+    return tuple(out)
+
+
+def labels(results: tuple[ScenarioResult, ...]) -> dict[str, str]:
+    return {r.scenario.id: r.label for r in results}
 
 
 def history(
@@ -32,25 +67,18 @@ def history(
     now: dt.datetime | None = None,
 ) -> tuple[Transition, ...]:
     """Evaluate at every stored BTC session up to `until` (each as of the end of its New York day, never
-    after `now`) and list the state changes."""
-    dates = [d for d in frames["btc"].sessions["date"].to_list() if d <= until]
-    out: list[Transition] = []
-    previous: dict[str, str] = {}
-    for day in dates:
-        inputs = Inputs(
-            day, end_of_day(day, now), {a: complete_totals(f, day) for a, f in frames.items()}, derivatives_at(day), coinshares
-        )
-        for r in evaluate(scenarios, inputs):
-            label = r.label
-            before = previous.get(r.scenario.id)
-            if before is not None and before != label:
-                out.append(Transition(day, r.scenario.id, r.scenario.name, before, label))
-            previous[r.scenario.id] = label
-    return tuple(out)
+    after `now`) and list the state changes: the straightforward full replay (analytics/cache.py computes the
+    same transitions once per day and keeps them)."""
+    totals = CompleteTotals(frames)
+    days = [
+        (day, labels(evaluate(scenarios, Inputs(day, end_of_day(day, now), totals.at(day), derivatives_at(day), coinshares))))
+        for day in session_days(frames, until)
+    ]
+    return transitions(days, {s.id: s.name for s in scenarios})
 
 
 def coinshares_prints(store) -> dict[dt.date, float]:
-    return {dt.date.fromisoformat(w): t for w, t, _, _ in store.coinshares()}
+    return {dt.date.fromisoformat(row.week_ending): row.total_usd_m for row in store.coinshares()}
 
 
 def load_inputs(
