@@ -41,11 +41,13 @@ def session_days(frames: dict[str, AssetFrames], until: dt.date) -> list[dt.date
 
 
 def transitions(days: list[tuple[dt.date, dict[str, str]]], names: dict[str, str]) -> tuple[Transition, ...]:
-    """The state changes along a sequence of (day, {scenario id: label}), oldest first."""
+    """The state changes along a sequence of (day, {scenario id: label}), oldest first; within a day in the
+    scenarios' own order (`names`, as configured), whatever order the labels were stored in."""
     out: list[Transition] = []
     previous: dict[str, str] = {}
     for day, labels in days:
-        for sid, label in labels.items():
+        for sid in names:
+            label = labels[sid]
             before = previous.get(sid)
             if before is not None and before != label:
                 out.append(Transition(day, sid, names[sid], before, label))

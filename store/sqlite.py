@@ -489,8 +489,8 @@ class Store:
 
     def revisions(self, asset: str | None = None) -> list[RevisionRow]:
         where, params = ("WHERE asset = ?", (asset,)) if asset else ("", ())
-        rows = self._query(f"SELECT asset, date, fund, old_usd_m, new_usd_m, seen_at FROM revisions {where} ORDER BY rowid", params)
-        return list(map(RevisionRow._make, rows))
+        select = "SELECT asset, date, fund, old_usd_m, new_usd_m, seen_at FROM revisions"
+        return list(map(RevisionRow._make, self._query(f"{select} {where} ORDER BY rowid", params)))
 
     def session_count(self, asset: str, first: str, last: str) -> int:
         rows = self._query("SELECT COUNT(*) FROM sessions WHERE asset = ? AND date BETWEEN ? AND ?", (asset, first, last))
@@ -934,7 +934,8 @@ class Store:
 
     def candles(self, product: str = "BTC-USD") -> list[CandleRow]:
         """(ISO day, close), oldest first."""
-        return list(map(CandleRow._make, self._query("SELECT day, close FROM candles WHERE product = ? ORDER BY day", (product,))))
+        rows = self._query("SELECT day, close FROM candles WHERE product = ? ORDER BY day", (product,))
+        return list(map(CandleRow._make, rows))
 
     def log_alert(self, key: str, kind: str, payload: str, *, created_at: dt.datetime) -> bool:
         """Record an alert once: True if it is new (so it should fire), False if it already fired."""
@@ -950,7 +951,8 @@ class Store:
         return fired
 
     def alerts(self) -> list[AlertRow]:
-        return list(map(AlertRow._make, self._query("SELECT key, kind, created_at, payload FROM alerts ORDER BY created_at, key")))
+        rows = self._query("SELECT key, kind, created_at, payload FROM alerts ORDER BY created_at, key")
+        return list(map(AlertRow._make, rows))
 
     def coinshares(self) -> list[CoinSharesRow]:
         rows = self._query("SELECT week_ending, total_usd_m, btc_usd_m, entered_at FROM coinshares ORDER BY week_ending")
@@ -1076,11 +1078,11 @@ def _migrate(conn: sqlite3.Connection) -> None:
     try:
         for step in steps:
             for statement in _statements(step):
-                    try:
-                        conn.execute(statement)
-                    except sqlite3.OperationalError as exc:  # ADD COLUMN has no IF NOT EXISTS (see _MIGRATIONS)
-                        if "duplicate column name" not in str(exc):
-                            raise
+                try:
+                    conn.execute(statement)
+                except sqlite3.OperationalError as exc:  # ADD COLUMN has no IF NOT EXISTS (see _MIGRATIONS)
+                    if "duplicate column name" not in str(exc):
+                        raise
         conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         conn.execute("COMMIT")
     except BaseException:
