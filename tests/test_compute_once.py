@@ -121,6 +121,56 @@ def test_new_observations_and_thinning_keep_the_stored_history_equal_to_the_repl
     assert views.transitions == full_replay(store, frames, days[-1], later)
 
 
+def test_a_backfilled_quote_drops_the_labels_of_the_days_that_can_see_it(year, tmp_path):
+    import random
+
+    from .compute_once_fixtures import quotes
+
+    path, now, days = year
+    store = copy(path, tmp_path / "y.db")
+    cache = compute_once.AnalyticsCache()
+    incremental(store, cache, days[-1], now)
+    day = days[-10]
+    late = end_of_day(day) - dt.timedelta(minutes=1)  # the newest quote that day's cut-off sees
+    store.write_observation_rows(quotes(late.astimezone(UTC), random.Random(3), 40.0), fetched_at=now)
+    kept = {r.date for r in store.scenario_days(compute_once.scenario_key(RULES, SETTINGS))}
+    assert day.isoformat() not in kept and days[-12].isoformat() in kept
+    views, frames = incremental(store, cache, days[-1], now)
+    assert views.transitions == full_replay(store, frames, days[-1], now)
+
+
+def test_labels_are_recomputed_when_the_store_holds_their_day_more_coarsely(year, tmp_path):
+    """A day's derivatives depend on how finely the store still holds it (the stale limit widens with the
+    retention step): newer data moving a day into another step recomputes it even though no row of it changed."""
+    import random
+
+    from .compute_once_fixtures import quotes
+
+    path, now, days = year
+    store = copy(path, tmp_path / "y.db")
+    cache = compute_once.AnalyticsCache()
+    incremental(store, cache, days[-1], now)
+    later = now + dt.timedelta(days=3)
+    # Polled at `now` (nothing thinned), a quote stamped three days on: the newest data moves, the old rows do not.
+    store.write_observation_rows(quotes(later, random.Random(5), 6.0), fetched_at=now)
+    views, frames = incremental(store, cache, days[-1], later)
+    assert views.transitions == full_replay(store, frames, days[-1], later)
+
+
+def test_thinning_drops_the_labels_whose_window_it_touched(year, tmp_path):
+    path, now, days = year
+    store = copy(path, tmp_path / "y.db")
+    key = compute_once.scenario_key(RULES, SETTINGS)
+    incremental(store, compute_once.AnalyticsCache(), days[-1], now)
+    assert len({r.date for r in store.scenario_days(key)}) >= len(days) - 1
+    thinned_to = now + dt.timedelta(days=5)  # 48 h thinning reaches three more days of full-resolution rows
+    version = store.data_version()
+    assert store.prune_observations(thinned_to) > 0
+    assert store.data_version().derivatives > version.derivatives  # bumped in the thinning transaction
+    kept = {r.date for r in store.scenario_days(key)}
+    assert days[-30].isoformat() in kept and days[-1].isoformat() not in kept
+
+
 def test_the_market_views_through_the_cache_equal_compute_market(year, tmp_path):
     path, now, days = year
     store = copy(path, tmp_path / "y.db")
@@ -236,6 +286,19 @@ def test_hourly_reads_equal_a_group_by_over_the_full_resolution_rows(year, tmp_p
         expected = sorted(conn.execute(_SCAN, (since, until, cutoff, until)).fetchall())
         got = sorted(tuple(r) for r in store.observations(since, until, hourly=True))
         assert got == expected and len(got) > 100
+
+
+def test_hourly_reads_take_the_edge_hours_from_the_full_resolution_rows(tmp_path):
+    store = Store.open(tmp_path / "h.db")
+    base = dt.datetime(2025, 3, 4, tzinfo=UTC)
+    stamps = [(9, 10), (9, 50), (10, 5), (10, 40), (11, 10), (11, 50), (12, 30)]
+    rows = [
+        ("binance", "BTCUSDT", "mark", (base + dt.timedelta(hours=h, minutes=m)).isoformat(), 6e4 + h * 60 + m) for h, m in stamps
+    ]
+    store.write_observation_rows(rows, fetched_at=base + dt.timedelta(hours=13))
+    since, until = (base + dt.timedelta(hours=9, minutes=30)).isoformat(), (base + dt.timedelta(hours=11, minutes=20)).isoformat()
+    got = [r.ts[11:16] for r in store.observations(since, until, hourly=True)]
+    assert got == ["09:50", "10:40", "11:10"]
 
 
 def test_a_version_2_store_migrates_and_fills_the_hourly_rows(tmp_path):
