@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +47,9 @@ class AnalyticsCache:
     labels_version: Any = None
     labels: dict[dt.date, tuple[int, dict[str, str]]] = field(default_factory=dict)
     computed: dict[str, int] = field(default_factory=dict)  # how many times each part really ran (tests, bench)
+    # A superseded recompute's thread runs on (a thread cannot be cancelled): one at a time through the cache, so
+    # labels computed at one data version are never filed under another.
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def _ran(self, part: str) -> None:
         self.computed[part] = self.computed.get(part, 0) + 1
@@ -61,6 +65,13 @@ def market(
 ) -> tuple[dict[str, AssetFrames], DashboardViews]:
     """compute_market through the cache: the frames and flow views only when the flows version moved (or the
     as-of date), the derivatives only when the derivatives version or the cut-off moved."""
+    with cache.lock:
+        return _market(store, as_of, settings, cache, assets)
+
+
+def _market(
+    store: Store, as_of: AsOf, settings: AnalyticsSettings, cache: AnalyticsCache, assets: tuple[str, ...]
+) -> tuple[dict[str, AssetFrames], DashboardViews]:
     version = store.data_version()
     flows_key = (_moving(version, "flows"), assets)
     if cache.frames is None or cache.frames[0] != flows_key:
@@ -99,6 +110,20 @@ def scenario_history(
 ) -> tuple[Transition, ...]:
     """scenario_inputs.history, computing only the days with no valid stored labels. `live`: the derivatives
     already computed at `now` (the open day's cut-off), reused for it."""
+    with cache.lock:
+        return _scenario_history(store, frames, scenarios, settings, until, now, cache, live)
+
+
+def _scenario_history(
+    store: Store,
+    frames: dict[str, AssetFrames],
+    scenarios: tuple[Scenario, ...],
+    settings: AnalyticsSettings,
+    until: dt.date,
+    now: dt.datetime,
+    cache: AnalyticsCache,
+    live: Derivatives | None,
+) -> tuple[Transition, ...]:
     version = store.data_version()  # read before the data: labels are stored only if nothing wrote since
     key = scenario_key(scenarios, settings)
     ids = {s.id for s in scenarios}
