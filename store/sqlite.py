@@ -844,31 +844,53 @@ class Store:
         over the whole range (tests/test_compute_once.py), for the price of two hours of full-resolution rows."""
         since = since or "0000-00-00T00:00:00+00:00"  # an empty `since` would make every hour an edge hour
         lo, hi = since[:13], until[:13]
-        venue_sql = f" AND venue IN ({', '.join('?' * len(venues))})" if venues is not None else ""
-        alive_sql, alive_params = "", []
-        if until != "9999":
+        # `+venue`: not by the primary key (every row of those venues), by the time index (the range asked for)
+        venue_sql = f" AND +venue IN ({', '.join('?' * len(venues))})" if venues is not None else ""
+        v = tuple(venues or ())
+        good = f"rowid NOT IN (SELECT rowid FROM observations WHERE {_BAD['observations']})"
+
+        def full(first: str, last: str, select: str, tail: str = "") -> list[tuple]:
+            """Full-resolution rows with first <= ts <= last (one tight range on observations_ts)."""
+            return self._query(f"{select} FROM observations WHERE ts >= ? AND ts <= ?{venue_sql} {tail}", (first, last, *v))
+
+        def edges(first: str, last: str, select: str, tail: str = "") -> list[tuple]:
+            """full() over the parts of first..last in its first and last hours."""
+            if first[:13] == last[:13]:
+                return full(first, last, select, tail)
+            return full(first, first[:13] + ":59:59~", select, tail) + full(last[:13], last, select, tail)
+
+        grouped = f"AND {good} GROUP BY venue, instrument, metric, substr(ts, 1, 13)"
+        rows = edges(since, until, "SELECT venue, instrument, metric, MAX(ts), value", grouped)
+        rows += self._query(
+            f"SELECT venue, instrument, metric, ts, value FROM observations_hourly WHERE hour > ? AND hour < ?{venue_sql}",
+            (lo, hi, *v),
+        )
+        if until != "9999":  # series alive in the SERIES_TTL before `until` (any row, good or bad, says so)
             cutoff = (dt.datetime.fromisoformat(until) - SERIES_TTL).isoformat(timespec="seconds")
-            c_lo = cutoff[:13]
-            alive_sql = f""" AND (venue, instrument) IN (
-                SELECT venue, instrument FROM observations_hourly WHERE hour > ? AND hour < ?
-                UNION SELECT venue, instrument FROM observations WHERE ts >= ? AND ts <= ?
-                    AND (ts < ? || char(59) OR ts >= ?)
-                UNION SELECT venue, instrument FROM observations WHERE {_BAD["observations"]} AND ts >= ? AND ts <= ?)"""
-            alive_params = [c_lo, hi, cutoff, until, c_lo, hi, cutoff, until]
-        edge = f"""SELECT venue, instrument, metric, MAX(ts), value FROM observations
-            WHERE ts >= ? AND ts <= ? AND (ts < ? || char(59) OR ts >= ?){venue_sql}{alive_sql}
-            AND rowid NOT IN (SELECT rowid FROM observations WHERE {_BAD["observations"]})
-            GROUP BY venue, instrument, metric, substr(ts, 1, 13)"""
-        inner = f"""SELECT venue, instrument, metric, ts, value FROM observations_hourly
-            WHERE hour > ? AND hour < ?{venue_sql}{alive_sql}"""
-        v = list(venues or ())
-        rows = self._query(
-            f"SELECT * FROM ({edge} UNION ALL {inner}) ORDER BY 4, 1, 2, 3",
-            (since, until, lo, hi, *v, *alive_params, lo, hi, *v, *alive_params),
+            alive = set(edges(cutoff, until, "SELECT DISTINCT venue, instrument"))
+            alive.update(
+                self._query(
+                    f"SELECT DISTINCT venue, instrument FROM observations_hourly WHERE hour > ? AND hour < ?{venue_sql}",
+                    (cutoff[:13], hi, *v),
+                )
+            )
+            alive.update(
+                self._query(
+                    f"SELECT DISTINCT venue, instrument FROM observations WHERE {_BAD['observations']} AND ts >= ? AND ts <= ?",
+                    (cutoff, until),
+                )
+            )
+            rows = [r for r in rows if (r[0], r[1]) in alive]
+        rows.sort(key=lambda r: (r[3], r[0], r[1], r[2]))
+        # Bad rows, counted and handed on as _typed does; the partial index answers "none in range" at once.
+        any_bad = self._query(
+            f"SELECT 1 FROM observations WHERE {_BAD['observations']} AND ts >= ? AND ts <= ? LIMIT 1", (since, until)
         )
         bad_rows = f"rowid IN (SELECT rowid FROM observations WHERE {_BAD['observations']})"
-        bad = self._query(f"SELECT COUNT(*) FROM observations WHERE {bad_rows} AND ({where})", tuple(params))
-        count = int(bad[0][0]) if bad else 0
+        count = 0
+        if any_bad:
+            bad = self._query(f"SELECT COUNT(*) FROM observations WHERE {bad_rows} AND ({where})", tuple(params))
+            count = int(bad[0][0]) if bad else 0
         self.set_aside["observations"] = count
         self._read_local.set_aside = {
             **getattr(self._read_local, "set_aside", {}),
@@ -883,9 +905,10 @@ class Store:
     def newest_observation(self, *, venues: tuple[str, ...] | None = None) -> str | None:
         """The newest stored observation's ISO ts: the instant history is thinned back from (RETENTION)."""
         where = "ts GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T*'"  # a garbage ts sorts after digits
+        # `+venue`: MAX(ts) from the end of the time index, not a walk of every row of those venues
         params: tuple[str, ...] = ()
         if venues is not None:
-            where, params = f"{where} AND venue IN ({', '.join('?' * len(venues))})", tuple(venues)
+            where, params = f"{where} AND +venue IN ({', '.join('?' * len(venues))})", tuple(venues)
         rows = self._query(f"SELECT MAX(ts) FROM observations WHERE {where}", params)
         return rows[0][0] if rows else None
 
