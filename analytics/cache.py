@@ -195,8 +195,17 @@ def complete(
     """dashboard.complete_views with the scenario history through the cache and the stored labels."""
     derivs = None if computed.derivatives.empty else computed.derivatives
     inputs = load_inputs(store, frames, computed.as_of.date, now, derivs)
+    # The history as of the market views' own cut-off: the same days' cut-offs (end_of_day(day, t) for every
+    # day up to the as-of date), and the as-of day's is exactly the derivatives just computed, reused.
     history = scenario_history(
-        store, frames, scenarios, settings, until=computed.as_of.date, now=now, cache=cache, live=computed.derivatives
+        store,
+        frames,
+        scenarios,
+        settings,
+        until=computed.as_of.date,
+        now=min(now, computed.as_of.until),
+        cache=cache,
+        live=computed.derivatives,
     )
     return dataclasses.replace(
         computed,
