@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from common import bounds
+from common.calendar import NEW_YORK
 from common.records import TOTAL, FlowTable
 
 from .rows import (
@@ -770,7 +771,7 @@ class Store:
                         first_changed = min(first_changed or oldest, oldest)
                     conn.execute("DELETE FROM observations WHERE venue = ? AND instrument = ?", (venue, instrument))
             if first_changed is not None:
-                _invalidate(conn, _day_before(first_changed))
+                _invalidate(conn, _first_session_seeing(first_changed))
                 _bump(conn, "derivatives")
             self._count_refused(refused, day_start[:10])
             return written
@@ -806,7 +807,7 @@ class Store:
                         removed += conn.execute(f"DELETE FROM observations WHERE {doomed}", (cutoff, cutoff)).rowcount
                         # the sessions whose 22-day window held a thinned row (their hourly rows can change)
                         window_end = dt.date.fromisoformat(last[:10]) + dt.timedelta(days=HOURLY_WINDOW_DAYS + 1)
-                        _invalidate(conn, _day_before(first), window_end.isoformat())
+                        _invalidate(conn, _first_session_seeing(first), window_end.isoformat())
                         _bump(conn, "derivatives")
             except sqlite3.OperationalError as exc:
                 if not _unwritable(exc):
@@ -828,10 +829,11 @@ class Store:
         if venues is not None:
             where += f" AND venue IN ({', '.join('?' * len(venues))})"
             params += list(venues)
-        if until is not None:
+        if until is not None:  # (the venues again inside: a few odds series, not a week of every venue's rows)
             cutoff = (dt.datetime.fromisoformat(until) - SERIES_TTL).isoformat(timespec="seconds")
-            where += " AND (venue, instrument) IN (SELECT venue, instrument FROM observations WHERE ts >= ? AND ts <= ?)"
-            params += [cutoff, until]
+            inside = f" AND venue IN ({', '.join('?' * len(venues))})" if venues is not None else ""
+            where += f" AND (venue, instrument) IN (SELECT venue, instrument FROM observations WHERE ts >= ? AND ts <= ?{inside})"
+            params += [cutoff, until, *(venues or ())]
         if hourly:
             return list(map(ObservationRow._make, self._hourly(since or "", until or "9999", venues, where, params)))
         select, tail = "SELECT venue, instrument, metric, ts, value FROM observations", "ORDER BY ts"
@@ -1136,10 +1138,14 @@ def _invalidate(conn: sqlite3.Connection, first: str, last: str = "9999") -> Non
     conn.execute("DELETE FROM scenario_days WHERE date >= ? AND date <= ?", (first, last))
 
 
-def _day_before(ts: str) -> str:
-    """The ISO date before a stored instant's UTC date: a New York day ends after its UTC date began, so the first
-    session whose end-of-day cut-off can see an instant is at most one date earlier."""
-    return (dt.date.fromisoformat(ts[:10]) - dt.timedelta(days=1)).isoformat()
+def _first_session_seeing(ts: str) -> str:
+    """The first session date whose end-of-day cut-off (New York) can see a stored instant: its New York date (a
+    poll after a session's close changes nothing of it). An unparsable ts: the UTC date before, to be safe."""
+    try:
+        when = dt.datetime.fromisoformat(ts)
+        return (when if when.tzinfo else when.replace(tzinfo=dt.UTC)).astimezone(NEW_YORK).date().isoformat()
+    except ValueError:
+        return (dt.date.fromisoformat(ts[:10]) - dt.timedelta(days=1)).isoformat()
 
 
 def _put_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
