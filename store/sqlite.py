@@ -851,39 +851,28 @@ class Store:
         v = tuple(venues or ())
         good = f"rowid NOT IN (SELECT rowid FROM observations WHERE {_BAD['observations']})"
 
-        def full(first: str, last: str, select: str, tail: str = "") -> list[tuple]:
-            """Full-resolution rows with first <= ts <= last (one tight range on observations_ts)."""
-            return self._query(f"{select} FROM observations WHERE ts >= ? AND ts <= ?{venue_sql} {tail}", (first, last, *v))
-
-        def edges(first: str, last: str, select: str, tail: str = "") -> list[tuple]:
-            """full() over the parts of first..last in its first and last hours."""
-            if first[:13] == last[:13]:
-                return full(first, last, select, tail)
-            return full(first, first[:13] + ":59:59~", select, tail) + full(last[:13], last, select, tail)
+        def edges(first: str, last: str, select: str, tail: str = "") -> tuple[list[str], list[str]]:
+            """(SELECTs, params) of the full-resolution rows with first <= ts <= last in its first and last hours
+            (each one tight range on observations_ts)."""
+            ranges = [(first, last)] if first[:13] == last[:13] else [(first, first[:13] + ":59:59~"), (last[:13], last)]
+            sql = f"{select} FROM observations WHERE ts >= ? AND ts <= ?{venue_sql} {tail}"
+            return [sql] * len(ranges), [p for a, b in ranges for p in (a, b, *v)]
 
         grouped = f"AND {good} GROUP BY venue, instrument, metric, substr(ts, 1, 13)"
-        rows = edges(since, until, "SELECT venue, instrument, metric, MAX(ts), value", grouped)
-        rows += self._query(
-            f"SELECT venue, instrument, metric, ts, value FROM observations_hourly WHERE hour > ? AND hour < ?{venue_sql}",
-            (lo, hi, *v),
+        parts, args = edges(since, until, "SELECT venue, instrument, metric, MAX(ts), value", grouped)
+        parts.append(
+            f"SELECT venue, instrument, metric, ts, value FROM observations_hourly WHERE hour > ? AND hour < ?{venue_sql}"
         )
+        args += [lo, hi, *v]
+        rows = self._query(" UNION ALL ".join(f"SELECT * FROM ({p})" for p in parts) + " ORDER BY 4, 1, 2, 3", tuple(args))
         if until != "9999":  # series alive in the SERIES_TTL before `until` (any row, good or bad, says so)
             cutoff = (dt.datetime.fromisoformat(until) - SERIES_TTL).isoformat(timespec="seconds")
-            alive = set(edges(cutoff, until, "SELECT DISTINCT venue, instrument"))
-            alive.update(
-                self._query(
-                    f"SELECT DISTINCT venue, instrument FROM observations_hourly WHERE hour > ? AND hour < ?{venue_sql}",
-                    (cutoff[:13], hi, *v),
-                )
-            )
-            alive.update(
-                self._query(
-                    f"SELECT DISTINCT venue, instrument FROM observations WHERE {_BAD['observations']} AND ts >= ? AND ts <= ?",
-                    (cutoff, until),
-                )
-            )
+            parts, args = edges(cutoff, until, "SELECT venue, instrument")
+            parts.append(f"SELECT venue, instrument FROM observations_hourly WHERE hour > ? AND hour < ?{venue_sql}")
+            parts.append(f"SELECT venue, instrument FROM observations WHERE {_BAD['observations']} AND ts >= ? AND ts <= ?")
+            args += [cutoff[:13], hi, *v, cutoff, until]
+            alive = set(self._query(" UNION ".join(parts), tuple(args)))
             rows = [r for r in rows if (r[0], r[1]) in alive]
-        rows.sort(key=lambda r: (r[3], r[0], r[1], r[2]))
         # Bad rows, counted and handed on as _typed does; the partial index answers "none in range" at once.
         any_bad = self._query(
             f"SELECT 1 FROM observations WHERE {_BAD['observations']} AND ts >= ? AND ts <= ? LIMIT 1", (since, until)
