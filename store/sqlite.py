@@ -340,7 +340,9 @@ class Store:
         _refuse_newer(self.path)
         if os.stat(self.path).st_nlink > 1:
             return  # read through another name than the writer's, SQLite misses its journal: see _second_writer_notice
-        problem = _health_problem(self.path)
+        clean = _closed_cleanly(self.path)  # "0" while a writer has it open: checked, as before
+        self.quick_checked = not clean
+        problem = _health_problem(self.path, check=not clean)
         if problem:
             raise StoreError(
                 f"the store {self.path} is {problem}; run flowtape without --offline, with no other flowtape "
@@ -360,8 +362,9 @@ class Store:
     def close(self) -> None:
         if self._conn is not None:
             if self._file_is_ours():
-                try:  # the next open may skip quick_check (autocommit: one small transaction)
-                    _put_meta(self._conn, CLEAN_MARKER, "1")
+                try:  # the next open may skip quick_check (autocommit: one small transaction, after any write)
+                    with self._write_lock:
+                        _put_meta(self._conn, CLEAN_MARKER, "1")
                 except sqlite3.Error:
                     pass  # disk full or gone: the next open checks, as after a crash
             self._conn.close()

@@ -349,6 +349,7 @@ def test_a_clean_close_skips_quick_check_on_the_next_open(tmp_path):
     s = Store.open(db)
     assert not s.quick_checked
     s.close()
+    assert not Store.open(db, readonly=True).quick_checked  # --offline too
 
 
 def test_after_kill_9_the_next_open_runs_quick_check(tmp_path):
@@ -358,6 +359,7 @@ def test_after_kill_9_the_next_open_runs_quick_check(tmp_path):
     code = f"import os, signal; from store import Store; s = Store.open({str(db)!r}); os.kill(os.getpid(), signal.SIGKILL)"
     proc = subprocess.run([sys.executable, "-c", code], cwd=root, env={**os.environ, "PYTHONPATH": str(root)})
     assert proc.returncode == -9
+    assert Store.open(db, readonly=True).quick_checked
     s = Store.open(db)
     assert s.quick_checked
     s.close()
