@@ -1,5 +1,6 @@
 """What deserves an alert, decided from values already computed: scenario state changes, a new record
-outflow day, the month passing the record month, a streak reaching its threshold.
+outflow day, the month passing the record month, a streak reaching its threshold; and the data-health
+notices (a scenario condition turning unknown or readable again), which are never scenario alerts.
 
 Each alert has a key naming the event itself (not the moment it was seen), so the store's alert log
 fires it once, across restarts too.
@@ -11,13 +12,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from .flows import AssetReport
-from .scenarios import ScenarioResult
+from .scenarios import ScenarioResult, change_kinds
+
+DATA_HEALTH_TITLE = "data health"
 
 
 @dataclass(frozen=True)
 class Alert:
     key: str
-    kind: str  # scenario | record_day | record_month | streak
+    kind: str  # scenario | data_health | record_day | record_month | streak
     title: str
     message: str
 
@@ -25,18 +28,36 @@ class Alert:
         return {"key": self.key, "kind": self.kind, "title": self.title, "message": self.message}
 
 
-def scenario_alerts(results: Iterable[ScenarioResult], previous: Mapping[str, str], as_of: str) -> list[Alert]:
-    """A scenario whose label differs from the last one seen. No previous label: nothing to compare."""
+def scenario_alerts(
+    results: Iterable[ScenarioResult], previous: Mapping[str, str], as_of: str, previous_marks: Mapping[str, str] | None = None
+) -> list[Alert]:
+    """A scenario whose label the market changed since the last one seen (kind "scenario"), and a scenario
+    whose conditions became unknown or known again (kind "data_health", titled "data health"): stale data
+    is a notice about the data, never a transition. No previous label: nothing to compare."""
     out = []
     for r in results:
         before = previous.get(r.scenario.id)
-        if before is not None and before != r.label:
+        if before is None:
+            continue
+        marks = (previous_marks or {}).get(r.scenario.id)
+        kinds = change_kinds(before, marks, r)
+        if "scenario" in kinds:
             out.append(
                 Alert(
                     f"scenario:{r.scenario.id}:{as_of}:{r.label}",
                     "scenario",
                     f"{r.scenario.name}: {r.label}",
                     f"{r.scenario.name} moved from {before} to {r.label} (as of {as_of})",
+                )
+            )
+        if "data_health" in kinds:
+            said = r.data_health or "every condition can be read again"
+            out.append(
+                Alert(
+                    f"data_health:{r.scenario.id}:{as_of}:{r.marks}",
+                    "data_health",
+                    DATA_HEALTH_TITLE,
+                    f"{r.scenario.name} reads {r.label}: {said} (as of {as_of}); a data problem, not a market signal",
                 )
             )
     return out

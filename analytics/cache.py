@@ -30,7 +30,16 @@ from .dashboard import AnalyticsSettings, AssetView, DashboardViews, flow_views
 from .derivatives import Derivatives, load_derivatives, newest_stored, retention_tier
 from .fed import load_fed
 from .frames import AssetFrames, load_asset
-from .scenario_inputs import CompleteTotals, coinshares_prints, load_inputs, session_days, transitions, weekly_ledger
+from .scenario_inputs import (
+    CompleteTotals,
+    DayState,
+    coinshares_prints,
+    day_states,
+    load_inputs,
+    session_days,
+    transitions,
+    weekly_ledger,
+)
 from .scenarios import Inputs, Scenario, Transition, evaluate
 from .trend import compute_trend
 
@@ -43,9 +52,9 @@ class AnalyticsCache:
     views: tuple[Any, tuple[dict[str, AssetView], tuple[dt.date, ...]]] | None = None
     derivatives: tuple[Any, Derivatives] | None = None
     # Labels computed here but not (yet) in the store (read-only store, or the data moved while computing):
-    # {date: (tier, {scenario id: label})}, valid while the data version is `labels_version`.
+    # {date: (tier, {scenario id: state})}, valid while the data version is `labels_version`.
     labels_version: Any = None
-    labels: dict[dt.date, tuple[int, dict[str, str]]] = field(default_factory=dict)
+    labels: dict[dt.date, tuple[int, dict[str, DayState]]] = field(default_factory=dict)
     computed: dict[str, int] = field(default_factory=dict)  # how many times each part really ran (tests, bench)
     # A superseded recompute's thread runs on (a thread cannot be cancelled): one at a time through the cache, so
     # labels computed at one data version are never filed under another.
@@ -127,16 +136,16 @@ def _scenario_history(
     version = store.data_version()  # read before the data: labels are stored only if nothing wrote since
     key = scenario_key(scenarios, settings)
     ids = {s.id for s in scenarios}
-    stored: dict[dt.date, tuple[int, dict[str, str]]] = {}
+    stored: dict[dt.date, tuple[int, dict[str, DayState]]] = {}
     for row in store.scenario_days(key):
-        stored.setdefault(dt.date.fromisoformat(row.date), (row.tier, {}))[1][row.scenario] = row.label
+        stored.setdefault(dt.date.fromisoformat(row.date), (row.tier, {}))[1][row.scenario] = DayState(row.label, row.marks)
     if version is None or cache.labels_version != (version, key):
         cache.labels_version, cache.labels = (version, key), {}
     stored.update(cache.labels)
     newest = newest_stored(store)
     totals: CompleteTotals | None = None
     coinshares: dict[dt.date, float] | None = None
-    days: list[tuple[dt.date, dict[str, str]]] = []
+    days: list[tuple[dt.date, dict[str, DayState]]] = []
     fresh: list[ScenarioDay] = []
     for day in session_days(frames, until):
         cutoff = end_of_day(day, now)
@@ -154,17 +163,12 @@ def _scenario_history(
                 store, cutoff, band_edges=settings.band_edges, trend_pct=settings.oi_trend_pct, newest=newest
             )
         cache._ran("scenario_day")
-        labels = {
-            r.scenario.id: r.label
-            for r in evaluate(
-                scenarios,
-                Inputs(day, cutoff, totals.at(day), None if derivs is None or derivs.empty else derivs, coinshares or {}),
-            )
-        }
+        usable = None if derivs is None or derivs.empty else derivs
+        labels = day_states(evaluate(scenarios, Inputs(day, cutoff, totals.at(day), usable, coinshares or {})))
         days.append((day, labels))
         if cutoff == end_of_day(day):  # a closed day: final until a write drops it
             cache.labels[day] = (tier, labels)
-            fresh.extend(ScenarioDay(day.isoformat(), sid, label, tier) for sid, label in labels.items())
+            fresh.extend(ScenarioDay(day.isoformat(), sid, st.label, st.marks, tier) for sid, st in labels.items())
     if fresh and store.put_scenario_days(key, fresh, computed_at=version):
         cache.labels = {}  # in the store now
     return transitions(days, {s.id: s.name for s in scenarios})

@@ -6,7 +6,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple, cast
 
 import polars as pl
 
@@ -15,7 +15,7 @@ from common.records import ASSETS
 
 from .derivatives import Derivatives
 from .frames import AssetFrames
-from .scenarios import Inputs, Scenario, ScenarioResult, Transition, evaluate, last_week_start
+from .scenarios import Inputs, Scenario, ScenarioResult, Transition, change_kinds, evaluate, last_week_start
 
 
 def complete_totals(frames: AssetFrames, as_of: dt.date) -> list[tuple[dt.date, float]]:
@@ -40,23 +40,34 @@ def session_days(frames: dict[str, AssetFrames], until: dt.date) -> list[dt.date
     return [d for d in frames["btc"].sessions["date"].to_list() if d <= until]
 
 
-def transitions(days: list[tuple[dt.date, dict[str, str]]], names: dict[str, str]) -> tuple[Transition, ...]:
-    """The state changes along a sequence of (day, {scenario id: label}), oldest first; within a day in the
-    scenarios' own order (`names`, as configured), whatever order the labels were stored in."""
+class DayState(NamedTuple):
+    """What the history keeps of one scenario on one day: its label and each condition's outcome (marks)."""
+
+    label: str
+    marks: str
+
+
+def day_states(results: tuple[ScenarioResult, ...]) -> dict[str, DayState]:
+    return {r.scenario.id: DayState(r.label, r.marks) for r in results}
+
+
+def transitions(days: list[tuple[dt.date, dict[str, DayState]]], names: dict[str, str]) -> tuple[Transition, ...]:
+    """The label changes along a sequence of (day, {scenario id: state}), oldest first, each a scenario transition
+    or a data-health one (scenarios.change_kinds); within a day in the scenarios' own order (`names`, as
+    configured), whatever order the states were stored in."""
     out: list[Transition] = []
-    previous: dict[str, str] = {}
-    for day, labels in days:
+    previous: dict[str, DayState] = {}
+    for day, states in days:
         for sid in names:
-            label = labels[sid]
+            state = states[sid]
             before = previous.get(sid)
-            if before is not None and before != label:
-                out.append(Transition(day, sid, names[sid], before, label))
-            previous[sid] = label
+            if before is not None and before.label != state.label:
+                # change_kinds reads only the later result's label and marks, which a DayState carries
+                kinds = change_kinds(before.label, before.marks, cast(ScenarioResult, state))
+                kind = "scenario" if "scenario" in kinds else "data_health"
+                out.append(Transition(day, sid, names[sid], before.label, state.label, kind))
+            previous[sid] = state
     return tuple(out)
-
-
-def labels(results: tuple[ScenarioResult, ...]) -> dict[str, str]:
-    return {r.scenario.id: r.label for r in results}
 
 
 def history(
@@ -73,7 +84,7 @@ def history(
     same transitions once per day and keeps them)."""
     totals = CompleteTotals(frames)
     days = [
-        (day, labels(evaluate(scenarios, Inputs(day, end_of_day(day, now), totals.at(day), derivatives_at(day), coinshares))))
+        (day, day_states(evaluate(scenarios, Inputs(day, end_of_day(day, now), totals.at(day), derivatives_at(day), coinshares))))
         for day in session_days(frames, until)
     ]
     return transitions(days, {s.id: s.name for s in scenarios})

@@ -3,7 +3,11 @@
 Rules are data (defaults below, overridable in the config's [[scenarios]] tables). Each condition reads
 one metric as of a date and compares it with a threshold. A metric whose data is missing or stale makes
 its condition `unknown`, never met. A scenario is `active` when every condition is met, `building
-(k of n)` when some are, `inactive` when none are.
+(k of n)` when some are, `inactive` when none are, `unknown` when no condition could be read at all.
+
+Unknown is data health, not a market signal: `change_kinds` tells a state change the market made (a
+condition that was read both times flipped) from one the data made (conditions became unreadable or
+readable again), so alerts and the history never report stale data as a scenario transition.
 """
 
 from __future__ import annotations
@@ -131,7 +135,7 @@ METRICS: dict[str, Metric] = {
     for m in (
         Metric(
             "btc_green_sessions_at_size",
-            "BTC ETF green sessions of at least {size_usd_m:g} $M in a row",
+            "BTC ETF green sessions of at least US${size_usd_m:,g}m in a row",
             "number",
             lambda i, p: _btc(i, lambda t: _run(t, lambda x: x >= p["size_usd_m"])),
             {"size_usd_m": 200.0},
@@ -371,7 +375,7 @@ class ConditionResult:
 @dataclass(frozen=True)
 class ScenarioResult:
     scenario: Scenario
-    state: str  # inactive | building | active
+    state: str  # inactive | building | active | unknown (every condition unknown)
     met: int
     total: int
     unknown: int
@@ -380,6 +384,40 @@ class ScenarioResult:
     @property
     def label(self) -> str:
         return f"building ({self.met} of {self.total})" if self.state == "building" else self.state
+
+    @property
+    def marks(self) -> str:
+        """Each condition's outcome in order, one character each: 1 met, 0 not met, ? unknown."""
+        return "".join("?" if c.met is None else "1" if c.met else "0" for c in self.conditions)
+
+    @property
+    def data_health(self) -> str | None:
+        """The conditions that could not be read (stale or missing data), said in words; None when all were."""
+        gone = [c for c in self.conditions if c.met is None]
+        if not gone:
+            return None
+        what = "; ".join(f"{c.condition.label} ({'stale' if c.stale else 'missing'})" for c in gone)
+        return f"{len(gone)} of {self.total} conditions unknown: {what}"
+
+
+def change_kinds(before_label: str, before_marks: str | None, after: ScenarioResult) -> tuple[str, ...]:
+    """What changed since the last evaluation: "scenario" when the label moved because the market moved a
+    condition read both times, "data_health" when conditions became unknown or known again; () otherwise.
+
+    Without the earlier marks (a store written before they were kept, or a rule edited since) only the label
+    can tell: a move into or out of `unknown` is data health, any other label change a scenario transition."""
+    now_marks = after.marks
+    if before_marks is None or len(before_marks) != len(now_marks):
+        if before_label == after.label:
+            return ()
+        return ("data_health",) if "unknown" in (before_label, after.label) else ("scenario",)
+    pairs = list(zip(before_marks, now_marks, strict=True))
+    out = []
+    if before_label != after.label and any(b != a and "?" not in (b, a) for b, a in pairs):
+        out.append("scenario")
+    if any((b == "?") != (a == "?") for b, a in pairs):
+        out.append("data_health")
+    return tuple(out)
 
 
 def _age(as_of: dt.datetime | dt.date | None, now: dt.datetime) -> float | None:
@@ -406,8 +444,12 @@ def evaluate(scenarios: tuple[Scenario, ...], inputs: Inputs) -> tuple[ScenarioR
                 ConditionResult(c, value, met, reading.as_of, _age(reading.as_of, inputs.now), reading.source, reading.stale)
             )
         n_met = sum(1 for r in rows if r.met)
-        state = "active" if n_met == len(rows) else "building" if n_met else "inactive"
-        results.append(ScenarioResult(s, state, n_met, len(rows), sum(1 for r in rows if r.met is None), tuple(rows)))
+        n_unknown = sum(1 for r in rows if r.met is None)
+        if n_unknown == len(rows):  # nothing could be read: not "inactive", which says the market is quiet
+            state = "unknown"
+        else:
+            state = "active" if n_met == len(rows) else "building" if n_met else "inactive"
+        results.append(ScenarioResult(s, state, n_met, len(rows), n_unknown, tuple(rows)))
     return tuple(results)
 
 
@@ -418,3 +460,4 @@ class Transition:
     name: str
     before: str
     after: str
+    kind: str = "scenario"  # scenario | data_health (see change_kinds)

@@ -302,6 +302,7 @@ def scenario_document(r: ScenarioResult) -> dict[str, Any]:
         "met": r.met,
         "total": r.total,
         "unknown": r.unknown,
+        "data_health": r.data_health,  # conditions unknown (stale or missing data): a data notice, not a signal
         "conditions": [
             {
                 "metric": c.condition.metric,

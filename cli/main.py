@@ -1,4 +1,5 @@
-"""`flowtape` command line: the dashboard (default) and the headless `snapshot --json`, `scenarios`, `coinshares add`.
+"""`flowtape` command line: the dashboard (default) and the headless `snapshot`, `scenarios`, `coinshares add`,
+`export`, `info`, `completion` and `--version`.
 
 Headless commands never import textual, so scripts stay fast. Every user error is one line on stderr
 naming the problem, with exit status 2; nothing stored is touched by a bad flag.
@@ -13,6 +14,7 @@ import datetime as dt
 import json
 import math
 import os
+import signal
 import stat
 import sys
 import tempfile
@@ -24,10 +26,13 @@ from typing import Any, NoReturn
 from common import logs
 from common.bounds import FIRST_ETF_SESSION
 from common.calendar import end_of_day, new_york_today
-from common.config import Config, default_db_path, load_config
+from common.config import Config, default_config_path, default_db_path, load_config
 from common.records import ASSETS
 from common.sanitize import clean, json_safe
 from store import Store, StoreError
+
+from .completion import SHELLS
+from .export import FORMATS, WHAT
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
@@ -80,12 +85,14 @@ def _dashboard_flags(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="flowtape", description="Terminal monitor for the crypto ETF flow tape.")
+    parser.add_argument("--version", action="store_true", help="print flowtape's version and exit")
     _common(parser)
     _dashboard_flags(parser)
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
-    snap = sub.add_parser("snapshot", help="refresh once, print one JSON document, exit")
+    snap = sub.add_parser("snapshot", help="refresh once, print the figures (JSON, or a CSV table), exit")
     _common(snap, sub=True)
-    snap.add_argument("--json", action="store_true", help="print JSON (the only format)")
+    snap.add_argument("--json", action="store_true", help="print JSON (the default; same as --format json)")
+    snap.add_argument("--format", choices=("json", "csv"), help="json (default) or csv: one flat table for a spreadsheet")
     snap.add_argument("--as-of", type=_session_date, help="compute as of this New York date (default: today)")
     scen = sub.add_parser("scenarios", help="print the scenarios' states and their history of changes")
     _common(scen, sub=True)
@@ -99,6 +106,17 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--week-ending", type=_session_date, required=True, help="the Friday the report's week ends on")
     add.add_argument("--total-usd-m", type=_number, required=True, help="total net flow, US$ millions (outflow negative)")
     add.add_argument("--btc", type=_number, help="bitcoin products' net flow, US$ millions")
+    exp = sub.add_parser("export", help="write stored flows, derivatives and scenario history as CSV or Parquet")
+    _common(exp, sub=True)
+    exp.add_argument("--from", dest="first", type=_session_date, help="first date to include (default: the first stored)")
+    exp.add_argument("--to", dest="last", type=_session_date, help="last date to include (default: the last stored)")
+    exp.add_argument("--format", choices=FORMATS, default="csv", help="csv (default) or parquet")
+    exp.add_argument("--what", choices=(*WHAT, "all"), default="all", help="one table, or all of them (default)")
+    exp.add_argument("--out", type=Path, help="file for one table (CSV: stdout if omitted); directory for all")
+    info = sub.add_parser("info", help="print the config and store paths, versions and each source's state")
+    _common(info, sub=True)
+    comp = sub.add_parser("completion", help="print a shell completion script (see the README to install it)")
+    comp.add_argument("shell", choices=SHELLS, help="the shell: bash, zsh or fish")
     return parser
 
 
@@ -133,9 +151,17 @@ def _check_db(db: Path | None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        args = build_parser().parse_args(argv)
-        if args.command == "snapshot" and not args.json:
-            raise UsageError("snapshot needs --json (the only output format so far)")
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.version:
+            print(f"flowtape {version()}")
+            return 0
+        if args.command == "completion":
+            from .completion import script
+
+            sys.stdout.write(script(parser, args.shell))
+            return 0
+        _check_flags(args)
         _check_db(args.db)
         try:  # the dashboard logs to a file, never to the terminal it draws on; headless commands to stderr
             logs.setup(logs.HEADLESS if args.command else logs.DASHBOARD)
@@ -159,6 +185,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return scenarios_command(args, config)
         if args.command == "coinshares":
             return coinshares_add(args, config)
+        if args.command == "export":
+            return export_command(args, config)
+        if args.command == "info":
+            return info_command(args, config)
         return dashboard(args, config)
     except UsageError as exc:  # found once the session started (a future --as-of)
         _say(str(exc))
@@ -169,6 +199,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `flowtape snapshot --json | head`: the reader left; not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except KeyboardInterrupt:  # Ctrl+C outside the dashboard (which binds it to quit): stop, no traceback
+        return 130
+
+
+def version() -> str:
+    """flowtape's version from the installed package's metadata (pyproject), never a second copy of it."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as package_version
+
+    try:
+        return package_version("flowtape")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
+def _check_flags(args: argparse.Namespace) -> None:
+    """What argparse cannot see: flags that contradict each other. Raised before anything is opened."""
+    if args.command == "snapshot":
+        if args.json and args.format not in (None, "json"):
+            raise UsageError(f"snapshot: --json and --format {args.format} contradict each other; give one")
+        args.format = args.format or "json"
+    if args.command == "export":
+        if args.first and args.last and args.first > args.last:
+            raise UsageError(f"export: --from {args.first.isoformat()} is after --to {args.last.isoformat()}")
+        if args.what == "all" and args.out is None:
+            raise UsageError("export: --out DIRECTORY is needed for all tables (or choose one with --what)")
+        if args.what == "all" and args.out.exists() and not args.out.is_dir():
+            raise UsageError(f"export: --out {args.out} is a file; all tables go to a directory")
+        if args.format == "parquet" and args.out is None:
+            raise UsageError("export: Parquet is binary: give --out FILE")
+        if args.what != "all" and args.out is not None and args.out.is_dir():
+            args.out = args.out / f"{args.what}.{args.format}"
 
 
 def _as_of(args: argparse.Namespace, session: Session) -> dt.date:
@@ -243,8 +305,23 @@ class Session:
             self._tmp.cleanup()
 
 
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    """SIGTERM before the dashboard draws (the demo replaying its history): unwind, so `finally` removes the
+    demo's temporary store. Once the app runs, its own handler (tui/app.py on_mount) exits it cleanly."""
+    raise SystemExit(0)
+
+
 def dashboard(args: argparse.Namespace, config: Config) -> int:
+    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
     session = Session(args, config)
+    try:
+        return _run_dashboard(args, session)
+    finally:
+        session.close()
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run_dashboard(args: argparse.Namespace, session: Session) -> int:
     store = session.open_store()
     try:
         from tui.app import FlowtapeApp  # textual loads only for the dashboard
@@ -266,7 +343,6 @@ def dashboard(args: argparse.Namespace, config: Config) -> int:
             return 1
     finally:
         store.close()
-        session.close()
     return 0
 
 
@@ -306,6 +382,13 @@ def snapshot(args: argparse.Namespace, config: Config) -> int:
             notice=f"DEMO: {session.notice}" if session.notice else None,
             rules=args.rules,
         )
+    if args.format == "csv":
+        from .export import snapshot_csv
+
+        safe = json_safe(doc)  # non-finite numbers to empty cells, text cleaned, as in the JSON
+        assert isinstance(safe, dict)
+        sys.stdout.write(snapshot_csv(safe))
+        return 0
     _print_json(doc)
     return 0
 
@@ -318,21 +401,15 @@ def _print_json(doc: dict) -> None:
 
 def scenarios_command(args: argparse.Namespace, config: Config) -> int:
     """Current states (with each condition) and, with --history, every state change in the store."""
-    from analytics.derivatives import load_derivatives
     from analytics.frames import load_asset
     from analytics.scenario_inputs import coinshares_prints, history, load_inputs
     from analytics.scenarios import evaluate
     from analytics.snapshot import scenario_document
 
     with one_shot(args, config) as (session, store, as_of):
-        now, cfg = session.started_at, session.config
+        now = session.started_at
         frames = {a: load_asset(store, a) for a in ASSETS}
-
-        def derivatives_at(day: dt.date):
-            end = end_of_day(day, now)
-            d = load_derivatives(store, end, band_edges=cfg.basis_band_edges, trend_pct=cfg.oi_trend_pct)
-            return None if d.empty else d
-
+        derivatives_at = _derivatives_at(store, session.config, now)
         errors: list[str] = []
         try:
             results = evaluate(args.rules, load_inputs(store, frames, as_of, now, derivatives_at(as_of)))
@@ -350,7 +427,8 @@ def scenarios_command(args: argparse.Namespace, config: Config) -> int:
         doc = {"as_of": as_of.isoformat(), "mode": session.mode, "scenarios": [scenario_document(r) for r in results]}
         if args.history:
             doc["history"] = [
-                {"date": t.date.isoformat(), "scenario": t.scenario, "from": t.before, "to": t.after} for t in timeline
+                {"date": t.date.isoformat(), "scenario": t.scenario, "from": t.before, "to": t.after, "kind": t.kind}
+                for t in timeline
             ]
         doc["errors"] = errors
         _print_json(doc)
@@ -368,10 +446,128 @@ def scenarios_command(args: argparse.Namespace, config: Config) -> int:
     out.extend(f"\n{clean(e, max_len=300)}" for e in errors)
     if args.history:
         out.append("\nHistory of state changes:")
-        out.extend(f"  {t.date.isoformat()}  {t.name}: {t.before} -> {t.after}" for t in timeline)
+        out.extend(
+            f"  {t.date.isoformat()}  {t.name}: {t.before} -> {t.after}" + (" (data health)" if t.kind == "data_health" else "")
+            for t in timeline
+        )
         if not timeline:
             out.append("  none in the stored history")
     print("\n".join(out))
+    return 0
+
+
+def _derivatives_at(store: Store, cfg: Config, now: dt.datetime):
+    """The derivatives figures as of the end of a New York day (never after `now`); None when nothing is stored."""
+    from analytics.derivatives import load_derivatives
+
+    def at(day: dt.date):
+        d = load_derivatives(store, end_of_day(day, now), band_edges=cfg.basis_band_edges, trend_pct=cfg.oi_trend_pct)
+        return None if d.empty else d
+
+    return at
+
+
+def _stored(args: argparse.Namespace, config: Config) -> contextlib.AbstractContextManager[tuple[Session, Store, dt.date]]:
+    """The store as it is, opened read-only and never refreshed (the demo: its temporary store, filled once)."""
+    if not args.demo:
+        db = args.db or default_db_path()
+        if not Path(db).exists():
+            raise StoreError(f"no store at {db} yet: run flowtape (or flowtape snapshot) once to fill it")
+        args.offline = True
+    args.as_of = None
+    return one_shot(args, config)
+
+
+def export_command(args: argparse.Namespace, config: Config) -> int:
+    from analytics.export import derivatives_frame, flows_frame, scenarios_frame
+    from analytics.frames import load_asset
+    from analytics.scenario_inputs import coinshares_prints, history
+
+    from .export import export_all
+
+    with _stored(args, config) as (session, store, today):
+        now = session.started_at
+
+        def scenarios() -> Any:
+            frames = {a: load_asset(store, a) for a in ASSETS}
+            until = min(args.last or today, today)
+            timeline = history(
+                args.rules, frames, _derivatives_at(store, session.config, now), coinshares_prints(store), until=until, now=now
+            )
+            return scenarios_frame(timeline, args.first, args.last)
+
+        builders = {
+            "flows": lambda: flows_frame(store, args.first, args.last),
+            "derivatives": lambda: derivatives_frame(store, args.first, args.last),
+            "scenarios": scenarios,
+        }
+        what = WHAT if args.what == "all" else (args.what,)
+        try:
+            written = export_all(builders, what, args.out, args.format)
+        except OSError as exc:
+            raise StoreError(f"export: cannot write {args.out}: {exc.strerror or exc}") from None
+    for path in written:
+        print(f"flowtape: wrote {path}", file=sys.stderr)
+    return 0
+
+
+def _age(iso: object, now: dt.datetime) -> str:
+    """`2h 5m ago` from a stored ISO time; `never` when there is none."""
+    if not isinstance(iso, str):
+        return "never"
+    try:
+        seconds = (now - dt.datetime.fromisoformat(iso)).total_seconds()
+    except (ValueError, TypeError):
+        return f"unreadable time {clean(iso, max_len=40)!r}"
+    if seconds < 0:
+        return "in the future"
+    days, rest = divmod(int(seconds), 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    return (
+        f"{days}d {hours}h" if days else f"{hours}h {minutes}m" if hours else f"{minutes}m {secs}s" if minutes else f"{secs}s"
+    ) + " ago"
+
+
+def info_command(args: argparse.Namespace, config: Config) -> int:
+    """Where flowtape reads and writes, what it runs on, and each source's state with its age (read-only)."""
+    import platform
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as package_version
+
+    from common.records import SourceStatus
+    from sources import registry
+
+    def ver(name: str) -> str:
+        try:
+            return package_version(name)
+        except PackageNotFoundError:
+            return "not installed"
+
+    db = args.db or default_db_path()
+    lines = [
+        f"flowtape {version()}",
+        f"config: {config.path or f'{default_config_path()} (not there: every default applies)'}",
+        f"store:  {'(demo: a temporary store)' if args.demo else db}",
+        f"python {platform.python_version()}, textual {ver('textual')}, polars {ver('polars')}, httpx {ver('httpx')}",
+        "sources:",
+    ]
+    status: dict[str, dict[str, object]] = {}
+    if args.demo or Path(db).exists():
+        with _stored(args, config) as (session, store, _):
+            status, now = store.all_status(), session.started_at
+    else:
+        now = wall_clock()
+        lines[2] += " (not created yet)"
+    enabled = {s.id for s in registry.enabled(config)}
+    for spec in registry.REGISTRY:
+        st = SourceStatus.from_row(status.get(spec.id, {}))
+        where = "disabled in the config" if spec.id not in enabled else st.state.value
+        detail = f"last success {_age(st.last_success, now)}, last attempt {_age(st.last_attempt, now)}"
+        if st.last_error:
+            detail += f"; last error: {clean(st.last_error, max_len=120)}"
+        lines.append(f"  {spec.id:<16} {where:<12} {detail}  ({spec.label})")
+    print("\n".join(lines))
     return 0
 
 

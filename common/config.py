@@ -59,6 +59,17 @@ class FedConfig:
     decision_days: tuple[dt.date, ...] = ()
 
 
+# The dashboard's colour themes (tui/theme.py defines them; a test keeps the two lists equal).
+THEMES = ("dark", "light", "colorblind", "monochrome")
+
+
+@dataclass(frozen=True)
+class UiConfig:
+    # An explicit choice ([ui] theme, or FLOWTAPE_THEME which wins over it); None: NO_COLOR, then the theme
+    # remembered from the last session, then dark.
+    theme: str | None = None
+
+
 @dataclass(frozen=True)
 class Config:
     path: Path | None
@@ -72,6 +83,7 @@ class Config:
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     cycle_start: dt.date = dt.date(2022, 11, 21)  # crosses are counted from here (the 2022 cycle low)
     fed: FedConfig = field(default_factory=FedConfig)
+    ui: UiConfig = field(default_factory=UiConfig)
 
     def source(self, name: str) -> SourceConfig:
         return self.sources[name]
@@ -129,6 +141,12 @@ def default_db_path() -> Path:
     return platformdirs.user_data_path(APP) / "flowtape.db"
 
 
+def default_state_path() -> Path:
+    """Where the dashboard remembers the trader's choices (the theme): $FLOWTAPE_STATE or the user state dir."""
+    env = os.environ.get("FLOWTAPE_STATE")
+    return Path(env).expanduser() if env else platformdirs.user_state_path(APP) / "ui.json"
+
+
 def load_config(path: Path | None = None) -> Config:
     """Load and validate the config; a missing default file means all defaults."""
     explicit = path is not None or "FLOWTAPE_CONFIG" in os.environ
@@ -138,7 +156,7 @@ def load_config(path: Path | None = None) -> Config:
     except FileNotFoundError:
         if explicit:
             raise ConfigError(f"{path}: no such file (FLOWTAPE_CONFIG or --config points at it)") from None
-        return Config(path=None, sources=MappingProxyType(dict(DEFAULT_SOURCES)))
+        return _theme_from_env(Config(path=None, sources=MappingProxyType(dict(DEFAULT_SOURCES))))
     except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
         raise ConfigError(f"{path}: cannot read it ({exc})") from None
     # Checked before opening: opening a FIFO blocks until a writer comes, a device reads forever.
@@ -160,11 +178,23 @@ def load_config(path: Path | None = None) -> Config:
         raise ConfigError(f"{path}: not valid TOML (tables or arrays nested too deeply)") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read it ({exc})") from None
-    return parse_config(raw, path)
+    return _theme_from_env(parse_config(raw, path))
+
+
+def _theme(value: Any, where: str) -> str:
+    if not isinstance(value, str) or value.strip().lower() not in THEMES:
+        raise ConfigError(f"{where}: expected one of {', '.join(THEMES)}, got {str(value)[:40]!r}")
+    return value.strip().lower()
+
+
+def _theme_from_env(config: Config) -> Config:
+    """FLOWTAPE_THEME, when set, wins over the file's [ui] theme (one run's choice)."""
+    env = os.environ.get("FLOWTAPE_THEME", "").strip()
+    return replace(config, ui=UiConfig(theme=_theme(env, "FLOWTAPE_THEME"))) if env else config
 
 
 def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
-    _only(raw, {"sources", "analytics", "scenarios", "alerts", "fed"}, path, "")
+    _only(raw, {"sources", "analytics", "scenarios", "alerts", "fed", "ui"}, path, "")
     alerts_raw = _table(raw, "alerts", path, "")
     _only(alerts_raw, {"bell", "toast", "command", "red_streak", "green_streak_at_size"}, path, "alerts.")
     command = alerts_raw.get("command", [])
@@ -254,7 +284,15 @@ def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
         alerts=alerts,
         cycle_start=cycle_start,
         fed=_fed(raw, path),
+        ui=_ui(raw, path),
     )
+
+
+def _ui(raw: Mapping[str, Any], path: Path) -> UiConfig:
+    """[ui] theme = "dark" | "light" | "colorblind" | "monochrome"."""
+    table = _table(raw, "ui", path, "")
+    _only(table, {"theme"}, path, "ui.")
+    return UiConfig(theme=_theme(table["theme"], f"{path}: ui.theme") if "theme" in table else None)
 
 
 def _fed(raw: Mapping[str, Any], path: Path) -> FedConfig:

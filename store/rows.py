@@ -60,11 +60,12 @@ class CoinSharesRow(NamedTuple):
 
 
 class ScenarioDay(NamedTuple):
-    """One persisted per-day scenario label (see Store.scenario_days)."""
+    """One persisted per-day scenario state (see Store.scenario_days)."""
 
     date: str  # ISO date (a BTC session)
     scenario: str  # scenario id
     label: str
+    marks: str  # each condition's outcome: 1 met, 0 not, ? unknown (analytics/scenarios.py ScenarioResult.marks)
     tier: int  # how finely the store held the day's derivatives when it was computed (see analytics/cache.py)
 
 

@@ -88,7 +88,8 @@ CREATE TABLE IF NOT EXISTS observations_hourly (
     value REAL NOT NULL, PRIMARY KEY (venue, instrument, metric, hour));
 CREATE INDEX IF NOT EXISTS observations_hourly_hour ON observations_hourly (hour);
 CREATE TABLE IF NOT EXISTS scenario_days (
-    key TEXT NOT NULL, date TEXT NOT NULL, scenario TEXT NOT NULL, label TEXT NOT NULL, tier INTEGER NOT NULL,
+    key TEXT NOT NULL, date TEXT NOT NULL, scenario TEXT NOT NULL, label TEXT NOT NULL, marks TEXT NOT NULL,
+    tier INTEGER NOT NULL,
     PRIMARY KEY (key, date, scenario));
 CREATE INDEX IF NOT EXISTS scenario_days_date ON scenario_days (date);
 CREATE TRIGGER IF NOT EXISTS observations_hourly_insert AFTER INSERT ON observations WHEN {_GOOD_NEW}
@@ -986,7 +987,9 @@ class Store:
 
     def scenario_days(self, key: str) -> list[ScenarioDay]:
         """The stored per-day scenario labels computed under `key`, oldest first."""
-        rows = self._query("SELECT date, scenario, label, tier FROM scenario_days WHERE key = ? ORDER BY date, scenario", (key,))
+        rows = self._query(
+            "SELECT date, scenario, label, marks, tier FROM scenario_days WHERE key = ? ORDER BY date, scenario", (key,)
+        )
         return list(map(ScenarioDay._make, rows))
 
     def put_scenario_days(self, key: str, days: list[ScenarioDay], *, computed_at: DataVersion | None) -> bool:
@@ -1000,7 +1003,7 @@ class Store:
             if _version(conn) != computed_at:
                 return False
             conn.execute("DELETE FROM scenario_days WHERE key != ?", (key,))
-            conn.executemany("INSERT OR REPLACE INTO scenario_days VALUES (?, ?, ?, ?, ?)", [(key, *d) for d in days])
+            conn.executemany("INSERT OR REPLACE INTO scenario_days VALUES (?, ?, ?, ?, ?, ?)", [(key, *d) for d in days])
             return True
 
         return bool(self._write(apply, held=False, keep=False))

@@ -77,3 +77,12 @@ def logging_left_as_found():
         root.removeHandler(handler)
         handler.close()
     root.setLevel(level)
+
+
+@pytest.fixture(autouse=True)
+def ui_state_outside_the_home(tmp_path, monkeypatch):
+    """Each test starts from no remembered theme, no NO_COLOR and no FLOWTAPE_THEME (the snapshots are dark),
+    and a theme it picks is remembered in its own scratch file, not the developer's state dir."""
+    monkeypatch.setenv("FLOWTAPE_STATE", str(tmp_path / "ui-state.json"))
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("FLOWTAPE_THEME", raising=False)

@@ -171,7 +171,7 @@ def test_dead_source_costs_its_deadline(tmp_path, capsys, config):
         (["snapshot", "--json", "--as-of", "2025-02-30"], "YYYY-MM-DD"),
         (["snapshot", "--json", "--as-of", "2999-01-01"], "future"),
         (["snapshot", "--json", "--frobnicate"], "unrecognized arguments: --frobnicate"),
-        (["snapshot"], "--json"),
+        (["snapshot", "--json", "--format", "csv"], "contradict each other"),
         (["nonsense"], "invalid choice"),
     ],
 )

@@ -226,7 +226,7 @@ async def test_identical_update_repaints_nothing(store):
         table.clear = lambda *a, **k: (clears.append(1), original(*a, **k))[1]
         app.recompute()  # same store, same as-of: identical views
         await app.settle()
-        app.render_views()
+        app.dashboard.render_views()
         await pilot.pause()
         assert ([p.renders for p in panes], charts.replots) == before
         assert clears == []
@@ -369,7 +369,7 @@ async def test_gauge_new_record_state_when_the_month_passes_the_record(store):
         app.recompute()
         await app.settle()
         text = gauge_text(app)
-        assert "NEW RECORD OUTFLOW MONTH" in text and "beyond Feb 2025 by 214.6" in text
+        assert "NEW RECORD OUTFLOW MONTH" in text and "US$214.6m beyond Feb 2025" in text
         assert "100% of record" not in text and "106% of record" in text
 
 
@@ -384,7 +384,7 @@ async def test_derivatives_tiles_show_venue_data_and_repaint_only_on_change(stor
         assert "deleveraged" in basis and "%" in basis
         assert "bleeding" in str(app.query_one("#tile-oi .tile-text").render())
         renders = pane.renders
-        app.render_views()  # identical values, same minute: nothing repaints
+        app.dashboard.render_views()  # identical values, same minute: nothing repaints
         assert pane.renders == renders
         await pilot.press("4", "m")
         await pilot.pause()
@@ -392,7 +392,7 @@ async def test_derivatives_tiles_show_venue_data_and_repaint_only_on_change(stor
         assert chart.replots == 1
         breakdown = str(app.query_one("#deriv-breakdown").render())
         assert "Deribit" in breakdown and "BTC-27MAR26" in breakdown and "CME" in breakdown
-        app.render_views()
+        app.dashboard.render_views()
         assert chart.replots == 1
 
 

@@ -231,7 +231,7 @@ def test_a_later_listing_replaces_no_market_listed_and_vice_versa():
     ]
     fed = compute_fed(rows, now)
     assert set(fed.venues) == {KALSHI} and fed.unlisted == (POLYMARKET,) and fed.state == "ok"
-    assert fed_text(fed).plain == "09 Dec 2026: Kalshi cut 3% hold - hike - · Polymarket no market listed yet"
+    assert fed_text(fed).plain == "09 Dec 2026: Kalshi cut 3% hold — hike — · Polymarket no market listed yet"
 
 
 # ---- bounds: prices, each venue's sum, odd shapes ------------------------------------------------------------

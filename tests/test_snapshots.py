@@ -6,6 +6,7 @@ Fixed store paths (the help screen shows the path) and a frozen clock keep them 
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import shutil
 import tempfile
 from pathlib import Path
@@ -21,12 +22,16 @@ SNAP_DIR = Path(tempfile.gettempdir()) / "flowtape-snapshot-stores"
 
 @pytest.fixture
 def store():
-    shutil.rmtree(SNAP_DIR, ignore_errors=True)
-    SNAP_DIR.mkdir(parents=True)
-    s = demo_store(SNAP_DIR / "flowtape.db")
-    yield s
-    s.close()
-    shutil.rmtree(SNAP_DIR, ignore_errors=True)
+    # The path is fixed (help shows it), so two checkouts testing at once on one machine would share it:
+    # a lock beside it makes them take turns.
+    with open(Path(tempfile.gettempdir()) / "flowtape-snapshot-stores.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        shutil.rmtree(SNAP_DIR, ignore_errors=True)
+        SNAP_DIR.mkdir(parents=True)
+        s = demo_store(SNAP_DIR / "flowtape.db")
+        yield s
+        s.close()
+        shutil.rmtree(SNAP_DIR, ignore_errors=True)
 
 
 async def _settled(pilot):
@@ -64,3 +69,15 @@ def test_stale_and_blocked(snap_compare, store):
         source_id("eth"), state="rate-limited", last_error="HTTP 429", ban_until=(FROZEN + dt.timedelta(minutes=37)).isoformat()
     )
     assert snap_compare(make_app(store, mode="live"), terminal_size=(120, 40), run_before=_settled)
+
+
+@pytest.mark.parametrize("theme", ["dark", "light", "colorblind", "monochrome"])
+def test_theme_120x40(snap_compare, store, theme):
+    """Each theme as the palette picks it: every figure recoloured in place (tui/theme.py)."""
+
+    async def pick(pilot):
+        await _settled(pilot)
+        pilot.app.theme = theme
+        await _settled(pilot)
+
+    assert snap_compare(make_app(store), terminal_size=(120, 40), run_before=pick)

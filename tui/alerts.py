@@ -36,15 +36,24 @@ def new_alerts(
     mode: str,
     now: dt.datetime,
 ) -> list[tuple[Alert, dict]]:
-    """The scenario changes and flow events as of `as_of` that have not fired before, with their payloads;
+    """The scenario changes, data-health notices and flow events as of `as_of` that have not fired before, with their payloads;
     each is logged in the store as it is returned, so it fires once for this store."""
     from analytics.alerts import flow_alerts, scenario_alerts
 
     previous = {r.scenario.id: store.meta(f"scenario_label:{r.scenario.id}") for r in results}
-    alerts = scenario_alerts(tuple(results), {k: v for k, v in previous.items() if v}, as_of.isoformat())
+    # Each condition's last outcome too: a label change made only by data going stale is data health, not a transition.
+    marks = {r.scenario.id: store.meta(f"scenario_marks:{r.scenario.id}") for r in results}
+    alerts = scenario_alerts(
+        tuple(results),
+        {k: v for k, v in previous.items() if v},
+        as_of.isoformat(),
+        {k: v for k, v in marks.items() if v},
+    )
     for r in results:
         if previous.get(r.scenario.id) != r.label:
             store.set_meta(f"scenario_label:{r.scenario.id}", r.label)
+        if marks.get(r.scenario.id) != r.marks:
+            store.set_meta(f"scenario_marks:{r.scenario.id}", r.marks)
     for view in views.values():
         alerts += flow_alerts(view.report, red_streak=cfg.red_streak, green_streak_at_size=cfg.green_streak_at_size)
     fired = []

@@ -1,9 +1,9 @@
-"""The flowtape dashboard: one screen over the store, fed by one long-lived worker per source.
+"""The flowtape App: the wiring behind the dashboard screen (tui/dashboard.py).
 
-Data path: workers poll and write the store -> the analytics worker reads it once, computes in threads
-and posts one ViewsComputed message of frozen views -> its handler applies them in a batch, and the panes
-repaint only what changed (docs/ARCHITECTURE.md). The screen shows what the store holds
-at once and never waits on the network.
+It owns the store, one long-lived worker per source and the analytics worker. Data path: workers poll and
+write the store -> the analytics worker reads it once, computes in threads and posts one ViewsComputed
+message of frozen views -> its handler keeps them and has the screen draw them in one batch
+(docs/ARCHITECTURE.md). The screen shows what the store holds at once and never waits on the network.
 """
 
 from __future__ import annotations
@@ -16,16 +16,14 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual.app import App, ComposeResult, SystemCommand
-from textual.containers import Horizontal, VerticalScroll
+from textual.app import App, SystemCommand
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.theme import Theme
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
-from common.calendar import AsOf, from_iso, new_york_today
-from common.config import Config
-from common.records import source_id
+from common.calendar import AsOf, new_york_today
+from common.config import Config, default_state_path
 from store import Store
 
 if TYPE_CHECKING:  # analytics (polars) and the fetch path (httpx) load after the first paint
@@ -35,21 +33,17 @@ if TYPE_CHECKING:  # analytics (polars) and the fetch path (httpx) load after th
     from analytics.dashboard import AssetView, DashboardViews
     from analytics.derivatives import Derivatives
     from analytics.fed import FedOdds
+    from analytics.scenarios import Scenario, ScenarioResult, Transition
     from analytics.trend import Trend
     from sources.polling import PollOutcome
     from sources.registry import SourceSpec
     from sources.runner import SourceLoop
 
 from . import format as fmt
+from . import theme
 from .alerts import new_alerts, run_alert_command
-from .bars import StatusBar, TitleBar
-from .coinshares_form import CoinSharesForm
-from .commands import COMMANDS, bindings
-from .context_pane import ContextPane
-from .derivatives_pane import DerivativesPane
-from .help import HelpScreen
-from .panes import FlowTapePane, GaugePane, Pane, RecordsPane, TapeTable
-from .scenarios_pane import ScenariosPane
+from .commands import COMMANDS
+from .dashboard import DashboardScreen
 
 AGE_TICK_S = 15.0
 
@@ -69,7 +63,6 @@ def system_clock() -> dt.datetime:
 
 class FlowtapeApp(App[None]):
     CSS_PATH = Path(__file__).parent / "flowtape.tcss"
-    BINDINGS = bindings()
     TITLE = "flowtape"
 
     def __init__(
@@ -82,9 +75,16 @@ class FlowtapeApp(App[None]):
         clock: Callable[[], dt.datetime] = system_clock,
         notice: str | None = None,
         start_sources: bool = True,
-        scenarios: tuple = (),
+        scenarios: tuple[Scenario, ...] = (),
+        state_path: Path | None = None,
     ) -> None:
         super().__init__()
+        self.state_path = state_path or default_state_path()
+        for t in theme.THEMES.values():
+            self.register_theme(t)
+        self.theme = theme.initial_theme(config, self.state_path)
+        self._theme_shown = self.theme
+        theme.set_palette(self.current_theme)
         self.scenarios = scenarios
         self.store = store
         store.hold_when_full = True  # disk full or read-only: keep polling, hold writes in memory, flush when writable
@@ -98,13 +98,13 @@ class FlowtapeApp(App[None]):
         self.as_of_pinned: dt.date | None = None  # None: follow today
         self.views: dict[str, AssetView] = {}
         self.derivatives: Derivatives | None = None
-        self.scenario_results: tuple = ()
-        self.transitions: tuple = ()
+        self.scenario_results: tuple[ScenarioResult, ...] = ()
+        self.transitions: tuple[Transition, ...] = ()
         self._analytics_cache: AnalyticsCache | None = None  # last results by data version (analytics/cache.py)
         self.alerts_fired: list = []
         self.trend: Trend | None = None
         self.fed: FedOdds | None = None
-        self.ledger: dict | None = None
+        self.ledger: dict[str, Any] | None = None
         self.dates: tuple[dt.date, ...] = ()
         self.statuses: dict[str, dict] = {}
         self.paused = False
@@ -113,35 +113,33 @@ class FlowtapeApp(App[None]):
         self.analytics_problem: str | None = None  # the last recompute failed: what the screen says
         self.data_problem: str | None = None  # bad stored rows set aside by the last recompute
         self._bad_rows_seen: set[str] = set()
-        self._last_good_compute: dt.datetime | None = None
+        self.last_good_compute: dt.datetime | None = None
         self._client: httpx.AsyncClient | None = None
+        self._dashboard: DashboardScreen | None = None
 
-    # ---- layout ----------------------------------------------------------------------------
-    def compose(self) -> ComposeResult:
-        yield TitleBar(id="title")
-        with VerticalScroll(id="main", can_focus=False):
-            yield FlowTapePane("1 Flow tape", id="pane-1")
-            with Horizontal(id="middle"):
-                yield GaugePane("2 Month to date vs record", id="pane-2")
-                yield RecordsPane("3 Records, streaks, weeks", id="pane-3")
-            with Horizontal(id="lower"):
-                yield DerivativesPane("4 Derivatives · BTC futures", id="pane-4")
-                yield ScenariosPane("5 Scenarios", id="pane-5")
-            yield ContextPane("6 Context", id="pane-6")
-        yield StatusBar(id="status")
-        yield Footer()
+    # ---- wiring ----------------------------------------------------------------------------
+    def get_default_screen(self) -> Screen:
+        self._dashboard = DashboardScreen(id="dashboard")
+        return self._dashboard
 
-    def on_mount(self) -> None:
-        self.query_one(TapeTable).focus()
+    @property
+    def dashboard(self) -> DashboardScreen:
+        """The one dashboard screen (drawn to even while a modal such as help sits on top of it)."""
+        assert self._dashboard is not None, "the dashboard is made when the app starts"
+        return self._dashboard
+
+    def start(self) -> None:
+        """Called by the dashboard once its panes exist: draw what the store holds, then start polling."""
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
         for note in self.store.notices:  # read-only second instance, a corrupt file moved aside
             self.notify(fmt.safe(note, max_len=300).plain, severity="warning", timeout=15)
-        self._show_title()
         self.refresh_status()
         self.recompute()  # what the store holds, at once
         self.set_interval(AGE_TICK_S, self.refresh_status, name="age ticker")
         if not self.is_headless:
-            try:  # the terminal went away (SSH dropped): exit cleanly
-                asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit)
+            try:  # the terminal went away (SSH dropped) or we are told to stop: exit cleanly, terminal restored
+                for sig in (signal.SIGHUP, signal.SIGTERM):
+                    asyncio.get_running_loop().add_signal_handler(sig, self.exit)
             except (NotImplementedError, RuntimeError, ValueError):
                 pass
         if self.start_sources:
@@ -187,11 +185,8 @@ class FlowtapeApp(App[None]):
             self.statuses = self.store.all_status()
         except Exception as exc:  # a store read failing must not take the screen down
             self.notify(fmt.safe(f"store: {exc}").plain, severity="error")
-        now = self.clock()
         problems = tuple(p for p in (self.store.problem, self.analytics_problem, self.data_problem) if p)
-        self.query_one(StatusBar).show(self.statuses, now, mode=self.mode, paused=self.paused, problems=problems)
-        self.query_one(DerivativesPane).show(self.derivatives, now)  # ages move by the minute
-        self._mark_stale()
+        self.dashboard.show_status(problems)
 
     # ---- analytics (off the event loop; results arrive as one message) ----------------------------
     def effective_as_of(self) -> dt.date:
@@ -233,7 +228,7 @@ class FlowtapeApp(App[None]):
         self.views, self.dates, self.derivatives = computed.views, computed.dates, computed.derivatives
         if not computed.complete:
             with self.batch_update():
-                self._render_market()
+                self.dashboard.render_market()
             return
         self.scenario_results, self.transitions = computed.scenario_results, computed.transitions
         self.ledger, self.trend, self.fed = computed.ledger, computed.trend, computed.fed
@@ -242,8 +237,8 @@ class FlowtapeApp(App[None]):
         if self.analytics_problem is not None:
             self.analytics_problem = None
             self.notify("analytics recovered: the figures are current again", timeout=5)
-        self._last_good_compute = self.clock()
-        self.render_views()
+        self.last_good_compute = self.clock()
+        self.dashboard.render_views()
         self.refresh_status()
         if computed.as_of.following and not self.store.readonly:
             self._raise_alerts(computed.as_of.date)
@@ -266,7 +261,7 @@ class FlowtapeApp(App[None]):
 
     def _analytics_failed(self, exc: Exception) -> None:
         when = self.clock().strftime("%H:%M UTC")
-        last = self._last_good_compute
+        last = self.last_good_compute
         since = f"figures as of {last:%H:%M UTC}" if last else "no figures computed yet"
         problem = fmt.safe(f"ANALYTICS FAILED {when}: {type(exc).__name__}: {exc}; {since}", max_len=200).plain
         if problem.split(": ", 1)[-1] != (self.analytics_problem or "").split(": ", 1)[-1]:
@@ -308,124 +303,7 @@ class FlowtapeApp(App[None]):
                 except (WorkerCancelled, WorkerFailed):
                     pass  # superseded by a newer computation, or reported by on_worker_state_changed
 
-    def render_views(self) -> None:
-        with self.batch_update():
-            self._render_market()
-            self.query_one(ScenariosPane).show(self.scenario_results, self.transitions)
-            self.query_one(ContextPane).show(self.trend, self.ledger, self.fed)
-
-    def _render_market(self) -> None:
-        """The flow panes and the derivatives tiles: what start-up paints before the scenario history."""
-        view = self.views.get(self.asset)
-        self.query_one(FlowTapePane).show(view)
-        self.query_one(GaugePane).show(view)
-        self.query_one(RecordsPane).show(view, self._combined_weeks())
-        self.query_one(DerivativesPane).show(self.derivatives, self.clock())
-        self._show_title()
-        self._mark_stale()
-
-    def _combined_weeks(self) -> tuple[float | None, float | None] | None:
-        if not self.views:
-            return None
-
-        def total(values: Iterable[float | None]) -> float | None:
-            present = [v for v in values if v is not None]
-            return round(sum(present), 1) if present else None
-
-        reports = [v.report for v in self.views.values()]
-        return total(r.week_to_date.total_usd_m for r in reports), total(r.last_week.total_usd_m for r in reports)
-
-    def _show_title(self) -> None:
-        self.query_one(TitleBar).show(
-            asset=self.asset,
-            as_of=self.effective_as_of(),
-            following=self.as_of_pinned is None,
-            mode=self.mode,
-            notice=self.notice,
-        )
-
-    def _mark_stale(self) -> None:
-        if self.analytics_problem:  # nothing on screen is current: every pane says why
-            last = self._last_good_compute
-            note = f"analytics failed; {f'figures as of {last:%H:%M UTC}' if last else 'no figures yet'}"
-            for pane in self.query(Pane):
-                pane.mark_stale(note)
-            return
-        source_note = self._stale_note(self.asset)
-        for pane in self.query(Pane):
-            if isinstance(pane, (FlowTapePane, GaugePane, RecordsPane)):  # the others mark their own stale inputs
-                pane.mark_stale(source_note)
-            else:
-                pane.mark_stale(None)
-
-    def _stale_note(self, asset: str) -> str | None:
-        st = self.statuses.get(source_id(asset))
-        if not st:
-            return None
-        state = st.get("state")
-        last = from_iso(st.get("last_success"))
-        ago = f"last good {fmt.age((self.clock() - last).total_seconds())} ago" if last else "no good fetch yet"
-        if self.mode == "offline":
-            return f"offline, {ago}"
-        if state in ("ok", "starting", None):
-            return None
-        return f"farside {asset} {state}, {ago}"
-
-    # ---- actions (declared once in commands.py) -----------------------------------------------
-    def action_focus_pane(self, n: int) -> None:
-        if n == 1:
-            self.query_one(TapeTable).focus()
-        else:
-            self.query_one(f"#pane-{n}", Pane).focus()
-
-    def action_toggle_maximize(self) -> None:
-        screen = self.screen
-        if screen.maximized is not None:
-            was = screen.maximized
-            screen.minimize()
-            if isinstance(was, ScenariosPane):
-                was.redraw()  # back to the compact form
-            return
-        if self.focused is not None and screen.maximize(self.focused):
-            if isinstance(screen.maximized, ScenariosPane):
-                screen.maximized.redraw()  # the full checklist
-            if isinstance(screen.maximized, GaugePane):
-                screen.maximized.show_charts(self.views.get(self.asset))
-            elif isinstance(screen.maximized, DerivativesPane):
-                screen.maximized.show_chart(self.derivatives)
-
-    def action_asset(self, asset: str) -> None:
-        if asset != self.asset:
-            self.asset = asset
-            self.render_views()
-            gauge = self.query_one(GaugePane)
-            if gauge.has_class("-maximized"):
-                gauge.show_charts(self.views.get(self.asset))
-
-    def action_step_as_of(self, step: int) -> None:
-        current = self.effective_as_of()
-        if step < 0:
-            earlier = [d for d in self.dates if d < current]
-            if not earlier:
-                self.bell()
-                return
-            self.as_of_pinned = earlier[-1]
-        else:
-            if self.as_of_pinned is None:
-                self.bell()
-                return
-            today = new_york_today(self.clock())
-            later = [d for d in self.dates if current < d < today]
-            self.as_of_pinned = later[0] if later else None  # reaching today: follow live data again
-        self._show_title()
-        self.recompute()
-
-    def action_to_today(self) -> None:
-        if self.as_of_pinned is not None:
-            self.as_of_pinned = None
-            self._show_title()
-            self.recompute()
-
+    # ---- source control (the screen's own actions are in tui/dashboard.py) -----------------------
     def action_refresh_now(self) -> None:
         for loop in self.loops:
             loop.refresh_now()
@@ -437,31 +315,23 @@ class FlowtapeApp(App[None]):
             loop.set_paused(self.paused)
         self.refresh_status()
 
-    def action_coinshares_form(self) -> None:
-        if self.store.readonly:
-            self.notify("the store is read-only here (another flowtape writes to it)", severity="error")
-            return
-
-        def save(values) -> None:
-            if values is None:
-                return
-            week, total, btc = values
-            replaced = self.store.add_coinshares(week, total, btc, entered_at=self.clock())
-            self.notify(f"{'Replaced' if replaced else 'Recorded'} CoinShares week ending {week}: {total:+,.1f} US$m")
-            self.recompute()
-
-        self.push_screen(CoinSharesForm(new_york_today(self.clock())), save)
-
-    def action_help(self) -> None:
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(store_path=str(self.store.path), mode=self.mode, notices=list(self.store.notices)))
-
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("refresh_now", "toggle_pause") and not self.loops:
             return None  # offline, read-only or disabled: shown greyed out
         return True
 
+    def _theme_changed(self, new: Theme) -> None:
+        """The palette picked a theme: recolour every figure now, and remember it for the next start."""
+        if new.name == self._theme_shown:  # also published for the start-up theme, which is no choice to remember
+            return
+        self._theme_shown = new.name
+        theme.set_palette(new)
+        theme.remember(self.state_path, new.name)
+        self.dashboard.restyle()
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        # Textual's own Quit, Keys and Maximize/Minimize duplicate flowtape's commands below (listed twice).
+        yield SystemCommand("Theme", "Change the colour theme (remembered for the next start)", self.action_change_theme)
+        yield from (c for c in super().get_system_commands(screen) if c.title == "Screenshot")
         for c in COMMANDS:
-            yield SystemCommand(c.label, c.help, partial(self.run_action, c.action))
+            yield SystemCommand(c.label, c.help, partial(self.run_action, c.action, self.dashboard))

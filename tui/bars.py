@@ -17,13 +17,14 @@ from common.calendar import from_iso
 from common.records import SourceState, SourceStatus
 
 from . import format as fmt
+from .theme import palette
 
 MODE_BADGES = {"demo": "DEMO", "offline": "OFFLINE"}
 
 
 class TitleBar(Static):
     def show(self, *, asset: str, as_of: dt.date, following: bool, mode: str, notice: str | None) -> None:
-        out = Text()
+        out, pal = Text(), palette()
         out.append(" flowtape ", style="bold reverse")
         out.append("  ")
         for a in ("btc", "eth", "sol"):
@@ -31,14 +32,14 @@ class TitleBar(Static):
         out.append("   as of ")
         out.append(fmt.day(as_of), style="bold")
         out.append(
-            " (latest)" if following else " (time travel: ] forward, t today)", style="dim" if following else "bold yellow"
+            " (latest)" if following else " (time travel: ] forward, t today)", style="dim" if following else f"{pal.warn} bold"
         )
         badge = MODE_BADGES.get(mode)
         if badge:
             out.append("   ")
-            out.append(f" {badge} ", style="bold reverse yellow")
+            out.append(f" {badge} ", style=f"{pal.warn} bold reverse")
             if notice:
-                out.append(" " + notice, style="yellow")
+                out.append(" " + notice, style=pal.warn)
         _update(self, out)
 
 
@@ -46,14 +47,14 @@ class StatusBar(Static):
     def show(
         self, statuses: dict[str, dict], now: dt.datetime, *, mode: str, paused: bool, problems: tuple[str, ...] = ()
     ) -> None:
-        out = Text()
+        out, pal = Text(), palette()
         badge = MODE_BADGES.get(mode)
         if badge:  # first, so a narrow terminal can never cut it off
-            out.append(f" {badge} ", style="bold reverse yellow")
+            out.append(f" {badge} ", style=f"{pal.warn} bold reverse")
         if paused:
             out.append(" PAUSED ", style="bold reverse")
         for problem in problems:  # data not stored, figures not recomputed: said before any source
-            out.append_text(fmt.safe(f" {problem} ", "bold reverse red", max_len=160))
+            out.append_text(fmt.safe(f" {problem} ", f"{pal.error} bold reverse", max_len=160))
         flows = {sid: st for sid, st in statuses.items() if sid.startswith("farside_")}
         venues = {sid: st for sid, st in statuses.items() if sid not in flows}
         for i, (sid, st) in enumerate(sorted(flows.items())):
@@ -62,7 +63,7 @@ class StatusBar(Static):
         if venues:
             ok = sum(1 for st in venues.values() if st.get("state") == SourceState.OK)
             out.append(" · venues: ")
-            out.append(f"{ok}/{len(venues)} ok", style="green" if ok == len(venues) else "yellow")
+            out.append(f"{ok}/{len(venues)} ok", style=pal.ok if ok == len(venues) else pal.warn)
             for sid, st in sorted(venues.items()):
                 if st.get("state") != SourceState.OK:
                     out.append(" · ")
@@ -72,7 +73,10 @@ class StatusBar(Static):
         _update(self, out)
 
 
-_STATE_STYLES = {SourceState.OK: "green", SourceState.STALE: "yellow", SourceState.STARTING: "dim"}
+def state_style(state: SourceState) -> str:
+    """ok, stale, starting; anything else (blocked, rate-limited, error) is an error."""
+    pal = palette()
+    return {SourceState.OK: pal.ok, SourceState.STALE: pal.stale, SourceState.STARTING: "dim"}.get(state, pal.error)
 
 
 def source_text(sid: str, row: Mapping[str, object], now: dt.datetime, *, brief: bool = False) -> Text:
@@ -81,7 +85,7 @@ def source_text(sid: str, row: Mapping[str, object], now: dt.datetime, *, brief:
     out = Text()
     out.append_text(fmt.safe(sid.replace("_", " "), max_len=30))
     out.append(": ")
-    out.append(st.state.value, style=_STATE_STYLES.get(st.state, "bold red"))
+    out.append(st.state.value, style=state_style(st.state))
     last = from_iso(st.last_success)
     retry = from_iso(st.ban_until) or from_iso(st.next_attempt)
     if st.state in (SourceState.OK, SourceState.STALE):

@@ -14,8 +14,10 @@ from textual_plotext import PlotextPlot
 
 if TYPE_CHECKING:
     from analytics.dashboard import AssetView
+    from analytics.derivatives import Derivatives
 
 from . import format as fmt
+from .theme import chart_color, palette
 
 MAX_POINTS = 60  # bars beyond ~2x the width only cost bytes
 
@@ -51,9 +53,10 @@ class MonthCharts(Horizontal):
                 view.report.record_inflow_month,
             )
         )
-        if series == self._series:
+        key = series and (*series, palette())  # a theme switch replots in the new colours
+        if key == self._series:
             return
-        self._series = series
+        self._series = key
         self.replots += 1
         monthly_plot = self.query_one("#monthly-plot", PlotextPlot)
         daily_plot = self.query_one("#daily-plot", PlotextPlot)
@@ -67,10 +70,10 @@ class MonthCharts(Horizontal):
             values = [v for _, v in view.monthly[-MAX_POINTS:]]
             plt = monthly_plot.plt
             _signed_bars(plt, values)
-            plt.xticks(list(range(len(months))), [fmt.month_name(m) for m in months])
+            plt.xticks(list(range(len(months))), [fmt.month(m) for m in months])
             rec = view.report.record_outflow_month
             if rec is not None:
-                plt.hline(rec.total_usd_m, "red")
+                plt.hline(rec.total_usd_m, chart_color(palette().outflow))
             plt.title(f"{view.asset.upper()} monthly net flow, US$m (line: record outflow month)")
         if view is not None and view.month_daily:
             plt = daily_plot.plt
@@ -86,8 +89,9 @@ class MonthCharts(Horizontal):
 
 
 def _signed_bars(plt, values: list[float]) -> None:
-    """Inflows green, outflows red, as two series (plotext's per-bar colour lists are unreliable)."""
-    for keep, color in ((lambda v: v >= 0, "green"), (lambda v: v < 0, "red")):
+    """Inflows and outflows in the theme's colours, as two series (plotext's per-bar colour lists are unreliable)."""
+    pal = palette()
+    for keep, color in ((lambda v: v >= 0, chart_color(pal.inflow)), (lambda v: v < 0, chart_color(pal.outflow))):
         xs = [i for i, v in enumerate(values) if keep(v)]
         if xs:
             plt.bar(xs, [values[i] for i in xs], color=color, width=0.6)
@@ -96,11 +100,12 @@ def _signed_bars(plt, values: list[float]) -> None:
 class DerivativesChart(Horizontal):
     """Hourly history: the 3-month basis and offshore open interest (replotted only on change)."""
 
-    def __init__(self, d) -> None:
+    def __init__(self, d: Derivatives | None) -> None:
         super().__init__(id="deriv-chart")
         self._pending = d
         self._ready = False
         self._series: object = None
+        self._palette: object = None
         self.replots = 0
 
     def compose(self) -> ComposeResult:
@@ -111,14 +116,14 @@ class DerivativesChart(Horizontal):
         self._ready = True
         self.show(self._pending)
 
-    def show(self, d) -> None:
+    def show(self, d: Derivatives | None) -> None:
         if not self._ready:
             self._pending = d
             return
         series = None if d is None else (d.basis_history[-MAX_POINTS * 4 :], d.oi_history[-MAX_POINTS * 4 :])
-        if series == self._series:
+        if series == self._series and self._palette == palette():
             return
-        self._series = series
+        self._series, self._palette = series, palette()
         self.replots += 1
         for plot_id, values, title in (
             ("#basis-plot", series[0] if series else (), "3m basis, % annualized (hourly)"),

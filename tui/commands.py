@@ -10,13 +10,14 @@ from textual.binding import Binding, BindingType
 @dataclass(frozen=True)
 class Command:
     id: str
-    action: str  # an App action (with arguments, Textual syntax)
+    action: str  # a dashboard screen action, or "app." + an App action (with arguments, Textual syntax)
     keys: str  # Textual key names, comma-separated
     label: str  # footer and command palette title
     help: str  # help screen and palette help
     display: str  # how the keys are written for people
     footer: bool = False
     bind: bool = True  # False: Textual already binds the key (Tab, Shift-Tab)
+    quiet_keys: str = ""  # bound too, but never shown in the footer (Ctrl+C beside q)
 
 
 COMMANDS: tuple[Command, ...] = (
@@ -64,22 +65,32 @@ COMMANDS: tuple[Command, ...] = (
     Command("coinshares", "coinshares_form", "c", "CoinShares", "Enter CoinShares' weekly print (used by the caution case)", "c"),
     Command(
         "refresh",
-        "refresh_now",
+        "app.refresh_now",
         "r",
         "Refresh",
         "Fetch every source now (bans the hosts asked for still apply)",
         "r",
         footer=True,
     ),
-    Command("pause", "toggle_pause", "p", "Pause", "Pause or resume polling", "p", footer=True),
-    Command("help", "help", "question_mark,f1", "Help", "Show every key, the sources and the store path", "? / F1", footer=True),
-    Command("quit", "quit", "q", "Quit", "Quit flowtape", "q", footer=True),
+    Command("pause", "app.toggle_pause", "p", "Pause", "Pause or resume polling", "p", footer=True),
+    Command(
+        "help",
+        "help",
+        "question_mark,f1",
+        "Help",
+        "Show every key, a glossary of the terms on screen, the sources and the store path",
+        "? / F1",
+        footer=True,
+    ),
+    # Ctrl+C quits too: Textual binds it only to copy and a "press q to quit" hint, which this binding replaces.
+    Command("quit", "app.quit", "q", "Quit", "Quit flowtape", "q / Ctrl+C", footer=True, quiet_keys="ctrl+c"),
 )
 
 
 def bindings() -> list[BindingType]:
-    return [
+    shown: list[BindingType] = [
         Binding(c.keys, c.action, c.label, show=c.footer, key_display=c.display.split(" / ")[0], id=c.id, tooltip=c.help)
         for c in COMMANDS
         if c.bind
     ]
+    return shown + [Binding(c.quiet_keys, c.action, c.label, show=False, id=f"{c.id}-quiet") for c in COMMANDS if c.quiet_keys]

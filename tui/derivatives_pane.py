@@ -17,7 +17,9 @@ if TYPE_CHECKING:
     from analytics.derivatives import Derivatives
 
 from . import format as fmt
+from .format import pct, usd_bn
 from .panes import Pane
+from .theme import palette
 
 VENUE_NAMES = {
     "deribit": "Deribit",
@@ -28,23 +30,6 @@ VENUE_NAMES = {
     "cme": "CME",
 }
 SPARK_POINTS = 48
-
-
-def usd_bn(value: float | None) -> str:
-    return "-" if value is None else f"${value / 1e9:,.1f}B"
-
-
-def pct(value: float | None, *, signed: bool = False, unit: str = "%") -> str:
-    if value is None:
-        return "-"
-    return f"{value:+.2f}{unit}" if signed else f"{value:.2f}{unit}"
-
-
-def change_text(value: float | None, label: str, unit: str, decimals: int = 2) -> Text:
-    if value is None:
-        return Text(f"{label} -", style="dim")
-    style = "red" if value < 0 else "green" if value > 0 else "dim"
-    return Text(f"{label} {fmt.arrow(value)}{abs(value):.{decimals}f}{unit}", style=style)
 
 
 def excluded(missing: tuple[str, ...], entries: dict, *, stale_shown: bool = False, unused: str = "unused") -> str:
@@ -99,7 +84,7 @@ class DerivativesPane(Pane):
             return
         if d is None or d.empty:
             for tile in self.query(Tile):
-                tile.show(Text("no venue data yet", style="dim"), ())
+                tile.show(Text("no venue data yet", style=palette().missing), ())
             self.query_one("#deriv-breakdown", Static).update("")
             return
         self.query_one("#tile-basis", Tile).show(self._basis(d, now), d.basis_history)
@@ -120,29 +105,32 @@ class DerivativesPane(Pane):
 
     @staticmethod
     def _age(ts: list[dt.datetime], now: dt.datetime) -> str:
-        return fmt.age((now - max(ts)).total_seconds()) if ts else "-"
+        return fmt.age((now - max(ts)).total_seconds()) if ts else fmt.MISSING
 
     def _footer(
         self, out: Text, change: float | None, entries: dict, missing: tuple[str, ...], unused: str, now: dt.datetime
     ) -> Text:
         """24 h change, how many fresh venues and their data age, the stale ones by name, and any other
         venue the aggregate leaves out."""
-        venues = list(entries.values())
-        out.append_text(change_text(change, "24h", "pt"))
+        venues, pal = list(entries.values()), palette()
+        out.append_text(fmt.change(change, "24h", unit="bp"))
         fresh = [v for v in venues if not v.stale]
         out.append(f" {len(fresh)}v {self._age([v.as_of for v in fresh], now)}", style="dim")
         stale = [v.venue for v in venues if v.stale]
         if stale:
-            out.append(f"\nSTALE: {', '.join(stale)}", style="yellow")
+            out.append(f"\nSTALE: {', '.join(stale)}", style=pal.stale)
         other = excluded(missing, entries, stale_shown=True, unused=unused)
         if other:
-            out.append(f"\n{other}", style="yellow")
+            out.append(f"\n{other}", style=pal.warn)
         return out
 
     def _basis(self, d: Derivatives, now: dt.datetime) -> Text:
         out = Text()
         out.append(pct(d.headline_basis_pct), style="bold")
-        out.append(f" {d.band or '-'}\n", style="bold yellow" if d.band in ("compressed", "snapback", "backwardation") else "")
+        out.append(
+            f" {d.band or fmt.MISSING}\n",
+            style=f"{palette().warn} bold" if d.band in ("compressed", "snapback", "backwardation") else "",
+        )
         return self._footer(out, d.basis_change_24h_pt, d.basis, d.basis_missing, "unused", now)
 
     def _funding(self, d: Derivatives, now: dt.datetime) -> Text:
@@ -152,15 +140,15 @@ class DerivativesPane(Pane):
         return self._footer(out, d.funding_change_24h_pt, d.funding, d.funding_missing, "no OI to weigh by", now)
 
     def _oi(self, d: Derivatives, now: dt.datetime) -> Text:
-        out = Text()
+        out, pal = Text(), palette()
         out.append(usd_bn(d.offshore_usd), style="bold")
-        out.append(f" {d.trend}\n", style="red" if d.trend == "bleeding" else "green" if d.trend == "rebuilding" else "dim")
+        out.append(f" {d.trend}\n", style=pal.down if d.trend == "bleeding" else pal.up if d.trend == "rebuilding" else "dim")
         left_out = excluded(d.offshore_missing, d.open_interest)
         if left_out:  # the total and its changes are of the venues left
-            out.append(f"{left_out}\n", style="yellow")
-        out.append_text(change_text(d.change_24h_pct, "24h", "%", 1))
+            out.append(f"{left_out}\n", style=pal.warn)
+        out.append_text(fmt.change(d.change_24h_pct, "24h", unit="%"))
         out.append(" ")
-        out.append_text(change_text(d.change_7d_pct, "7d", "%", 1))
+        out.append_text(fmt.change(d.change_7d_pct, "7d", unit="%"))
         cme = d.open_interest.get("cme")
         out.append(f"\nCME {usd_bn(d.cme_usd)}")
         if cme and cme.btc:
@@ -169,7 +157,7 @@ class DerivativesPane(Pane):
 
     @staticmethod
     def _breakdown(d: Derivatives, now: dt.datetime) -> Text:
-        out = Text()
+        out, pal = Text(), palette()
         out.append(
             f"{'venue':<15}{'3m basis':>10}{'future':>17}{'days':>7}{'funding/ann.':>22}{'OI USD':>10}{'OI BTC':>11}  age\n",
             style="bold",
@@ -178,15 +166,17 @@ class DerivativesPane(Pane):
             b, f, o = d.basis.get(venue), d.funding.get(venue), d.open_interest.get(venue)
             stale = any(x.stale for x in (b, f, o) if x)
             times = [x.as_of for x in (b, f, o) if x]
-            out.append(f"{VENUE_NAMES.get(venue, venue):<15}", style="yellow" if stale else "")
+            out.append(f"{VENUE_NAMES.get(venue, venue):<15}", style=pal.stale if stale else "")
             out.append(
-                f"{pct(b.annualized_pct) if b else '-':>10}{(b.instrument if b else '-'):>17}"
-                f"{(f'{b.days_to_expiry:.0f}' if b else '-'):>7}"
+                f"{pct(b.annualized_pct) if b else fmt.MISSING:>10}{(b.instrument if b else fmt.MISSING):>17}"
+                f"{(f'{b.days_to_expiry:.0f}' if b else fmt.MISSING):>7}"
             )
-            fund = f"{f.rate * 100:.4f}%/{f.interval_hours:g}h {f.annualized_pct:.1f}%" if f else "-"
-            out.append(f"{fund:>22}{usd_bn(o.usd) if o else '-':>10}{(f'{o.btc:,.0f}' if o and o.btc else '-'):>11}")
-            out.append(f"  {fmt.age((now - max(times)).total_seconds()) if times else '-'}")
-            out.append(" STALE" if stale else "", style="bold yellow")
+            fund = f"{f.rate * 100:.4f}%/{f.interval_hours:g}h {pct(f.annualized_pct)}" if f else fmt.MISSING
+            out.append(
+                f"{fund:>22}{usd_bn(o.usd) if o else fmt.MISSING:>10}{(f'{o.btc:,.0f}' if o and o.btc else fmt.MISSING):>11}"
+            )
+            out.append(f"  {fmt.age((now - max(times)).total_seconds()) if times else fmt.MISSING}")
+            out.append(" STALE" if stale else "", style=f"{pal.stale} bold")
             out.append("\n")
         out.append("Constant-maturity 90d basis: ", style="dim")
         out.append(pct(d.constant_maturity_pct))

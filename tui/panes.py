@@ -17,7 +17,10 @@ from textual.widgets import DataTable, Static
 if TYPE_CHECKING:
     from analytics.dashboard import AssetView
 
+from common.records import ATTRIBUTION
+
 from . import format as fmt
+from .theme import palette
 
 
 class Pane(Vertical, can_focus=True):
@@ -49,20 +52,20 @@ class TapeTable(DataTable):
     """The flow tape grid. Enter maximizes; Left/Right scroll when the table is wider than the pane,
     otherwise they step the as-of date like everywhere else."""
 
-    BINDINGS = [Binding("enter", "app.toggle_maximize", show=False)]
+    BINDINGS = [Binding("enter", "screen.toggle_maximize", show=False)]
 
     # Textual awaits an action that is a coroutine; DataTable declares these sync, hence the override ignores.
     async def action_cursor_left(self) -> None:  # type: ignore[override]
         if self.scroll_x > 0:
             self.scroll_relative(x=-8, animate=False)
         else:
-            await self.run_action("app.step_as_of(-1)")
+            await self.run_action("screen.step_as_of(-1)")
 
     async def action_cursor_right(self) -> None:  # type: ignore[override]
         if self.scroll_x < self.max_scroll_x:
             self.scroll_relative(x=8, animate=False)
         else:
-            await self.run_action("app.step_as_of(1)")
+            await self.run_action("screen.step_as_of(1)")
 
 
 class FlowTapePane(Pane, can_focus=False):
@@ -85,13 +88,14 @@ class FlowTapePane(Pane, can_focus=False):
                 caption.update(Text("No sessions stored yet for this asset.", style="dim"))
                 return
             records = view.report.fund_records
+            pal = palette()
             table.add_column("Date", key="date")
             for fund in view.funds:
                 table.add_column(fmt.safe(fund, max_len=8), key=f"f:{fund}")
             table.add_column(Text("Total", style="bold"), key="total")
             for row in view.tape:
-                label = fmt.short_day(row.date) + ("*" if row.provisional else " ")
-                cells: list[Text] = [Text(label, style="italic" if row.provisional else "")]
+                label = fmt.date(row.date) + ("*" if row.provisional else " ")
+                cells: list[Text] = [Text(label, style=pal.provisional if row.provisional else "")]
                 for fund, value in zip(view.funds, row.funds, strict=True):
                     rec = records.get(fund)
                     is_record = bool(
@@ -104,22 +108,22 @@ class FlowTapePane(Pane, can_focus=False):
                         )
                     )
                     cells.append(
-                        fmt.flow_cell(value, record=is_record, missing_style="italic yellow" if fund in row.missing else "dim")
+                        fmt.flow(value, record=is_record, missing_style=pal.provisional if fund in row.missing else None)
                     )
-                cells.append(fmt.flow_cell(row.total, bold=True))
+                cells.append(fmt.flow(row.total, bold=True))
                 table.add_row(*cells, key=row.date.isoformat())
             caption.update(self._caption(view), layout=False)
 
     @staticmethod
     def _caption(view: AssetView) -> Text:
         last = view.tape[-1]
-        out = Text()
+        out, pal = Text(), palette()
         if last.provisional:
-            out.append(f"* {fmt.short_day(last.date)} is provisional: ", style="yellow")
-            out.append("awaiting " + ", ".join(fmt.safe(f, max_len=8).plain for f in last.missing), style="yellow")
+            out.append(f"* {fmt.date(last.date)} is provisional: ", style=pal.provisional)
+            out.append("awaiting " + ", ".join(fmt.safe(f, max_len=8).plain for f in last.missing), style=pal.provisional)
             out.append(" · ")
         out.append(
-            f"{fmt.OUT} outflow  {fmt.IN} inflow  {fmt.RECORD} fund's record day  - no data · Source: Farside Investors",
+            f"{fmt.OUT} outflow  {fmt.IN} inflow  {fmt.RECORD} fund's record day  {fmt.MISSING} no data · {ATTRIBUTION}",
             style="dim",
         )
         return out
@@ -154,13 +158,13 @@ class GaugePane(Pane):
         r = view.report
         mtd = r.month_to_date
         out = Text()
-        month = fmt.month_name(mtd.month)
+        month, pal = fmt.month(mtd.month), palette()
         out.append(f"{month} to date  ", style="bold")
         if mtd.total_usd_m is None:
             out.append("no complete session yet", style="dim")
         else:
-            out.append_text(fmt.flow_cell(mtd.total_usd_m, bold=True))
-            out.append(f"  ({mtd.sessions} sessions, {mtd.sessions_left} left)")
+            out.append_text(fmt.flow(mtd.total_usd_m, bold=True))
+            out.append(f"  ({fmt.plural(mtd.sessions, 'session')}, {mtd.sessions_left} left)")
         out.append("\n")
         outflow = mtd.total_usd_m is not None and mtd.total_usd_m < 0
         record = r.record_outflow_month if outflow or mtd.total_usd_m is None else r.record_inflow_month
@@ -169,24 +173,24 @@ class GaugePane(Pane):
         if record is None:
             out.append(f"Record {kind} month: none before {month}\n", style="dim")
         else:
-            out.append(f"Record {kind} month: {fmt.month_name(record.month)} ")
-            out.append_text(fmt.flow_cell(record.total_usd_m))
+            out.append(f"Record {kind} month: {fmt.month(record.month)} ")
+            out.append_text(fmt.flow(record.total_usd_m))
             out.append("\n")
             if mtd.total_usd_m is not None:
                 share = mtd.total_usd_m / record.total_usd_m if record.total_usd_m else 0.0
                 width = 24
                 filled = max(0, min(width, int(width * share)))  # floor: 99% never looks full
-                bar_style = "bold red" if kind == "outflow" else "bold green"
+                bar_style = f"{pal.outflow if kind == 'outflow' else pal.inflow} bold"
                 out.append("█" * filled, style=bar_style)
                 out.append("░" * (width - filled), style="dim")
                 out.append(f" {share * 100:.0f}% of record\n")
                 if passed:
                     beyond = abs(mtd.total_usd_m - record.total_usd_m)
-                    out.append(f"NEW RECORD {kind.upper()} MONTH", style="reverse bold")
-                    out.append(f" (beyond {fmt.month_name(record.month)} by {beyond:,.1f})\n")
+                    out.append(f"NEW RECORD {kind.upper()} MONTH", style=f"{pal.record} reverse")
+                    out.append(f" ({fmt.usd_m(beyond)} beyond {fmt.month(record.month)})\n")
         if mtd.projected_usd_m is not None:
             out.append("Projected month end at this pace: ", style="dim")
-            out.append_text(fmt.flow_cell(mtd.projected_usd_m))
+            out.append_text(fmt.flow(mtd.projected_usd_m))
             out.append(" (not data)", style="dim")
         return out
 
@@ -195,7 +199,7 @@ class RecordsPane(Pane):
     def compose(self) -> ComposeResult:
         yield Static("", id="records-text")
 
-    def show(self, view: AssetView | None, weeks: tuple | None) -> None:
+    def show(self, view: AssetView | None, weeks: tuple[float | None, float | None] | None) -> None:
         if not self.changed((view, weeks)):
             return
         self.query_one("#records-text", Static).update(self._text(view, weeks))
@@ -205,17 +209,17 @@ class RecordsPane(Pane):
         if view is None:
             return Text("No data yet.", style="dim")
         r = view.report
-        out = Text()
+        out, pal = Text(), palette()
         s = r.streak
         out.append("Streak: ", style="bold")
         if s.sessions == 0:
             out.append("no complete session", style="dim")
         else:
-            style = "red" if s.direction == "red" else "green" if s.direction == "green" else "dim"
+            style = pal.outflow if s.direction == "red" else pal.inflow if s.direction == "green" else pal.missing
             mark = fmt.OUT if s.direction == "red" else fmt.IN if s.direction == "green" else "="
-            out.append(f"{mark} {s.direction} {s.sessions} session{'s' if s.sessions != 1 else ''}", style=style)
+            out.append(f"{mark} {s.direction} {fmt.plural(s.sessions, 'session')}", style=style)
             sized = s.red_at_size if s.direction == "red" else s.green_at_size
-            out.append(f"  ({sized} in a row of ${s.size_usd_m:,.0f}M+)", style="dim")
+            out.append(f"  ({sized} in a row of {fmt.usd_m(s.size_usd_m)}+)", style="dim")
         out.append("\n")
         for label, rec, sets in (
             ("Record outflow day", r.record_outflow_day, r.latest_sets_record_outflow_day),
@@ -225,10 +229,10 @@ class RecordsPane(Pane):
             if rec is None:
                 out.append("none", style="dim")
             else:
-                out.append_text(fmt.flow_cell(rec.usd_m))
-                out.append(f" {fmt.short_day(rec.date)}")
+                out.append_text(fmt.flow(rec.usd_m))
+                out.append(f" {fmt.date(rec.date)}")
                 if sets:
-                    out.append(" ← latest session", style="reverse bold")
+                    out.append(" ← latest session", style=f"{pal.record} reverse")
             out.append("\n")
         recent = {t.date for t in view.tape}
         hits = []
@@ -245,25 +249,28 @@ class RecordsPane(Pane):
         for i, (fund, _kind, day_rec) in enumerate(hits[:2]):
             out.append(", " if i else "")
             out.append(f"{fmt.safe(fund, max_len=8).plain} ")
-            out.append_text(fmt.flow_cell(day_rec.usd_m))
-            out.append(f" {day_rec.date:%d %b}")
+            out.append_text(fmt.flow(day_rec.usd_m))
+            out.append(f" {fmt.date(day_rec.date)}")
         if len(hits) > 2:
             out.append(f" +{len(hits) - 2}", style="dim")
         out.append("\n")
         shares = sorted(((f, p) for f, p in r.fund_share_mtd_pct.items() if p), key=lambda fp: -abs(fp[1]))[:4]
-        out.append(f"Share of {fmt.month_name(r.month_to_date.month)}: ")
-        out.append(", ".join(f"{fmt.safe(f, max_len=8).plain} {p:.0f}%" for f, p in shares) or "-", style="" if shares else "dim")
+        out.append(f"Share of {fmt.month(r.month_to_date.month)}: ")
+        out.append(
+            ", ".join(f"{fmt.safe(f, max_len=8).plain} {p:.0f}%" for f, p in shares) or fmt.MISSING,
+            style="" if shares else pal.missing,
+        )
         out.append("\n")
         for label, week, combined in (
             ("This week", r.week_to_date, weeks[0] if weeks else None),
             ("Last week", r.last_week, weeks[1] if weeks else None),
         ):
-            out.append(f"{label} {week.start:%d %b}: ")
-            out.append_text(fmt.flow_cell(week.total_usd_m))
+            out.append(f"{label} {fmt.date(week.start)}: ")
+            out.append_text(fmt.flow(week.total_usd_m))
             out.append(f" ({week.sessions}d)", style="dim")
             out.append(" · BTC+ETH+SOL ")
-            out.append_text(fmt.flow_cell(combined))
+            out.append_text(fmt.flow(combined))
             out.append("\n")
         out.append("Cumulative since launch: ")
-        out.append_text(fmt.flow_cell(r.cumulative_usd_m))
+        out.append_text(fmt.flow(r.cumulative_usd_m))
         return out

@@ -1,0 +1,231 @@
+"""The dashboard screen: the six panes' layout, the keys that move around them, and how the app's
+current figures are drawn.
+
+The App (tui/app.py) owns the wiring: the store, the source workers, the analytics worker and the figures it
+receives. This screen owns what the trader sees and does: it reads the App's figures to draw them, and its
+actions change what is shown (pane, asset, as-of date), asking the App to recompute when the date moves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, cast
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from common.calendar import from_iso, new_york_today
+from common.records import SourceState, SourceStatus, source_id
+
+from . import format as fmt
+from .bars import StatusBar, TitleBar
+from .coinshares_form import CoinSharesForm
+from .commands import bindings
+from .context_pane import ContextPane
+from .derivatives_pane import DerivativesPane
+from .help import HelpScreen
+from .panes import FlowTapePane, GaugePane, Pane, RecordsPane, TapeTable
+from .scenarios_pane import ScenariosPane
+
+if TYPE_CHECKING:
+    from .app import FlowtapeApp
+
+
+class DashboardScreen(Screen[None]):
+    BINDINGS = bindings()
+
+    @property
+    def flowtape(self) -> FlowtapeApp:
+        return cast("FlowtapeApp", self.app)
+
+    # ---- layout ----------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield TitleBar(id="title")
+        with VerticalScroll(id="main", can_focus=False):
+            yield FlowTapePane("1 Flow tape", id="pane-1")
+            with Horizontal(id="middle"):
+                yield GaugePane("2 Month to date vs record", id="pane-2")
+                yield RecordsPane("3 Records, streaks, weeks", id="pane-3")
+            with Horizontal(id="lower"):
+                yield DerivativesPane("4 Derivatives · BTC futures", id="pane-4")
+                yield ScenariosPane("5 Scenarios", id="pane-5")
+            yield ContextPane("6 Context", id="pane-6")
+        yield StatusBar(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(TapeTable).focus()
+        self.show_title()
+        self.flowtape.start()
+
+    # ---- rendering (the App's current figures) -------------------------------------------------
+    def render_views(self) -> None:
+        app = self.flowtape
+        with self.app.batch_update():
+            self.render_market()
+            self.query_one(ScenariosPane).show(app.scenario_results, app.transitions)
+            self.query_one(ContextPane).show(app.trend, app.ledger, app.fed)
+
+    def render_market(self) -> None:
+        """The flow panes and the derivatives tiles: what start-up paints before the scenario history."""
+        app = self.flowtape
+        view = app.views.get(app.asset)
+        self.query_one(FlowTapePane).show(view)
+        self.query_one(GaugePane).show(view)
+        self.query_one(RecordsPane).show(view, self._combined_weeks())
+        self.query_one(DerivativesPane).show(app.derivatives, app.clock())
+        self.show_title()
+        self.mark_stale()
+
+    def restyle(self) -> None:
+        """Repaint every figure in the active theme's colours (the panes' views have not changed)."""
+        for pane in self.query(Pane):
+            pane.changed(object())  # forget what was shown: the next show() paints
+        app = self.flowtape
+        with self.app.batch_update():
+            self.render_views()
+            app.refresh_status()
+            if isinstance(self.maximized, GaugePane):
+                self.maximized.show_charts(app.views.get(app.asset))
+            elif isinstance(self.maximized, DerivativesPane):
+                self.maximized.show_chart(app.derivatives)
+
+    def show_status(self, problems: tuple[str, ...]) -> None:
+        """The status bar, the tiles' ages (they move by the minute) and the panes' stale marks."""
+        app = self.flowtape
+        now = app.clock()
+        self.query_one(StatusBar).show(app.statuses, now, mode=app.mode, paused=app.paused, problems=problems)
+        self.query_one(DerivativesPane).show(app.derivatives, now)
+        self.mark_stale()
+
+    def show_title(self) -> None:
+        app = self.flowtape
+        self.query_one(TitleBar).show(
+            asset=app.asset,
+            as_of=app.effective_as_of(),
+            following=app.as_of_pinned is None,
+            mode=app.mode,
+            notice=app.notice,
+        )
+
+    def _combined_weeks(self) -> tuple[float | None, float | None] | None:
+        views = self.flowtape.views
+        if not views:
+            return None
+
+        def total(values: Iterable[float | None]) -> float | None:
+            present = [v for v in values if v is not None]
+            return round(sum(present), 1) if present else None
+
+        reports = [v.report for v in views.values()]
+        return total(r.week_to_date.total_usd_m for r in reports), total(r.last_week.total_usd_m for r in reports)
+
+    def mark_stale(self) -> None:
+        app = self.flowtape
+        if app.analytics_problem:  # nothing on screen is current: every pane says why
+            last = app.last_good_compute
+            note = f"analytics failed; {f'figures as of {last:%H:%M UTC}' if last else 'no figures yet'}"
+            for pane in self.query(Pane):
+                pane.mark_stale(note)
+            return
+        source_note = self._stale_note(app.asset)
+        for pane in self.query(Pane):
+            if isinstance(pane, (FlowTapePane, GaugePane, RecordsPane)):  # the others mark their own stale inputs
+                pane.mark_stale(source_note)
+            else:
+                pane.mark_stale(None)
+
+    def _stale_note(self, asset: str) -> str | None:
+        app = self.flowtape
+        row = app.statuses.get(source_id(asset))
+        if not row:
+            return None
+        st = SourceStatus.from_row(row)
+        last = from_iso(st.last_success)
+        ago = f"last good {fmt.age((app.clock() - last).total_seconds())} ago" if last else "no good fetch yet"
+        if app.mode == "offline":
+            return f"offline, {ago}"
+        if st.state in (SourceState.OK, SourceState.STARTING):
+            return None
+        return f"farside {asset} {st.state.value}, {ago}"
+
+    # ---- actions (declared once in commands.py) -----------------------------------------------
+    def action_focus_pane(self, n: int) -> None:
+        if n == 1:
+            self.query_one(TapeTable).focus()
+        else:
+            self.query_one(f"#pane-{n}", Pane).focus()
+
+    def action_toggle_maximize(self) -> None:
+        app = self.flowtape
+        if self.maximized is not None:
+            was = self.maximized
+            self.minimize()
+            if isinstance(was, ScenariosPane):
+                was.redraw()  # back to the compact form
+            return
+        if self.focused is not None and self.maximize(self.focused):
+            if isinstance(self.maximized, ScenariosPane):
+                self.maximized.redraw()  # the full checklist
+            if isinstance(self.maximized, GaugePane):
+                self.maximized.show_charts(app.views.get(app.asset))
+            elif isinstance(self.maximized, DerivativesPane):
+                self.maximized.show_chart(app.derivatives)
+
+    def action_asset(self, asset: str) -> None:
+        app = self.flowtape
+        if asset != app.asset:
+            app.asset = asset
+            self.render_views()
+            gauge = self.query_one(GaugePane)
+            if gauge.has_class("-maximized"):
+                gauge.show_charts(app.views.get(app.asset))
+
+    def action_step_as_of(self, step: int) -> None:
+        app = self.flowtape
+        current = app.effective_as_of()
+        if step < 0:
+            earlier = [d for d in app.dates if d < current]
+            if not earlier:
+                self.app.bell()
+                return
+            app.as_of_pinned = earlier[-1]
+        else:
+            if app.as_of_pinned is None:
+                self.app.bell()
+                return
+            today = new_york_today(app.clock())
+            later = [d for d in app.dates if current < d < today]
+            app.as_of_pinned = later[0] if later else None  # reaching today: follow live data again
+        self.show_title()
+        app.recompute()
+
+    def action_to_today(self) -> None:
+        app = self.flowtape
+        if app.as_of_pinned is not None:
+            app.as_of_pinned = None
+            self.show_title()
+            app.recompute()
+
+    def action_coinshares_form(self) -> None:
+        app = self.flowtape
+        if app.store.readonly:
+            self.notify("the store is read-only here (another flowtape writes to it)", severity="error")
+            return
+
+        def save(values: tuple[dt.date, float, float | None] | None) -> None:
+            if values is None:
+                return
+            week, total, btc = values
+            replaced = app.store.add_coinshares(week, total, btc, entered_at=app.clock())
+            self.notify(f"{'Replaced' if replaced else 'Recorded'} CoinShares week ending {week}: {total:+,.1f} US$m")
+            app.recompute()
+
+        self.app.push_screen(CoinSharesForm(new_york_today(app.clock())), save)
+
+    def action_help(self) -> None:
+        store = self.flowtape.store
+        self.app.push_screen(HelpScreen(store_path=str(store.path), mode=self.flowtape.mode, notices=list(store.notices)))
