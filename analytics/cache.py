@@ -6,7 +6,7 @@ A day's scenario labels are a function of the data up to that day's New York clo
 still holds that day's derivatives: the retention tier), so each closed day is evaluated once, stored in
 `scenario_days` and read back afterwards; a write touching a date drops the labels it can change (store/sqlite.py).
 Time travel then reads stored labels and computes only the days missing. The results equal the straightforward
-replay (analytics/scenario_inputs.history), which tests/test_compute_once.py checks.
+replay (analytics/scenario_inputs.history), which tests/analytics/test_compute_once.py checks.
 
 `AnalyticsCache` is plain data owned by its caller (the app keeps one); nothing here imports textual.
 """

@@ -847,7 +847,7 @@ class Store:
         """The last good observation of each series in each UTC hour with since <= ts <= until: the hours strictly
         inside the range from observations_hourly (kept at write time), the two edge hours grouped from the
         full-resolution rows (their last observation may fall outside the range). The same rows as a GROUP BY
-        over the whole range (tests/test_compute_once.py), for the price of two hours of full-resolution rows."""
+        over the whole range (tests/analytics/test_compute_once.py), for the price of two hours of full-resolution rows."""
         since = since or "0000-00-00T00:00:00+00:00"  # an empty `since` would make every hour an edge hour
         lo, hi = since[:13], until[:13]
         # `+venue`: not by the primary key (every row of those venues), by the time index (the range asked for)

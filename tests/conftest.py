@@ -86,3 +86,13 @@ def ui_state_outside_the_home(tmp_path, monkeypatch):
     monkeypatch.setenv("FLOWTAPE_STATE", str(tmp_path / "ui-state.json"))
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.delenv("FLOWTAPE_THEME", raising=False)
+
+
+@pytest.fixture
+def demo(tmp_path):
+    """A copy of the demo store (built once per session), for tests of any layer that need real-sized data."""
+    from tests.dashboard_fixtures import demo_store
+
+    s = demo_store(tmp_path / "demo.db")
+    yield s
+    s.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import importlib
 import signal
 from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
@@ -20,10 +21,11 @@ from textual.app import App, SystemCommand
 from textual.message import Message
 from textual.screen import Screen
 from textual.theme import Theme
-from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
+from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from common.calendar import AsOf, new_york_today
 from common.config import Config, default_state_path
+from common.records import SourceState
 from store import Store
 
 if TYPE_CHECKING:  # analytics (polars) and the fetch path (httpx) load after the first paint
@@ -46,6 +48,8 @@ from .commands import COMMANDS
 from .dashboard import DashboardScreen
 
 AGE_TICK_S = 15.0
+# A source in one of these states has told us its data will not come: the alerts need not wait for it.
+_FAILING = {SourceState.ERROR, SourceState.BLOCKED, SourceState.RATE_LIMITED, SourceState.BANNED}
 
 
 class ViewsComputed(Message):
@@ -109,13 +113,18 @@ class FlowtapeApp(App[None]):
         self.statuses: dict[str, dict] = {}
         self.paused = False
         self.loops: list[SourceLoop] = []
+        self._alert_sources: set[str] = set()  # the polled sources whose data the alert conditions read
+        self._polled: set[str] = set()  # sources with a poll completed since start
         self.computations = 0
+        self._computing = False  # an analytics worker is running (recompute)
+        self._compute_pending = False  # and another computation has been asked for since it started
         self.analytics_problem: str | None = None  # the last recompute failed: what the screen says
         self.data_problem: str | None = None  # bad stored rows set aside by the last recompute
         self._bad_rows_seen: set[str] = set()
         self.last_good_compute: dt.datetime | None = None
         self._client: httpx.AsyncClient | None = None
         self._dashboard: DashboardScreen | None = None
+        self._first_frame = asyncio.Event()  # set once the work deferred past the first frame has started
 
     # ---- wiring ----------------------------------------------------------------------------
     def get_default_screen(self) -> Screen:
@@ -134,7 +143,6 @@ class FlowtapeApp(App[None]):
         for note in self.store.notices:  # read-only second instance, a corrupt file moved aside
             self.notify(fmt.safe(note, max_len=300).plain, severity="warning", timeout=15)
         self.refresh_status()
-        self.recompute()  # what the store holds, at once
         self.set_interval(AGE_TICK_S, self.refresh_status, name="age ticker")
         if not self.is_headless:
             try:  # the terminal went away (SSH dropped) or we are told to stop: exit cleanly, terminal restored
@@ -142,8 +150,15 @@ class FlowtapeApp(App[None]):
                     asyncio.get_running_loop().add_signal_handler(sig, self.exit)
             except (NotImplementedError, RuntimeError, ValueError):
                 pass
+        # The first frame (the panes at their final size, waiting for figures) goes out before polars (the
+        # analytics) and httpx (the fetch path) are imported: their ~150 ms would hold it back.
+        self.call_after_refresh(self._after_first_frame)
+
+    def _after_first_frame(self) -> None:
+        self.recompute()  # what the store holds, at once
         if self.start_sources:
             self._start_sources()
+        self._first_frame.set()
 
     async def on_unmount(self) -> None:
         if self._client is not None:
@@ -159,6 +174,8 @@ class FlowtapeApp(App[None]):
             return
         self._client = make_client(self.transport)
         for source in registry.enabled(self.config):
+            if source.kind in (registry.FLOWS, registry.DERIVATIVES):  # scenario conditions and flow alerts
+                self._alert_sources.add(source.id)
             loop = SourceLoop(source.id, partial(self._poll, source), self.store, clock=self.clock, on_outcome=self._on_outcome)
             self.loops.append(loop)
             self._run(loop.run, name=f"source {source.id}", group="sources", exit_on_error=False)
@@ -173,10 +190,20 @@ class FlowtapeApp(App[None]):
 
         return await registry.poll(source, self._client, self.store, self.config, now=now)
 
-    def _on_outcome(self, outcome) -> None:
+    def _on_outcome(self, outcome: PollOutcome) -> None:
+        waiting = not self.alert_inputs_known()
+        self._polled.add(outcome.source)
         self.refresh_status()
-        if outcome.sessions_written or outcome.revisions:
+        # The last awaited source has answered: compute, so the alerts it held back are decided on its data.
+        if outcome.sessions_written or outcome.revisions or (waiting and self.alert_inputs_known()):
             self.recompute()
+
+    def alert_inputs_known(self) -> bool:
+        """Whether every polled source the alerts read has answered since start, or is known to be failing.
+        Until then their stored data may be old only because flowtape was not running: after a while away
+        the derivatives read as stale (conditions unknown) and a scenario 'changed' state for no reason."""
+        waiting = self._alert_sources - self._polled
+        return all(self.statuses.get(sid, {}).get("state") in _FAILING for sid in waiting)
 
     def refresh_status(self) -> None:
         try:
@@ -197,11 +224,29 @@ class FlowtapeApp(App[None]):
         return AsOf.at(self.as_of_pinned, self.clock()).until
 
     def recompute(self) -> None:
-        self._run(self._compute, group="analytics", exclusive=True, exit_on_error=False)
+        """Ask for the figures as of now and the current as-of date. Coalesced: at most one computation runs
+        and at most one waits; asking again while one waits changes nothing, since the waiting one reads the
+        as-of date and the clock when it starts. A computation runs in a thread, which cannot be stopped:
+        cancelling its worker (Textual's exclusive=True) left it running beside its replacement."""
+        self._compute_pending = True
+        if not self._computing:
+            self._computing = True
+            self._run(self._compute_while_pending, name="analytics", group="analytics", exit_on_error=False)
+
+    async def _compute_while_pending(self) -> None:
+        try:
+            while self._compute_pending:
+                self._compute_pending = False
+                try:
+                    await self._compute()
+                except Exception as exc:  # reported on screen; a request that came meanwhile still runs
+                    self._analytics_failed(exc)
+        finally:  # no await between the last check and this: a recompute() can never find it half-ended
+            self._computing = False
 
     async def _compute(self) -> None:
-        """Read the store and compute in threads, post the frozen results; the handler applies them.
-        A failure is turned into a state on screen by one handler (on_worker_state_changed)."""
+        """Read the store and compute in threads, post the frozen results; the handler applies them."""
+        await asyncio.to_thread(importlib.import_module, "analytics.cache")  # polars: ~100 ms, off the loop
         from analytics.cache import AnalyticsCache, complete
         from analytics.cache import market as compute_market
         from analytics.dashboard import AnalyticsSettings
@@ -243,13 +288,6 @@ class FlowtapeApp(App[None]):
         if computed.as_of.following and not self.store.readonly:
             self._raise_alerts(computed.as_of.date)
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "analytics":
-            return
-        if event.state == WorkerState.ERROR:
-            error = event.worker.error
-            self._analytics_failed(error if isinstance(error, Exception) else RuntimeError(str(error)))
-
     def _note_bad_rows(self, notices: tuple[str, ...]) -> None:
         """Stored rows the analytics set aside (analytics/rows.py): each notice shown once, the count in the bar."""
         for note in notices:
@@ -270,7 +308,10 @@ class FlowtapeApp(App[None]):
         self.refresh_status()
 
     def _raise_alerts(self, as_of: dt.date) -> None:
-        """Deliver what the alert policy (tui/alerts.py new_alerts) says fires now: toast, bell, the command."""
+        """Deliver what the alert policy (tui/alerts.py new_alerts) says fires now: toast, bell, the command.
+        Nothing is decided (nor any scenario state remembered) before the inputs are known since start."""
+        if not self.alert_inputs_known():
+            return
         cfg = self.config.alerts
         fired = new_alerts(self.store, self.scenario_results, self.views, as_of, cfg=cfg, mode=self.mode, now=self.clock())
         for alert, _ in fired:
@@ -289,19 +330,19 @@ class FlowtapeApp(App[None]):
                     if problem := await run_alert_command(cfg.command, payload):
                         self.notify(problem, severity="error", timeout=20)
 
-            # Its own worker, outside the exclusive analytics group: a newer recompute cancelled the command's
-            # supervision (the command ran on, unwatched, its outcome never shown).
+            # Its own worker, outside the analytics worker: the command's supervision outlives the computation.
             self._run(deliver, name="alert command", group="alert-commands", exit_on_error=False)
 
     async def settle(self) -> None:
         """Wait for pending analytics, applied on screen (tests and benchmarks await this instead of sleeping)."""
+        await self._first_frame.wait()  # the start-up computation is asked for after the first frame
         while pending := [w for w in self.workers if w.group == "analytics" and not w.is_finished]:
             # Never pass an empty list: Textual then waits for every worker, source loops included.
             for worker in pending:
                 try:
                     await worker.wait()
                 except (WorkerCancelled, WorkerFailed):
-                    pass  # superseded by a newer computation, or reported by on_worker_state_changed
+                    pass  # the app is closing (its failures are reported by _compute_while_pending)
 
     # ---- source control (the screen's own actions are in tui/dashboard.py) -----------------------
     def action_refresh_now(self) -> None:

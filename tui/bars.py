@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from weakref import WeakKeyDictionary
 
 from rich.text import Text
 from textual.widgets import Static
@@ -17,6 +16,7 @@ from common.calendar import from_iso
 from common.records import SourceState, SourceStatus
 
 from . import format as fmt
+from .paint import update_if_changed
 from .theme import palette
 
 MODE_BADGES = {"demo": "DEMO", "offline": "OFFLINE"}
@@ -40,7 +40,7 @@ class TitleBar(Static):
             out.append(f" {badge} ", style=f"{pal.warn} bold reverse")
             if notice:
                 out.append(" " + notice, style=pal.warn)
-        _update(self, out)
+        update_if_changed(self, out, layout=False)  # a fixed one-line height
 
 
 class StatusBar(Static):
@@ -70,7 +70,7 @@ class StatusBar(Static):
                     out.append_text(source_text(sid, st, now, brief=True))
         if not statuses:
             out.append(" sources: not polled yet" if mode != "offline" else " sources: offline, showing the store", style="dim")
-        _update(self, out)
+        update_if_changed(self, out, layout=False)  # a fixed one-line height
 
 
 def state_style(state: SourceState) -> str:
@@ -101,14 +101,3 @@ def source_text(sid: str, row: Mapping[str, object], now: dt.datetime, *, brief:
         if last and not brief:
             out.append(f", data {fmt.age((now - last).total_seconds())} old", style="dim")
     return out
-
-
-_shown: WeakKeyDictionary[Static, Text] = WeakKeyDictionary()  # what each bar shows now
-
-
-def _update(widget: Static, text: Text) -> None:
-    """Repaint only when the text changed (layout=False: a fixed one-line height)."""
-    if _shown.get(widget) == text:
-        return
-    _shown[widget] = text
-    widget.update(text, layout=False)

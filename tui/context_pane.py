@@ -19,12 +19,14 @@ if TYPE_CHECKING:
 
 
 class ContextPane(Pane):
+    DEFAULT_CSS = """
+    ContextPane #context-text { min-height: 3; }  /* trend, ledger, Fed: sized before the figures arrive */
+    """
+
     def compose(self) -> ComposeResult:
         yield Static("", id="context-text")
 
     def show(self, trend: Trend | None, ledger: dict[str, Any] | None, fed: FedOdds | None = None) -> None:
-        if not self.changed((trend, ledger, fed)):
-            return
         out, pal = Text(), palette()
         out.append("Trend ", style="bold")
         if trend is None:
@@ -58,7 +60,7 @@ class ContextPane(Pane):
         out.append("\n")
         out.append("Fed ", style="bold")
         out.append_text(fed_text(fed))
-        self.query_one("#context-text", Static).update(out)
+        self.paint(self.query_one("#context-text", Static), out)
 
 
 def fed_text(fed) -> Text:

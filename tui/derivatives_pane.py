@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 from . import format as fmt
 from .format import pct, usd_bn
+from .paint import sparkline_if_changed, update_if_changed
 from .panes import Pane
 from .theme import palette
 
@@ -52,25 +53,35 @@ class Tile(Vertical):
     def __init__(self, title: str, *, id: str) -> None:
         super().__init__(id=id, classes="tile")
         self.border_title = title
-        self._shown: object = None
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="tile-text")
-        yield Sparkline([], summary_function=max, classes="tile-spark")
+        with Horizontal(classes="tile-foot"):
+            yield Sparkline([], summary_function=max, classes="tile-spark")
+            yield Static("", classes="tile-age")
 
-    def show(self, text: Text, series: tuple[float, ...]) -> bool:
-        key = (text, series)
-        if key == self._shown:
-            return False
-        self._shown = key
-        self.query_one(".tile-text", Static).update(text)
+    def show(self, text: Text, series: tuple[float, ...], age: str = "") -> bool:
+        """True when anything on the tile is drawn differently. The data age has a widget of its own: its
+        tick (every status refresh) repaints those few cells, not the tile."""
+        painted = update_if_changed(self.query_one(".tile-text", Static), text)
+        painted = update_if_changed(self.query_one(".tile-age", Static), Text(age, style="dim"), layout=False) or painted
         spark = self.query_one(Sparkline)
-        spark.data = list(series[-SPARK_POINTS:])
-        spark.display = len(series) > 1
-        return True
+        if spark.display != (len(series) > 1):
+            spark.display = len(series) > 1
+            painted = True
+        return sparkline_if_changed(spark, series[-SPARK_POINTS:]) or painted
 
 
 class DerivativesPane(Pane):
+    # Sized from the start (a tile's usual height: figure, change and age lines, a STALE or CME line, the
+    # sparkline): the first figures then repaint the tiles alone, not every pane below them.
+    DEFAULT_CSS = """
+    DerivativesPane .tile { min-height: 7; }
+    DerivativesPane .tile-foot { height: 1; }
+    DerivativesPane .tile-spark { width: 1fr; }
+    DerivativesPane .tile-age { width: 5; height: 1; text-align: right; }
+    """
+
     def compose(self) -> ComposeResult:
         with Horizontal(id="tiles"):
             yield Tile("Basis 3m", id="tile-basis")
@@ -79,18 +90,22 @@ class DerivativesPane(Pane):
         yield Static("", id="deriv-breakdown")
 
     def show(self, d: Derivatives | None, now: dt.datetime) -> None:
-        key = (d, int(now.timestamp() // 60))  # ages move by the minute, not faster
-        if not self.changed(key):
-            return
+        """Called on every status refresh (ages tick) and recompute: only what reads differently repaints."""
+        breakdown = self.query_one("#deriv-breakdown", Static)
         if d is None or d.empty:
             for tile in self.query(Tile):
-                tile.show(Text("no venue data yet", style=palette().missing), ())
-            self.query_one("#deriv-breakdown", Static).update("")
+                if tile.show(Text("no venue data yet", style=palette().missing), ()):
+                    self.renders += 1
+            self.paint(breakdown, "")
             return
-        self.query_one("#tile-basis", Tile).show(self._basis(d, now), d.basis_history)
-        self.query_one("#tile-funding", Tile).show(self._funding(d, now), d.funding_history)
-        self.query_one("#tile-oi", Tile).show(self._oi(d, now), d.oi_history)
-        self.query_one("#deriv-breakdown", Static).update(self._breakdown(d, now))
+        for tile_id, text, series, age in (
+            ("#tile-basis", self._basis(d), d.basis_history, self._fresh_age(d.basis, now)),
+            ("#tile-funding", self._funding(d), d.funding_history, self._fresh_age(d.funding, now)),
+            ("#tile-oi", self._oi(d, now), d.oi_history, ""),
+        ):
+            if self.query_one(tile_id, Tile).show(text, series, age):
+                self.renders += 1
+        self.paint(breakdown, self._breakdown(d, now))
         if self.has_class("-maximized"):
             self.show_chart(d)
 
@@ -104,18 +119,18 @@ class DerivativesPane(Pane):
             self.mount(DerivativesChart(d))
 
     @staticmethod
-    def _age(ts: list[dt.datetime], now: dt.datetime) -> str:
+    def _fresh_age(entries: dict, now: dt.datetime) -> str:
+        """The age of the newest fresh venue's data (the tile's age widget)."""
+        ts = [v.as_of for v in entries.values() if not v.stale]
         return fmt.age((now - max(ts)).total_seconds()) if ts else fmt.MISSING
 
-    def _footer(
-        self, out: Text, change: float | None, entries: dict, missing: tuple[str, ...], unused: str, now: dt.datetime
-    ) -> Text:
-        """24 h change, how many fresh venues and their data age, the stale ones by name, and any other
-        venue the aggregate leaves out."""
+    def _footer(self, out: Text, change: float | None, entries: dict, missing: tuple[str, ...], unused: str) -> Text:
+        """24 h change, how many fresh venues (their data age is the tile's age widget), the stale ones by
+        name, and any other venue the aggregate leaves out."""
         venues, pal = list(entries.values()), palette()
         out.append_text(fmt.change(change, "24h", unit="bp"))
         fresh = [v for v in venues if not v.stale]
-        out.append(f" {len(fresh)}v {self._age([v.as_of for v in fresh], now)}", style="dim")
+        out.append(f" {len(fresh)}v", style="dim")
         stale = [v.venue for v in venues if v.stale]
         if stale:
             out.append(f"\nSTALE: {', '.join(stale)}", style=pal.stale)
@@ -124,20 +139,20 @@ class DerivativesPane(Pane):
             out.append(f"\n{other}", style=pal.warn)
         return out
 
-    def _basis(self, d: Derivatives, now: dt.datetime) -> Text:
+    def _basis(self, d: Derivatives) -> Text:
         out = Text()
         out.append(pct(d.headline_basis_pct), style="bold")
         out.append(
             f" {d.band or fmt.MISSING}\n",
             style=f"{palette().warn} bold" if d.band in ("compressed", "snapback", "backwardation") else "",
         )
-        return self._footer(out, d.basis_change_24h_pt, d.basis, d.basis_missing, "unused", now)
+        return self._footer(out, d.basis_change_24h_pt, d.basis, d.basis_missing, "unused")
 
-    def _funding(self, d: Derivatives, now: dt.datetime) -> Text:
+    def _funding(self, d: Derivatives) -> Text:
         out = Text()
         out.append(pct(d.oi_weighted_funding_pct), style="bold")
         out.append(" ann. OI-wtd\n")
-        return self._footer(out, d.funding_change_24h_pt, d.funding, d.funding_missing, "no OI to weigh by", now)
+        return self._footer(out, d.funding_change_24h_pt, d.funding, d.funding_missing, "no OI to weigh by")
 
     def _oi(self, d: Derivatives, now: dt.datetime) -> Text:
         out, pal = Text(), palette()

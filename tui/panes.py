@@ -1,7 +1,6 @@
-"""The dashboard panes. Each takes a frozen view and repaints only when it differs from the last one.
-
-Textual re-sends a widget's whole region on refresh and has no character diff, so "compare before you
-write" is how flowtape stays cheap over SSH.
+"""The dashboard panes. Each takes a frozen view and repaints only what would be drawn differently
+(tui/paint.py: Textual re-sends a widget's whole region on refresh and has no character diff, so "compare
+what is drawn before you write" is how flowtape stays cheap over SSH).
 """
 
 from __future__ import annotations
@@ -20,11 +19,12 @@ if TYPE_CHECKING:
 from common.records import ATTRIBUTION
 
 from . import format as fmt
+from .paint import title_if_changed, update_if_changed
 from .theme import palette
 
 
 class Pane(Vertical, can_focus=True):
-    """A bordered, focusable, maximizable pane. `renders` counts real repaints (the repaint budget test reads it)."""
+    """A bordered, focusable, maximizable pane. `renders` counts real repaints (the repaint budget tests read it)."""
 
     ALLOW_MAXIMIZE = True
 
@@ -35,11 +35,24 @@ class Pane(Vertical, can_focus=True):
         self._shown: object = None
 
     def changed(self, key: object) -> bool:
+        """For a pane drawn from one key in one go (the flow tape): True, counted, when `key` differs from the
+        last one. Key it on what is drawn, never on view objects (their invisible float digits differ every poll)."""
         if key == self._shown:
             return False
         self._shown = key
         self.renders += 1
         return True
+
+    def paint(self, widget: Static, content: Text | str, *, layout: bool = True) -> bool:
+        """Update one of the pane's widgets when what it would draw changed (counted in `renders`)."""
+        if not update_if_changed(widget, content, layout=layout):
+            return False
+        self.renders += 1
+        return True
+
+    def set_title(self, title: str) -> None:
+        """The border title, reassigned only when its text changes."""
+        title_if_changed(self, title)
 
     def mark_stale(self, note: str | None) -> None:
         subtitle = f"STALE: {note}" if note else ""
@@ -136,10 +149,8 @@ class GaugePane(Pane):
         yield Static("", id="gauge-text")
 
     def show(self, view: AssetView | None) -> None:
-        if not self.changed(view):
-            return
-        self.query_one("#gauge-text", Static).update(self._text(view))
-        if self.has_class("-maximized"):
+        self.paint(self.query_one("#gauge-text", Static), self._text(view))
+        if self.has_class("-maximized"):  # the charts compare their own series
             self.show_charts(view)
 
     def show_charts(self, view: AssetView | None) -> None:
@@ -196,13 +207,15 @@ class GaugePane(Pane):
 
 
 class RecordsPane(Pane):
+    DEFAULT_CSS = """
+    RecordsPane #records-text { min-height: 9; }  /* its usual lines, before the figures arrive */
+    """
+
     def compose(self) -> ComposeResult:
         yield Static("", id="records-text")
 
     def show(self, view: AssetView | None, weeks: tuple[float | None, float | None] | None) -> None:
-        if not self.changed((view, weeks)):
-            return
-        self.query_one("#records-text", Static).update(self._text(view, weeks))
+        self.paint(self.query_one("#records-text", Static), self._text(view, weeks))
 
     @staticmethod
     def _text(view: AssetView | None, weeks) -> Text:

@@ -68,9 +68,13 @@ class ScenariosPane(Pane):
     def compose(self) -> ComposeResult:
         yield Static("", id="scenarios-text")
 
+    def on_mount(self) -> None:
+        # Sized from the start for the configured scenarios (name, a checklist that wraps once at 120
+        # columns): their first states repaint this pane alone, not the panes below it.
+        count = len(getattr(self.app, "scenarios", ()))
+        self.query_one("#scenarios-text").styles.min_height = max(2, 3 * count)
+
     def show(self, results: tuple[ScenarioResult, ...], transitions: tuple[Transition, ...]) -> None:
-        if not self.changed((results, transitions)):
-            return
         self._results, self._transitions = results, transitions
         self.redraw()
 
@@ -109,4 +113,4 @@ class ScenariosPane(Pane):
             out.append(sep.join(f"{fmt.date(t.date)} {t.name}: {t.before} → {t.after}" for t in shown), style="dim")
         else:
             out.append("No state changes in the stored history.", style="dim")
-        self.query_one("#scenarios-text", Static).update(out)
+        self.paint(self.query_one("#scenarios-text", Static), out)
