@@ -150,12 +150,15 @@ def stale_limit_s(venue_limit_s: float, as_of: dt.datetime, newest: dt.datetime)
     bucket old although the venue never stopped, so the limit is the venue's own plus the resolution
     kept at that age: the venue's limit at the newest data, +1 h from 48 h back, +1 day from 30 days.
     """
+    tier = retention_tier(as_of, newest)
+    return venue_limit_s + (_BUCKET_S[RETENTION[tier - 1][1]] if tier else 0.0)
+
+
+def retention_tier(as_of: dt.datetime, newest: dt.datetime) -> int:
+    """How many RETENTION steps the store has thinned `as_of` by (0: full resolution): with the rows up to
+    `as_of`, all a past day's figures depend on (analytics/cache.py keeps a day's labels per tier)."""
     age = newest - as_of
-    resolution = 0.0
-    for keep, bucket in RETENTION:
-        if age > keep:
-            resolution = _BUCKET_S[bucket]
-    return venue_limit_s + resolution
+    return sum(1 for keep, _ in RETENTION if age > keep)
 
 
 def wide_quotes(long: pl.DataFrame) -> pl.DataFrame:
@@ -426,16 +429,24 @@ def _funding_history(history: pl.DataFrame, venues: list[str]) -> list[tuple[dt.
     return list(out.iter_rows())
 
 
-def load_derivatives(store: Store, as_of: dt.datetime, *, band_edges, trend_pct: float) -> Derivatives:
+_READ_NEWEST = object()
+
+
+def load_derivatives(
+    store: Store, as_of: dt.datetime, *, band_edges, trend_pct: float, newest: dt.datetime | None | object = _READ_NEWEST
+) -> Derivatives:
+    """`newest`: the newest stored instant when the caller has read it already (a replay of many days)."""
     since = (as_of - dt.timedelta(days=HISTORY_DAYS + 14)).astimezone(dt.UTC).isoformat(timespec="seconds")
     until = as_of.astimezone(dt.UTC).isoformat(timespec="seconds")
     # Hourly: every figure here is the latest quote or an hourly series, and polling faster must not cost more.
     # Rows the store set aside for their type go through the same check, which names them in the notice.
     rows = store.observations(since, until, venues=registry.VENUE_IDS, hourly=True) + store.set_aside_rows("observations")
-    return compute(rows, as_of, band_edges=band_edges, trend_pct=trend_pct, newest=_newest(store))
+    if newest is _READ_NEWEST:
+        newest = newest_stored(store)
+    return compute(rows, as_of, band_edges=band_edges, trend_pct=trend_pct, newest=cast(dt.datetime | None, newest))
 
 
-def _newest(store: Store) -> dt.datetime | None:
+def newest_stored(store: Store) -> dt.datetime | None:
     """The newest stored instant (history is thinned back from it); the real now if it is unreadable."""
     newest = store.newest_observation(venues=registry.VENUE_IDS)
     now = dt.datetime.now(dt.UTC)

@@ -4,6 +4,7 @@ death cross (50 crossing below 200) or golden cross, and how many of each since 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -30,7 +31,7 @@ class Trend:
     notices: tuple[str, ...] = ()  # bad stored candles set aside (analytics/rows.py)
 
 
-def checked_candles(rows: list[tuple], *, today: dt.date) -> tuple[list[tuple[dt.date, float]], tuple[str, ...]]:
+def checked_candles(rows: Sequence[tuple], *, today: dt.date) -> tuple[list[tuple[dt.date, float]], tuple[str, ...]]:
     """(day, close) rows with a real day (bitcoin's first price .. tomorrow) and a bitcoin price."""
     first = EARLIEST_INSTANT.date()
     return screen(
@@ -42,7 +43,7 @@ def checked_candles(rows: list[tuple], *, today: dt.date) -> tuple[list[tuple[dt
 
 
 def compute_trend(
-    rows: list[tuple[str, float]], as_of: dt.date, cycle_start: dt.date, *, today: dt.date | None = None
+    rows: Sequence[tuple[str, float]], as_of: dt.date, cycle_start: dt.date, *, today: dt.date | None = None
 ) -> Trend | None:
     """None until there are 200 closes up to `as_of`; `today` bounds the days (default the real UTC date)."""
     good, notices = checked_candles(rows, today=today or dt.datetime.now(dt.UTC).date())

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import os
+import re
 import sqlite3
 import threading
 from collections import deque
@@ -25,11 +26,26 @@ from pathlib import Path
 from typing import TypeVar
 
 from common import bounds
+from common.calendar import NEW_YORK
 from common.records import TOTAL, FlowTable
 
+from .rows import (
+    AlertRow,
+    CandleRow,
+    CoinSharesRow,
+    DataVersion,
+    FlowCell,
+    ObservationRow,
+    RevisionRow,
+    ScenarioDay,
+    SessionRow,
+)
+
 # Version 2 added funds.first_seen/last_seen, the `series` table and the revisions index (the age-out and
-# the caps below). Each step in _MIGRATIONS takes a store from version N to N + 1, in one transaction.
-SCHEMA_VERSION = 2
+# the caps below). Version 3 added the data versions, the hourly observations kept at write time and the
+# per-day scenario labels (compute once: analytics/cache.py). Each step in _MIGRATIONS takes a store from
+# version N to N + 1, in one transaction.
+SCHEMA_VERSION = 3
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 # What a well-typed row looks like, per table (SQLite stores any type in any column: an older or foreign writer
@@ -55,6 +71,50 @@ MAX_SET_ASIDE_ROWS = 200  # handed on to be named; the count in set_aside is exa
 # just the bad rows (none, normally), so a read leaves them out and counts them for the price of a tiny lookup.
 # Its WHERE must be _BAD["observations"] to the letter (the planner matches it); changing _GOOD needs a migration.
 _BAD_OBSERVATIONS_INDEX = f"CREATE INDEX IF NOT EXISTS observations_bad ON observations (ts) WHERE {_BAD['observations']}"
+
+# Compute once (schema 3). `data_version`: one counter per part, bumped inside the transaction of every write that
+# changes that part's data (a rolled-back write bumps nothing), so "has anything changed" is one SELECT.
+# `observations_hourly`: the last good observation of each series in each UTC hour, kept by triggers in the
+# write's own transaction (whoever writes, thinning and age-out included), so an hourly read is a range scan, not a GROUP BY
+# over full-resolution rows. `scenario_days`: each BTC session's scenario labels, computed once under `key` (the
+# scenario definitions and settings); a write touching a date deletes the labels it can change.
+_PARTS = ("flows", "derivatives", "context", "total")
+_GOOD_NEW = re.sub(r"\b(venue|instrument|metric|ts|value)\b", r"NEW.\1", _GOOD["observations"])
+_COMPUTE_ONCE = f"""
+CREATE TABLE IF NOT EXISTS data_version (part TEXT PRIMARY KEY, n INTEGER NOT NULL);
+INSERT OR IGNORE INTO data_version VALUES {", ".join(f"('{p}', 0)" for p in _PARTS)};
+CREATE TABLE IF NOT EXISTS observations_hourly (
+    venue TEXT NOT NULL, instrument TEXT NOT NULL, metric TEXT NOT NULL, hour TEXT NOT NULL, ts TEXT NOT NULL,
+    value REAL NOT NULL, PRIMARY KEY (venue, instrument, metric, hour));
+CREATE INDEX IF NOT EXISTS observations_hourly_hour ON observations_hourly (hour);
+CREATE TABLE IF NOT EXISTS scenario_days (
+    key TEXT NOT NULL, date TEXT NOT NULL, scenario TEXT NOT NULL, label TEXT NOT NULL, marks TEXT NOT NULL,
+    tier INTEGER NOT NULL,
+    PRIMARY KEY (key, date, scenario));
+CREATE INDEX IF NOT EXISTS scenario_days_date ON scenario_days (date);
+CREATE TRIGGER IF NOT EXISTS observations_hourly_insert AFTER INSERT ON observations WHEN {_GOOD_NEW}
+BEGIN
+    INSERT INTO observations_hourly VALUES (NEW.venue, NEW.instrument, NEW.metric, substr(NEW.ts, 1, 13), NEW.ts, NEW.value)
+    ON CONFLICT (venue, instrument, metric, hour) DO UPDATE SET ts = excluded.ts, value = excluded.value
+    WHERE excluded.ts >= observations_hourly.ts;
+END;
+CREATE TRIGGER IF NOT EXISTS observations_hourly_delete AFTER DELETE ON observations
+BEGIN
+    DELETE FROM observations_hourly WHERE venue = OLD.venue AND instrument = OLD.instrument AND metric = OLD.metric
+        AND hour = substr(OLD.ts, 1, 13) AND ts = OLD.ts;
+    INSERT INTO observations_hourly
+        SELECT venue, instrument, metric, substr(ts, 1, 13), MAX(ts), value FROM observations
+        WHERE venue = OLD.venue AND instrument = OLD.instrument AND metric = OLD.metric
+            AND ts >= substr(OLD.ts, 1, 13) AND ts < substr(OLD.ts, 1, 13) || char(59) AND {_GOOD["observations"]}
+            AND NOT EXISTS (SELECT 1 FROM observations_hourly WHERE venue = OLD.venue AND instrument = OLD.instrument
+                AND metric = OLD.metric AND hour = substr(OLD.ts, 1, 13))
+        GROUP BY venue, instrument, metric, substr(ts, 1, 13);
+END
+"""
+# The hourly rows of every good observation (a new store's or a migrated one's first fill).
+_FILL_HOURLY = f"""INSERT INTO observations_hourly
+    SELECT venue, instrument, metric, substr(ts, 1, 13), MAX(ts), value FROM observations
+    WHERE {_GOOD["observations"]} GROUP BY venue, instrument, metric, substr(ts, 1, 13)"""
 
 
 _SCHEMA = """
@@ -91,7 +151,8 @@ CREATE TABLE IF NOT EXISTS alerts (
     key TEXT PRIMARY KEY, kind TEXT NOT NULL, created_at TEXT NOT NULL, payload TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS coinshares (
     week_ending TEXT PRIMARY KEY, total_usd_m REAL NOT NULL, btc_usd_m REAL, entered_at TEXT NOT NULL);
-""".replace("{bad_index}", _BAD_OBSERVATIONS_INDEX)
+{compute_once};
+""".replace("{bad_index}", _BAD_OBSERVATIONS_INDEX).replace("{compute_once}", _COMPUTE_ONCE)
 
 # Schema steps: _MIGRATIONS[n] takes a version-n store to n + 1. Each step must also run on a store that already
 # had it: flowtape 1 stamps version 1 on any store it opens, so a v2 store opened once by it comes back as "1".
@@ -108,6 +169,7 @@ _MIGRATIONS: dict[int, str] = {
     CREATE INDEX IF NOT EXISTS revisions_cell ON revisions (asset, date, fund);
     """
     + _BAD_OBSERVATIONS_INDEX,
+    2: _COMPUTE_ONCE + ";DELETE FROM observations_hourly;" + _FILL_HOURLY,
 }
 
 QUOTE_METRICS = ("mark", "index", "funding_rate", "funding_interval_h", "oi_usd", "oi_btc")
@@ -115,6 +177,9 @@ QUOTE_METRICS = ("mark", "index", "funding_rate", "funding_interval_h", "oi_usd"
 # then the first of each day. (prefix length of the ISO timestamp = the bucket)
 RETENTION = ((dt.timedelta(hours=48), 13), (dt.timedelta(days=30), 10))
 PRUNE_EVERY = dt.timedelta(hours=1)
+# How far back a day's derivatives read hourly rows (analytics/derivatives.py HISTORY_DAYS + 14): thinning an
+# hour changes the scenario labels of the sessions up to this many days after it.
+HOURLY_WINDOW_DAYS = 22
 
 # While the disk is full, write batches wait in memory (oldest dropped first past this bound) and are
 # written, in order and in one transaction, as soon as a write succeeds again. A day of polling every
@@ -141,6 +206,9 @@ NEW_FUNDS_PER_DAY = int(bounds.BOUNDS["funds_per_table"].high)
 MAX_REVISIONS_PER_CELL = 20
 # How long the status bar says the store file was deleted or replaced (the notice stays in `notices`).
 REPLACED_SHOWN_FOR = dt.timedelta(minutes=30)
+# meta key: "1" written by close(), "0" at open; anything but "1" at the next open means an unclean shutdown
+# (kill -9, power loss), and only then does the open run PRAGMA quick_check.
+CLEAN_MARKER = "clean_shutdown"
 
 T = TypeVar("T")
 HELD = object()  # what a write returns when the disk is full and it was kept for later
@@ -185,6 +253,8 @@ class Store:
     _read_local: threading.local = field(default_factory=threading.local)
     # New instrument names refused today by NEW_SERIES_PER_DAY: {(venue, ISO day): count}.
     refused: dict[tuple[str, str], int] = field(default_factory=dict)
+    # Whether this open ran PRAGMA quick_check (only after an unclean shutdown: see CLEAN_MARKER).
+    quick_checked: bool = False
 
     # ---- opening -------------------------------------------------------------------------
     @classmethod
@@ -231,7 +301,9 @@ class Store:
 
     def _open_writer(self) -> None:
         _refuse_newer(self.path)
-        problem = _health_problem(self.path)
+        clean = _closed_cleanly(self.path)
+        self.quick_checked = not clean
+        problem = _health_problem(self.path, check=not clean)
         if problem:
             aside = self._move_aside()
             self.notices.append(f"the store {self.path} was {problem}; it was moved to {aside} and a new one started")
@@ -252,6 +324,7 @@ class Store:
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA busy_timeout=5000")
             _migrate(conn)
+            _put_meta(conn, CLEAN_MARKER, "0")  # until close() says otherwise: a kill -9 leaves "0"
         except sqlite3.Error as exc:
             conn.close()
             raise StoreError(
@@ -268,7 +341,9 @@ class Store:
         _refuse_newer(self.path)
         if os.stat(self.path).st_nlink > 1:
             return  # read through another name than the writer's, SQLite misses its journal: see _second_writer_notice
-        problem = _health_problem(self.path)
+        clean = _closed_cleanly(self.path)  # "0" while a writer has it open: checked, as before
+        self.quick_checked = not clean
+        problem = _health_problem(self.path, check=not clean)
         if problem:
             raise StoreError(
                 f"the store {self.path} is {problem}; run flowtape without --offline, with no other flowtape "
@@ -287,6 +362,12 @@ class Store:
 
     def close(self) -> None:
         if self._conn is not None:
+            if self._file_is_ours():
+                try:  # the next open may skip quick_check (autocommit: one small transaction, after any write)
+                    with self._write_lock:
+                        _put_meta(self._conn, CLEAN_MARKER, "1")
+                except sqlite3.Error:
+                    pass  # disk full or gone: the next open checks, as after a crash
             self._conn.close()
             self._conn = None
         self._drop_lock()  # after the connection (see _take_writer_lock)
@@ -394,27 +475,27 @@ class Store:
         """The rows (as stored, at most MAX_SET_ASIDE_ROWS) that this thread's last read of `table` left out."""
         return list(getattr(self._read_local, "set_aside", {}).get(table, ()))
 
-    def sessions(self, asset: str | None = None) -> list[tuple[str, str, float | None, bool]]:
+    def sessions(self, asset: str | None = None) -> list[SessionRow]:
         """(asset, ISO date, published total, provisional), oldest first; rows of the wrong type are set aside."""
         where, params = ("asset = ?", (asset,)) if asset else ("1", ())
         rows = self._typed(
             "sessions", "SELECT asset, date, total_usd_m, provisional FROM sessions", where, params, "ORDER BY asset, date"
         )
-        return [(a, d, t, bool(p)) for a, d, t, p in rows]
+        return [SessionRow(a, d, t, bool(p)) for a, d, t, p in rows]
 
-    def flows(self, asset: str | None = None) -> list[tuple[str, str, str, float | None]]:
+    def flows(self, asset: str | None = None) -> list[FlowCell]:
         """(asset, ISO date, fund, US$m or None), oldest first; rows of the wrong type are set aside."""
         where, params = ("asset = ?", (asset,)) if asset else ("1", ())
-        return self._typed("flows", "SELECT asset, date, fund, usd_m FROM flows", where, params, "ORDER BY asset, date, fund")
+        rows = self._typed("flows", "SELECT asset, date, fund, usd_m FROM flows", where, params, "ORDER BY asset, date, fund")
+        return list(map(FlowCell._make, rows))
 
     def funds(self, asset: str) -> list[str]:
         return [r[0] for r in self._query("SELECT fund FROM funds WHERE asset = ? ORDER BY position", (asset,))]
 
-    def revisions(self, asset: str | None = None) -> list[tuple[str, str, str, float | None, float | None, str]]:
+    def revisions(self, asset: str | None = None) -> list[RevisionRow]:
         where, params = ("WHERE asset = ?", (asset,)) if asset else ("", ())
-        return self._query(
-            f"SELECT asset, date, fund, old_usd_m, new_usd_m, seen_at FROM revisions {where} ORDER BY rowid", params
-        )
+        select = "SELECT asset, date, fund, old_usd_m, new_usd_m, seen_at FROM revisions"
+        return list(map(RevisionRow._make, self._query(f"{select} {where} ORDER BY rowid", params)))
 
     def session_count(self, asset: str, first: str, last: str) -> int:
         rows = self._query("SELECT COUNT(*) FROM sessions WHERE asset = ? AND date BETWEEN ? AND ?", (asset, first, last))
@@ -569,6 +650,9 @@ class Store:
 
         def apply(conn: sqlite3.Connection) -> WriteResult:
             result = WriteResult()
+            order = "SELECT fund, position FROM funds WHERE asset = ? ORDER BY fund"
+            order_before = conn.execute(order, (table.asset,)).fetchall()
+            first_changed: str | None = None
             for pos, fund in enumerate(table.tickers):
                 conn.execute(
                     "INSERT INTO funds VALUES (?, ?, ?, ?, ?) ON CONFLICT(asset, fund) DO UPDATE "
@@ -583,6 +667,7 @@ class Store:
                     changed |= self._upsert_value(conn, table.asset, day, fund, value, seen, result)
                 if old is None or changed or bool(old[0]) != row.provisional:
                     result.sessions += 1
+                    first_changed = min(first_changed or day, day)
                     conn.execute(
                         "UPDATE sessions SET provisional = ?, source = ?, fetched_at = ? WHERE asset = ? AND date = ?",
                         (int(row.provisional), source, seen, table.asset, day),
@@ -590,6 +675,11 @@ class Store:
             for fund in _age_out(conn, "funds", "asset", "fund", table.asset, fetched_at):
                 conn.execute("DELETE FROM flows WHERE asset = ? AND fund = ?", (table.asset, fund))
                 conn.execute("DELETE FROM revisions WHERE asset = ? AND fund = ?", (table.asset, fund))
+                first_changed = ""  # a fund's whole history went
+            if first_changed is not None:
+                _invalidate(conn, first_changed)
+            if first_changed is not None or conn.execute(order, (table.asset,)).fetchall() != order_before:
+                _bump(conn, "flows")
             return result
 
         return self._write(apply, held=WriteResult())
@@ -670,13 +760,23 @@ class Store:
                         (venue, instrument, now, now),
                     )
             before = conn.total_changes
-            conn.executemany(
-                "INSERT OR REPLACE INTO observations VALUES (?, ?, ?, ?, ?)", [r for r in rows if (r[0], r[1]) not in refused]
-            )
+            kept = [r for r in rows if (r[0], r[1]) not in refused]
+            conn.executemany("INSERT OR REPLACE INTO observations VALUES (?, ?, ?, ?, ?)", kept)
             written = conn.total_changes - before
+            first_changed: str | None = None
+            if written:
+                first_changed = min(str(r[3]) for r in kept)
             for venue in names:
                 for instrument in _age_out(conn, "series", "venue", "instrument", venue, fetched_at):
+                    (oldest,) = conn.execute(
+                        "SELECT MIN(ts) FROM observations WHERE venue = ? AND instrument = ?", (venue, instrument)
+                    ).fetchone()
+                    if oldest is not None:
+                        first_changed = min(first_changed or oldest, oldest)
                     conn.execute("DELETE FROM observations WHERE venue = ? AND instrument = ?", (venue, instrument))
+            if first_changed is not None:
+                _invalidate(conn, _first_session_seeing(first_changed))
+                _bump(conn, "derivatives")
             self._count_refused(refused, day_start[:10])
             return written
 
@@ -701,13 +801,18 @@ class Store:
                 with self._transaction() as conn:
                     for age, bucket in RETENTION:
                         cutoff = (now - age).astimezone(dt.UTC).isoformat(timespec="seconds")
-                        cur = conn.execute(
-                            f"""DELETE FROM observations WHERE ts < ? AND rowid NOT IN (
-                                    SELECT MIN(rowid) FROM observations WHERE ts < ?
-                                    GROUP BY venue, instrument, metric, substr(ts, 1, {bucket}))""",
-                            (cutoff, cutoff),
-                        )
-                        removed += cur.rowcount
+                        doomed = f"""ts < ? AND rowid NOT IN (SELECT MIN(rowid) FROM observations WHERE ts < ?
+                                    GROUP BY venue, instrument, metric, substr(ts, 1, {bucket}))"""
+                        first, last = conn.execute(
+                            f"SELECT MIN(ts), MAX(ts) FROM observations WHERE {doomed}", (cutoff, cutoff)
+                        ).fetchone()
+                        if first is None:
+                            continue
+                        removed += conn.execute(f"DELETE FROM observations WHERE {doomed}", (cutoff, cutoff)).rowcount
+                        # the sessions whose 22-day window held a thinned row (their hourly rows can change)
+                        window_end = dt.date.fromisoformat(last[:10]) + dt.timedelta(days=HOURLY_WINDOW_DAYS + 1)
+                        _invalidate(conn, _first_session_seeing(first), window_end.isoformat())
+                        _bump(conn, "derivatives")
             except sqlite3.OperationalError as exc:
                 if not _unwritable(exc):
                     raise
@@ -717,7 +822,7 @@ class Store:
 
     def observations(
         self, since: str | None = None, until: str | None = None, *, venues: tuple[str, ...] | None = None, hourly: bool = False
-    ) -> list[tuple[str, str, str, str, float]]:
+    ) -> list[ObservationRow]:
         """(venue, instrument, metric, ISO ts, value) with since <= ts <= until, oldest first.
 
         `venues` keeps only those venues; `hourly` keeps the last observation of each series in each UTC
@@ -728,25 +833,77 @@ class Store:
         if venues is not None:
             where += f" AND venue IN ({', '.join('?' * len(venues))})"
             params += list(venues)
-        if until is not None:
+        if until is not None:  # (the venues again inside: a few odds series, not a week of every venue's rows)
             cutoff = (dt.datetime.fromisoformat(until) - SERIES_TTL).isoformat(timespec="seconds")
-            where += " AND (venue, instrument) IN (SELECT venue, instrument FROM observations WHERE ts >= ? AND ts <= ?)"
-            params += [cutoff, until]
-        if hourly:  # SQLite takes the bare columns from the row holding MAX(ts)
-            select, tail = (
-                "SELECT venue, instrument, metric, MAX(ts), value FROM observations",
-                "GROUP BY venue, instrument, metric, substr(ts, 1, 13) ORDER BY 4",
+            inside = f" AND venue IN ({', '.join('?' * len(venues))})" if venues is not None else ""
+            where += f" AND (venue, instrument) IN (SELECT venue, instrument FROM observations WHERE ts >= ? AND ts <= ?{inside})"
+            params += [cutoff, until, *(venues or ())]
+        if hourly:
+            return list(map(ObservationRow._make, self._hourly(since or "", until or "9999", venues, where, params)))
+        select, tail = "SELECT venue, instrument, metric, ts, value FROM observations", "ORDER BY ts"
+        return list(map(ObservationRow._make, self._typed("observations", select, where, tuple(params), tail)))
+
+    def _hourly(self, since: str, until: str, venues: tuple[str, ...] | None, where: str, params: list) -> list[tuple]:
+        """The last good observation of each series in each UTC hour with since <= ts <= until: the hours strictly
+        inside the range from observations_hourly (kept at write time), the two edge hours grouped from the
+        full-resolution rows (their last observation may fall outside the range). The same rows as a GROUP BY
+        over the whole range (tests/analytics/test_compute_once.py), for the price of two hours of full-resolution rows."""
+        since = since or "0000-00-00T00:00:00+00:00"  # an empty `since` would make every hour an edge hour
+        lo, hi = since[:13], until[:13]
+        # `+venue`: not by the primary key (every row of those venues), by the time index (the range asked for)
+        venue_sql = f" AND +venue IN ({', '.join('?' * len(venues))})" if venues is not None else ""
+        v = tuple(venues or ())
+        good = f"rowid NOT IN (SELECT rowid FROM observations WHERE {_BAD['observations']})"
+
+        def edges(first: str, last: str, select: str, tail: str = "") -> tuple[list[str], list[str]]:
+            """(SELECTs, params) of the full-resolution rows with first <= ts <= last in its first and last hours
+            (each one tight range on observations_ts)."""
+            ranges = [(first, last)] if first[:13] == last[:13] else [(first, first[:13] + ":59:59~"), (last[:13], last)]
+            sql = f"{select} FROM observations WHERE ts >= ? AND ts <= ?{venue_sql} {tail}"
+            return [sql] * len(ranges), [p for a, b in ranges for p in (a, b, *v)]
+
+        grouped = f"AND {good} GROUP BY venue, instrument, metric, substr(ts, 1, 13)"
+        parts, args = edges(since, until, "SELECT venue, instrument, metric, MAX(ts), value", grouped)
+        parts.append(
+            f"SELECT venue, instrument, metric, ts, value FROM observations_hourly WHERE hour > ? AND hour < ?{venue_sql}"
+        )
+        args += [lo, hi, *v]
+        rows = self._query(" UNION ALL ".join(f"SELECT * FROM ({p})" for p in parts) + " ORDER BY 4, 1, 2, 3", tuple(args))
+        if until != "9999":  # series alive in the SERIES_TTL before `until` (any row, good or bad, says so)
+            cutoff = (dt.datetime.fromisoformat(until) - SERIES_TTL).isoformat(timespec="seconds")
+            parts, args = edges(cutoff, until, "SELECT venue, instrument")
+            parts.append(f"SELECT venue, instrument FROM observations_hourly WHERE hour > ? AND hour < ?{venue_sql}")
+            parts.append(f"SELECT venue, instrument FROM observations WHERE {_BAD['observations']} AND ts >= ? AND ts <= ?")
+            args += [cutoff[:13], hi, *v, cutoff, until]
+            alive = set(self._query(" UNION ".join(parts), tuple(args)))
+            rows = [r for r in rows if (r[0], r[1]) in alive]
+        # Bad rows, counted and handed on as _typed does; the partial index answers "none in range" at once.
+        any_bad = self._query(
+            f"SELECT 1 FROM observations WHERE {_BAD['observations']} AND ts >= ? AND ts <= ? LIMIT 1", (since, until)
+        )
+        bad_rows = f"rowid IN (SELECT rowid FROM observations WHERE {_BAD['observations']})"
+        count = 0
+        if any_bad:
+            bad = self._query(f"SELECT COUNT(*) FROM observations WHERE {bad_rows} AND ({where})", tuple(params))
+            count = int(bad[0][0]) if bad else 0
+        self.set_aside["observations"] = count
+        self._read_local.set_aside = {
+            **getattr(self._read_local, "set_aside", {}),
+            "observations": self._query(
+                f"{_PLAIN['observations']} WHERE ({where}) AND {_BAD['observations']} LIMIT {MAX_SET_ASIDE_ROWS}", tuple(params)
             )
-        else:
-            select, tail = "SELECT venue, instrument, metric, ts, value FROM observations", "ORDER BY ts"
-        return self._typed("observations", select, where, tuple(params), tail)
+            if count
+            else [],
+        }
+        return rows
 
     def newest_observation(self, *, venues: tuple[str, ...] | None = None) -> str | None:
         """The newest stored observation's ISO ts: the instant history is thinned back from (RETENTION)."""
         where = "ts GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T*'"  # a garbage ts sorts after digits
+        # `+venue`: MAX(ts) from the end of the time index, not a walk of every row of those venues
         params: tuple[str, ...] = ()
         if venues is not None:
-            where, params = f"{where} AND venue IN ({', '.join('?' * len(venues))})", tuple(venues)
+            where, params = f"{where} AND +venue IN ({', '.join('?' * len(venues))})", tuple(venues)
         rows = self._query(f"SELECT MAX(ts) FROM observations WHERE {where}", params)
         return rows[0][0] if rows else None
 
@@ -765,6 +922,8 @@ class Store:
                 "INSERT OR REPLACE INTO coinshares VALUES (?, ?, ?, ?)",
                 (week, total_usd_m, btc_usd_m, entered_at.isoformat(timespec="seconds")),
             )
+            _invalidate(conn, week)
+            _bump(conn, "flows")
             return old is not None
 
         replaced = self._write(apply, held=None)
@@ -779,7 +938,10 @@ class Store:
         def apply(conn: sqlite3.Connection) -> int:
             before = conn.total_changes
             conn.executemany("INSERT OR REPLACE INTO candles VALUES (?, ?, ?, ?, ?, ?, ?)", values)
-            return conn.total_changes - before
+            written = conn.total_changes - before
+            if written:
+                _bump(conn, "context")
+            return written
 
         return self._write(apply, held=0)
 
@@ -788,9 +950,10 @@ class Store:
             dt.date.fromisoformat(r[0]) for r in self._query("SELECT day FROM candles WHERE product = ? ORDER BY day", (product,))
         ]
 
-    def candles(self, product: str = "BTC-USD") -> list[tuple[str, float]]:
+    def candles(self, product: str = "BTC-USD") -> list[CandleRow]:
         """(ISO day, close), oldest first."""
-        return self._query("SELECT day, close FROM candles WHERE product = ? ORDER BY day", (product,))
+        rows = self._query("SELECT day, close FROM candles WHERE product = ? ORDER BY day", (product,))
+        return list(map(CandleRow._make, rows))
 
     def log_alert(self, key: str, kind: str, payload: str, *, created_at: dt.datetime) -> bool:
         """Record an alert once: True if it is new (so it should fire), False if it already fired."""
@@ -805,11 +968,45 @@ class Store:
             return not self._query("SELECT 1 FROM alerts WHERE key = ?", (key,))
         return fired
 
-    def alerts(self) -> list[tuple[str, str, str, str]]:
-        return self._query("SELECT key, kind, created_at, payload FROM alerts ORDER BY created_at, key")
+    def alerts(self) -> list[AlertRow]:
+        rows = self._query("SELECT key, kind, created_at, payload FROM alerts ORDER BY created_at, key")
+        return list(map(AlertRow._make, rows))
 
-    def coinshares(self) -> list[tuple[str, float, float | None, str]]:
-        return self._query("SELECT week_ending, total_usd_m, btc_usd_m, entered_at FROM coinshares ORDER BY week_ending")
+    def coinshares(self) -> list[CoinSharesRow]:
+        rows = self._query("SELECT week_ending, total_usd_m, btc_usd_m, entered_at FROM coinshares ORDER BY week_ending")
+        return list(map(CoinSharesRow._make, rows))
+
+    # ---- compute once: data versions and per-day scenario labels (analytics/cache.py) ----------------
+    def data_version(self) -> DataVersion | None:
+        """The data version counters (one SELECT); None for a store without them (read-only view of an older
+        schema), which a cache must treat as "always changed"."""
+        found = dict(self._query("SELECT part, n FROM data_version"))
+        if not all(p in found for p in _PARTS):
+            return None
+        return DataVersion(*(int(found[p]) for p in _PARTS))
+
+    def scenario_days(self, key: str) -> list[ScenarioDay]:
+        """The stored per-day scenario labels computed under `key`, oldest first."""
+        rows = self._query(
+            "SELECT date, scenario, label, marks, tier FROM scenario_days WHERE key = ? ORDER BY date, scenario", (key,)
+        )
+        return list(map(ScenarioDay._make, rows))
+
+    def put_scenario_days(self, key: str, days: list[ScenarioDay], *, computed_at: DataVersion | None) -> bool:
+        """Persist labels computed from the data at version `computed_at`; nothing is written (False) when the
+        data moved since (the labels could be stale: the next computation redoes them), when the store is
+        read-only or the disk is full. Labels of another key are dropped (the scenarios or settings changed)."""
+        if self.readonly or self._conn is None or computed_at is None or not days:
+            return False
+
+        def apply(conn: sqlite3.Connection) -> bool:
+            if _version(conn) != computed_at:
+                return False
+            conn.execute("DELETE FROM scenario_days WHERE key != ?", (key,))
+            conn.executemany("INSERT OR REPLACE INTO scenario_days VALUES (?, ?, ?, ?, ?, ?)", [(key, *d) for d in days])
+            return True
+
+        return bool(self._write(apply, held=False, keep=False))
 
     def set_status(self, source: str, **values: object) -> None:
         unknown = set(values) - set(STATUS_FIELDS)
@@ -876,6 +1073,18 @@ def _refuse_newer(path: Path, conn: sqlite3.Connection | None = None) -> None:
         )
 
 
+def _statements(script: str) -> list[str]:
+    """A script split into statements at the `;` that end one (a trigger's body holds several)."""
+    out, buffer = [], ""
+    for part in script.split(";"):
+        buffer += part + ";"
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip(" \n;"):
+                out.append(buffer)
+            buffer = ""
+    return out
+
+
 def _migrate(conn: sqlite3.Connection) -> None:
     """Bring the store to SCHEMA_VERSION in one transaction: a new file gets _SCHEMA, an older one each step of
     _MIGRATIONS in order (version 0 with tables is a file from before versions were stamped: treated as 1)."""
@@ -888,13 +1097,12 @@ def _migrate(conn: sqlite3.Connection) -> None:
     conn.execute("BEGIN IMMEDIATE")
     try:
         for step in steps:
-            for statement in step.split(";"):
-                if statement.strip():
-                    try:
-                        conn.execute(statement)
-                    except sqlite3.OperationalError as exc:  # ADD COLUMN has no IF NOT EXISTS (see _MIGRATIONS)
-                        if "duplicate column name" not in str(exc):
-                            raise
+            for statement in _statements(step):
+                try:
+                    conn.execute(statement)
+                except sqlite3.OperationalError as exc:  # ADD COLUMN has no IF NOT EXISTS (see _MIGRATIONS)
+                    if "duplicate column name" not in str(exc):
+                        raise
         conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         conn.execute("COMMIT")
     except BaseException:
@@ -908,6 +1116,31 @@ def _put_status(conn: sqlite3.Connection, source: str, values: dict[str, object]
         f"INSERT OR REPLACE INTO source_status (source, {', '.join(STATUS_FIELDS)}) VALUES (?{', ?' * len(STATUS_FIELDS)})",
         (source, *(values.get(f) for f in STATUS_FIELDS)),
     )
+
+
+def _version(conn: sqlite3.Connection) -> DataVersion | None:
+    found = dict(conn.execute("SELECT part, n FROM data_version").fetchall())
+    return DataVersion(*(int(found[p]) for p in _PARTS)) if all(p in found for p in _PARTS) else None
+
+
+def _bump(conn: sqlite3.Connection, part: str) -> None:
+    """Inside the write's own transaction: a rolled-back write leaves the version where it was."""
+    conn.execute("UPDATE data_version SET n = n + 1 WHERE part IN (?, 'total')", (part,))
+
+
+def _invalidate(conn: sqlite3.Connection, first: str, last: str = "9999") -> None:
+    """Drop the per-day scenario labels a write can change: BTC sessions dated first..last (ISO dates)."""
+    conn.execute("DELETE FROM scenario_days WHERE date >= ? AND date <= ?", (first, last))
+
+
+def _first_session_seeing(ts: str) -> str:
+    """The first session date whose end-of-day cut-off (New York) can see a stored instant: its New York date (a
+    poll after a session's close changes nothing of it). An unparsable ts: the UTC date before, to be safe."""
+    try:
+        when = dt.datetime.fromisoformat(ts)
+        return (when if when.tzinfo else when.replace(tzinfo=dt.UTC)).astimezone(NEW_YORK).date().isoformat()
+    except ValueError:
+        return (dt.date.fromisoformat(ts[:10]) - dt.timedelta(days=1)).isoformat()
 
 
 def _put_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
@@ -952,8 +1185,28 @@ def _second_writer_notice(path: Path) -> str:
     return text
 
 
-def _health_problem(path: Path) -> str | None:
-    """None if `path` is absent, empty or a healthy SQLite database; else what is wrong with it."""
+def _closed_cleanly(path: Path) -> bool:
+    """The last writer closed the store (CLEAN_MARKER is "1"); False when unsure (absent, unreadable, no marker)."""
+    try:
+        if not path.exists() or path.stat().st_size == 0:
+            return False
+        with open(path, "rb") as fh:
+            if fh.read(16) != SQLITE_MAGIC:
+                return False
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5.0)
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = ?", (CLEAN_MARKER,)).fetchone()
+        finally:
+            conn.close()
+    except (sqlite3.Error, OSError):
+        return False
+    return bool(row) and row[0] == "1"
+
+
+def _health_problem(path: Path, *, check: bool = True) -> str | None:
+    """None if `path` is absent, empty or a healthy SQLite database; else what is wrong with it. `check` False
+    skips PRAGMA quick_check (50-100 ms on a year's store) after a clean shutdown: the file is still opened
+    and its schema read, so a file that is not a database is still caught."""
     try:
         if not path.exists() or path.stat().st_size == 0:
             return None
@@ -962,7 +1215,11 @@ def _health_problem(path: Path) -> str | None:
                 return "not an SQLite database"
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5.0)
         try:
-            result = conn.execute("PRAGMA quick_check").fetchone()
+            if check:
+                result = conn.execute("PRAGMA quick_check").fetchone()
+            else:
+                conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+                result = ("ok",)
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:

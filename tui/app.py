@@ -23,14 +23,15 @@ from textual.screen import Screen
 from textual.theme import Theme
 from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
-from common.calendar import AsOf, end_of_day, new_york_today
+from common.calendar import AsOf, new_york_today
 from common.config import Config, default_state_path
-from common.records import ASSETS, SourceState
+from common.records import SourceState
 from store import Store
 
 if TYPE_CHECKING:  # analytics (polars) and the fetch path (httpx) load after the first paint
     import httpx
 
+    from analytics.cache import AnalyticsCache
     from analytics.dashboard import AssetView, DashboardViews
     from analytics.derivatives import Derivatives
     from analytics.fed import FedOdds
@@ -103,8 +104,7 @@ class FlowtapeApp(App[None]):
         self.derivatives: Derivatives | None = None
         self.scenario_results: tuple[ScenarioResult, ...] = ()
         self.transitions: tuple[Transition, ...] = ()
-        self._history: tuple = ()
-        self._history_key: tuple | None = None
+        self._analytics_cache: AnalyticsCache | None = None  # last results by data version (analytics/cache.py)
         self.alerts_fired: list = []
         self.trend: Trend | None = None
         self.fed: FedOdds | None = None
@@ -246,23 +246,17 @@ class FlowtapeApp(App[None]):
 
     async def _compute(self) -> None:
         """Read the store and compute in threads, post the frozen results; the handler applies them."""
-        await asyncio.to_thread(importlib.import_module, "analytics.dashboard")  # polars: ~100 ms, off the loop
-        from analytics.dashboard import AnalyticsSettings, complete_views, compute_market
+        await asyncio.to_thread(importlib.import_module, "analytics.cache")  # polars: ~100 ms, off the loop
+        from analytics.cache import AnalyticsCache, complete
+        from analytics.cache import market as compute_market
+        from analytics.dashboard import AnalyticsSettings
 
         as_of, settings = AsOf.at(self.as_of_pinned, self.clock()), AnalyticsSettings.of(self.config)
-        frames, market = await asyncio.to_thread(compute_market, self.store, as_of, settings)
+        cache = self._analytics_cache = self._analytics_cache or AnalyticsCache()
+        frames, market = await asyncio.to_thread(compute_market, self.store, as_of, settings, cache)
         if not self.computations:  # start-up: the tape first; scenario history takes longer (~0.3 s)
             self.post_message(ViewsComputed(market))
-        full = await asyncio.to_thread(
-            complete_views,
-            self.store,
-            frames,
-            market,
-            settings,
-            self.scenarios,
-            self.clock(),
-            partial(self._scenario_history, market),
-        )
+        full = await asyncio.to_thread(complete, self.store, frames, market, settings, self.scenarios, self.clock(), cache)
         message = ViewsComputed(full)
         self.post_message(message)
         await message.applied.wait()  # the worker ends when the screen shows its results (settle() relies on it)
@@ -312,33 +306,6 @@ class FlowtapeApp(App[None]):
             self.notify(problem, severity="error", timeout=20)  # once per distinct failure, not every retry
         self.analytics_problem = problem
         self.refresh_status()
-
-    def _scenario_history(self, market, frames) -> tuple:
-        """The scenario state changes up to the as-of date; replayed only when what they depend on changed
-        (runs in the analytics thread)."""
-        from analytics.derivatives import load_derivatives
-        from analytics.scenario_inputs import coinshares_prints, history
-
-        as_of, cfg, now = market.as_of.date, self.config, self.clock()
-
-        def derivatives_at(day: dt.date):
-            d = load_derivatives(self.store, end_of_day(day, now), band_edges=cfg.basis_band_edges, trend_pct=cfg.oi_trend_pct)
-            return None if d.empty else d
-
-        key = (as_of, self.computations_key())
-        if self._history_key != key:
-            self._history = history(self.scenarios, frames, derivatives_at, coinshares_prints(self.store), until=as_of, now=now)
-            self._history_key = key
-        return self._history
-
-    def computations_key(self) -> tuple:
-        """What the history depends on: stored sessions and CoinShares prints, and (for the derivatives
-        conditions) the hour: replaying the whole history every minute would cost more than it tells."""
-        return (
-            tuple(len(self.store.sessions(a)) for a in ASSETS),
-            len(self.store.coinshares()),
-            self.clock().strftime("%Y%m%d%H"),
-        )
 
     def _raise_alerts(self, as_of: dt.date) -> None:
         """Deliver what the alert policy (tui/alerts.py new_alerts) says fires now: toast, bell, the command.

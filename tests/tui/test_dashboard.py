@@ -317,9 +317,9 @@ async def test_worker_that_raises_leaves_the_app_running(store, monkeypatch):
 
 
 async def test_analytics_failure_is_reported_not_fatal(store, monkeypatch):
-    import analytics.dashboard as app_module  # the app imports compute_market from here when it computes
+    import analytics.cache as app_module  # the app imports market (as compute_market) from here when it computes
 
-    real = app_module.compute_market
+    real = app_module.market
 
     def broken(*a, **k):
         raise ValueError("analytics broke \x1b]0;pwned\x07")
@@ -330,7 +330,7 @@ async def test_analytics_failure_is_reported_not_fatal(store, monkeypatch):
         table = app.query_one(TapeTable)
         before = [table.get_row_at(i) for i in range(table.row_count)]
         views = app.views
-        monkeypatch.setattr(app_module, "compute_market", broken)
+        monkeypatch.setattr(app_module, "market", broken)
         await pilot.press("left_square_bracket")
         await app.settle()
         await pilot.pause()
@@ -343,7 +343,7 @@ async def test_analytics_failure_is_reported_not_fatal(store, monkeypatch):
         assert app.views is views and [table.get_row_at(i) for i in range(table.row_count)] == before  # last good stay
         await pilot.press("e")
         assert app.asset == "eth"
-        monkeypatch.setattr(app_module, "compute_market", real)  # healed: the next recompute clears it
+        monkeypatch.setattr(app_module, "market", real)  # healed: the next recompute clears it
         app.recompute()
         await app.settle()
         await pilot.pause()
