@@ -13,7 +13,6 @@ from dataclasses import dataclass
 import polars as pl
 
 from common.calendar import AsOf
-from common.config import Config
 from common.fomc import calendar
 from common.records import ASSETS
 from store import Store
@@ -25,6 +24,7 @@ from .frames import AssetFrames, load_asset
 from .history import TapeHistory, tape_history
 from .scenario_inputs import load_inputs, weekly_ledger
 from .scenarios import Scenario, evaluate
+from .settings import AnalyticsSettings
 from .trend import Trend, compute_trend
 
 TAPE_SESSIONS = 10
@@ -102,27 +102,6 @@ def load_views(
     store: Store, assets, as_of: dt.date, *, streak_size_usd_m: float
 ) -> tuple[dict[str, AssetView], tuple[dt.date, ...]]:
     return flow_views({a: load_asset(store, a) for a in assets}, as_of, streak_size_usd_m=streak_size_usd_m)
-
-
-@dataclass(frozen=True)
-class AnalyticsSettings:
-    """What the analytics take from the configuration, gathered once (not repeated as keyword defaults)."""
-
-    streak_size_usd_m: float = 200.0
-    band_edges: tuple[float, ...] = (0.0, 3.5, 7.0, 11.0)
-    oi_trend_pct: float = 5.0
-    cycle_start: dt.date = dt.date(2022, 11, 21)
-    fed_days: tuple[dt.date, ...] = ()
-
-    @classmethod
-    def of(cls, config: Config) -> AnalyticsSettings:
-        return cls(
-            config.streak_size_usd_m,
-            tuple(config.basis_band_edges),
-            config.oi_trend_pct,
-            config.cycle_start,
-            calendar(config.fed.decision_days),
-        )
 
 
 @dataclass(frozen=True)

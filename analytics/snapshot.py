@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
 
-from common.fomc import FOMC_DECISION_DAYS
 from common.records import ATTRIBUTION
 from common.sanitize import clean
 from store import Store
@@ -19,7 +18,10 @@ from .flows import AssetReport, DayRecord, MonthRecord, Week, asset_report
 from .frames import load_asset
 from .scenario_inputs import load_inputs, weekly_ledger
 from .scenarios import Scenario, ScenarioResult, evaluate
+from .settings import AnalyticsSettings
 from .trend import Trend, compute_trend
+
+DEFAULT_SETTINGS = AnalyticsSettings()  # the configuration's defaults (tests build documents without a config)
 
 SCHEMA = "flowtape.snapshot/1"
 
@@ -166,15 +168,11 @@ def build_snapshot(
     as_of: dt.date,
     mode: str,
     assets: Iterable[str],
-    streak_size_usd_m: float,
     now: dt.datetime,
+    settings: AnalyticsSettings = DEFAULT_SETTINGS,
     notice: str | None = None,
     derivatives_as_of: dt.datetime | None = None,
-    band_edges: tuple[float, ...] = (0.0, 3.5, 7.0, 11.0),
-    oi_trend_pct: float = 5.0,
     scenarios: tuple[Scenario, ...] = (),
-    cycle_start: dt.date = dt.date(2022, 11, 21),
-    fed_days: tuple[dt.date, ...] = FOMC_DECISION_DAYS,
 ) -> dict[str, Any]:
     # Each section is computed on its own: one that raises becomes null with its reason in `errors`,
     # and every other figure is still reported (the document never turns into a traceback).
@@ -189,18 +187,21 @@ def build_snapshot(
 
     frames = {a: guarded(f"assets.{a}", partial(load_asset, store, a)) for a in assets}
     reports = {
-        a: guarded(f"assets.{a}", partial(asset_report, loaded, as_of, streak_size_usd_m=streak_size_usd_m))
+        a: guarded(f"assets.{a}", partial(asset_report, loaded, as_of, streak_size_usd_m=settings.streak_size_usd_m))
         if (loaded := frames[a]) is not None
         else None
         for a in assets
     }
     derivatives = guarded(
-        "derivatives", lambda: load_derivatives(store, derivatives_as_of or now, band_edges=band_edges, trend_pct=oi_trend_pct)
+        "derivatives",
+        lambda: load_derivatives(
+            store, derivatives_as_of or now, band_edges=settings.band_edges, trend_pct=settings.oi_trend_pct
+        ),
     )
     ok_frames = {a: f for a, f in frames.items() if f is not None}
     inputs = guarded("scenarios", lambda: load_inputs(store, ok_frames, as_of, now, derivatives))
-    trend = guarded("context.trend", lambda: compute_trend(store.candles(), as_of, cycle_start))
-    fed = guarded("context.fed", lambda: load_fed(store, derivatives_as_of or now, fed_days))
+    trend = guarded("context.trend", lambda: compute_trend(store.candles(), as_of, settings.cycle_start))
+    fed = guarded("context.fed", lambda: load_fed(store, derivatives_as_of or now, settings.fed_days))
     # Bad stored rows set aside by each reader (analytics/rows.py); every other figure stands.
     data_notices = [n for f in ok_frames.values() for n in f.notices] + list(derivatives.notices if derivatives else ())
     data_notices += list(trend.notices if trend else ()) + list(fed.notices if fed else ())

@@ -350,8 +350,8 @@ def snapshot_document(
     store: Store, config: Config, *, as_of: dt.date, now: dt.datetime, mode: str, notice: str | None = None, rules: tuple = ()
 ) -> dict:
     """What `snapshot --json` prints, from what the store holds (tests call it to see that document)."""
+    from analytics.settings import AnalyticsSettings
     from analytics.snapshot import build_snapshot  # polars loads only when needed
-    from common.fomc import calendar
 
     # Derivatives as of the end of the as-of day (New York), or now when that is today.
     return build_snapshot(
@@ -359,15 +359,11 @@ def snapshot_document(
         as_of=as_of,
         mode=mode,
         assets=ASSETS,
-        streak_size_usd_m=config.streak_size_usd_m,
         now=now,
+        settings=AnalyticsSettings.of(config),
         notice=notice,
         derivatives_as_of=end_of_day(as_of, now),
-        band_edges=config.basis_band_edges,
-        oi_trend_pct=config.oi_trend_pct,
         scenarios=rules,
-        cycle_start=config.cycle_start,
-        fed_days=calendar(config.fed.decision_days),
     )
 
 
@@ -402,7 +398,7 @@ def _print_json(doc: dict) -> None:
 def scenarios_command(args: argparse.Namespace, config: Config) -> int:
     """Current states (with each condition) and, with --history, every state change in the store."""
     from analytics.frames import load_asset
-    from analytics.scenario_inputs import coinshares_prints, history, load_inputs
+    from analytics.scenario_inputs import load_inputs
     from analytics.scenarios import evaluate
     from analytics.snapshot import scenario_document
 
@@ -415,12 +411,8 @@ def scenarios_command(args: argparse.Namespace, config: Config) -> int:
             results = evaluate(args.rules, load_inputs(store, frames, as_of, now, derivatives_at(as_of)))
         except Exception as exc:  # noqa: BLE001 - said in one line / in the JSON, never a traceback
             results, errors = (), [f"internal error computing the scenarios: {type(exc).__name__}: {exc}"]
-        try:
-            timeline = (
-                history(args.rules, frames, derivatives_at, coinshares_prints(store), until=as_of, now=now)
-                if args.history
-                else ()
-            )
+        try:  # each closed day's states are computed once and kept in the store (analytics/cache.py)
+            timeline = _history(store, frames, args.rules, session.config, until=as_of, now=now) if args.history else ()
         except Exception as exc:  # noqa: BLE001
             timeline, errors = (), [*errors, f"internal error replaying the history: {type(exc).__name__}: {exc}"]
     if args.json:
@@ -459,12 +451,25 @@ def scenarios_command(args: argparse.Namespace, config: Config) -> int:
 def _derivatives_at(store: Store, cfg: Config, now: dt.datetime):
     """The derivatives figures as of the end of a New York day (never after `now`); None when nothing is stored."""
     from analytics.derivatives import load_derivatives
+    from analytics.settings import AnalyticsSettings
+
+    settings = AnalyticsSettings.of(cfg)
 
     def at(day: dt.date):
-        d = load_derivatives(store, end_of_day(day, now), band_edges=cfg.basis_band_edges, trend_pct=cfg.oi_trend_pct)
+        d = load_derivatives(store, end_of_day(day, now), band_edges=settings.band_edges, trend_pct=settings.oi_trend_pct)
         return None if d.empty else d
 
     return at
+
+
+def _history(store: Store, frames: dict, rules: tuple, cfg: Config, *, until: dt.date, now: dt.datetime) -> tuple:
+    """Every scenario state change up to `until`, through the same per-day cache as the dashboard: a day
+    computed once is read back from the store (a read-only store computes and keeps nothing)."""
+    from analytics.cache import AnalyticsCache, scenario_history
+    from analytics.settings import AnalyticsSettings
+
+    settings = AnalyticsSettings.of(cfg)
+    return scenario_history(store, frames, rules, settings, until=until, now=now, cache=AnalyticsCache())
 
 
 def _stored(args: argparse.Namespace, config: Config) -> contextlib.AbstractContextManager[tuple[Session, Store, dt.date]]:
@@ -481,7 +486,6 @@ def _stored(args: argparse.Namespace, config: Config) -> contextlib.AbstractCont
 def export_command(args: argparse.Namespace, config: Config) -> int:
     from analytics.export import derivatives_frame, flows_frame, scenarios_frame
     from analytics.frames import load_asset
-    from analytics.scenario_inputs import coinshares_prints, history
 
     from .export import export_all
 
@@ -491,9 +495,7 @@ def export_command(args: argparse.Namespace, config: Config) -> int:
         def scenarios() -> Any:
             frames = {a: load_asset(store, a) for a in ASSETS}
             until = min(args.last or today, today)
-            timeline = history(
-                args.rules, frames, _derivatives_at(store, session.config, now), coinshares_prints(store), until=until, now=now
-            )
+            timeline = _history(store, frames, args.rules, session.config, until=until, now=now)
             return scenarios_frame(timeline, args.first, args.last)
 
         builders = {

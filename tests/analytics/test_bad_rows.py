@@ -178,7 +178,7 @@ def test_snapshot_lists_every_notice_and_keeps_every_figure(stores):
     insert(bad, "INSERT INTO observations VALUES (?, ?, ?, ?, ?)", BAD_OBSERVATIONS[0])
     insert(bad, "INSERT INTO flows VALUES (?, ?, ?, ?)", ("btc", "2025-11-20", "XBAD", "abc"))
     insert(bad, "INSERT INTO candles VALUES (?, ?, ?, ?, ?, ?, ?)", ("BTC-USD", "garbage", 1, 1, 1, 1, 1))
-    kw = dict(as_of=FROZEN.date(), mode="demo", assets=ASSETS, streak_size_usd_m=200, now=FROZEN)
+    kw = dict(as_of=FROZEN.date(), mode="demo", assets=ASSETS, now=FROZEN)
     before, after = build_snapshot(clean, **kw), build_snapshot(bad, **kw)
     notices = after.pop("data_notices")
     assert before.pop("data_notices") == []
