@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import logging
 import os
+import random
 import shutil
 import sqlite3
 import sys
@@ -34,7 +35,7 @@ from . import venues as demo_venues
 DEMO_BASE_URL = "https://demo.flowtape.invalid"
 # The demo's clock: Monday 24 Nov 2025, 17:00 New York, with that day half reported.
 DEMO_NOW = dt.datetime(2025, 11, 24, 22, 0, tzinfo=dt.UTC)
-DEMO_NOTICE = "illustrative data, 13 published flow days (? for sources)"
+DEMO_NOTICE = "13 published flow days, rest illustrative"
 # Where the demo's data came from and its gaps (demo/data/README.md has the detail): shown in the help
 # screen and once as a toast when `flowtape --demo` starts.
 PROVENANCE = (
@@ -188,15 +189,15 @@ def _copy_into(source: Path, store: Store) -> None:
         src.close()
 
 
-async def _build_cache(cached: Path, config: Config, clock_box: list[dt.datetime], rng) -> None:
+async def _build_cache(cached: Path, config: Config, clock_box: list[dt.datetime]) -> None:
     cached.parent.mkdir(parents=True, exist_ok=True)
     print(f"flowtape demo: building a year of replayed history once, about a minute (cached in {cached.parent})", file=sys.stderr)
     # Built in RAM where there is a tmpfs: the store fsyncs every write (about 20,000 of them here).
     scratch = "/dev/shm" if os.access("/dev/shm", os.W_OK) else str(cached.parent)
     with tempfile.TemporaryDirectory(dir=scratch, prefix="flowtape-demo-") as tmp:
         built = Store.open(Path(tmp) / "demo.db")
-        try:
-            await _replay_into(built, config, clock_box, rng)
+        try:  # seeded whoever builds it: the cached store is the same for the app, the tests and the bench
+            await _replay_into(built, config, clock_box, random.Random(0))
         finally:
             built.close()  # checkpoints the WAL: the one file holds it all
         partial = cached.with_suffix(f".{os.getpid()}.part")
@@ -223,7 +224,7 @@ async def replay_history(store: Store, config: Config, clock_box: list[dt.dateti
             return
         cached = cache_dir() / f"demo-{cache_key(config)}.db"
         if not cached.exists():
-            await _build_cache(cached, config, clock_box, rng)
+            await _build_cache(cached, config, clock_box)
         _copy_into(cached, store)
         store.notices.append(PROVENANCE)
     finally:

@@ -140,7 +140,7 @@ def test_schema_keys_in_demo(capsys):
     assert "IBIT" in doc["assets"]["btc"]["latest"]["missing_funds"]
     assert doc["assets"]["eth"]["latest"]["date"] == "2025-11-21"  # ETH page: 4 header rows, empty Total header
     _, eth_rows = load_dataset("eth")
-    expected = round(sum(t for d, _, t in eth_rows if d.month == 11), 1)
+    expected = round(sum(t for d, _, t in eth_rows if (d.year, d.month) == (2025, 11)), 1)
     assert doc["assets"]["eth"]["month_to_date"]["total_usd_m"] == expected  # the Total column is not summed in
 
 
