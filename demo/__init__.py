@@ -7,6 +7,7 @@ and what is illustrative.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import hashlib
@@ -129,6 +130,7 @@ HISTORY_DAYS = 365
 HOURLY_DAYS = 30
 RECENT_HOURS = 48
 RECENT_STEP = dt.timedelta(minutes=10)
+KEEP_CACHED = 3  # cached demo stores of other versions kept beside the current one
 ODDS_DAYS = 32  # Fed odds a month back, for the one-month change
 
 
@@ -203,9 +205,11 @@ async def _build_cache(cached: Path, config: Config, clock_box: list[dt.datetime
         partial = cached.with_suffix(f".{os.getpid()}.part")
         shutil.copyfile(Path(tmp) / "demo.db", partial)
         os.replace(partial, cached)  # atomic: a concurrent start sees all of it or builds its own
-    for old in cached.parent.glob("demo-*.db"):  # earlier keys' stores (18 MB each)
-        if old != cached:
-            old.unlink(missing_ok=True)
+    # Earlier keys' stores (about 19 MB each) go, but the newest few stay: checkouts of different versions
+    # (a developer's branches) would otherwise rebuild each other's away.
+    others = sorted((p for p in cached.parent.glob("demo-*.db") if p != cached), key=lambda p: p.stat().st_mtime)
+    for old in others[:-KEEP_CACHED]:
+        old.unlink(missing_ok=True)
 
 
 async def replay_history(store: Store, config: Config, clock_box: list[dt.datetime], *, rng=None, cache: bool = True) -> None:
@@ -225,6 +229,9 @@ async def replay_history(store: Store, config: Config, clock_box: list[dt.dateti
         cached = cache_dir() / f"demo-{cache_key(config)}.db"
         if not cached.exists():
             await _build_cache(cached, config, clock_box)
+        else:
+            with contextlib.suppress(OSError):
+                os.utime(cached)  # recently used: kept when other versions clean up
         _copy_into(cached, store)
         store.notices.append(PROVENANCE)
     finally:

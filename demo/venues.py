@@ -27,7 +27,8 @@ def _last_friday(year: int, month: int) -> dt.datetime:
 
 
 def _expiries_after(t: dt.datetime, *, quarterly: bool) -> list[dt.datetime]:
-    out, year, month = [], t.year, t.month
+    out: list[dt.datetime] = []
+    year, month = t.year, t.month
     while len(out) < 4:
         exp = _last_friday(year, month)
         if exp > t and (not quarterly or month % 3 == 0):

@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 
 from common.config import parse_config
-from demo import DEMO_NOW, demo_config, demo_transport, replay_history
+from demo import DEMO_NOTICE, DEMO_NOW, demo_config, demo_transport, replay_history
 from sources.refresh import refresh_once
 from store import Store
 
@@ -65,6 +65,6 @@ def make_app(store: Store, *, mode: str = "demo", start_sources: bool = False, t
         mode=mode,
         transport=transport,
         clock=clock or (lambda: FROZEN),
-        notice="replayed sample data, partly illustrative" if mode == "demo" else None,
+        notice=DEMO_NOTICE if mode == "demo" else None,
         start_sources=start_sources,
     )
