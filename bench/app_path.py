@@ -2,6 +2,7 @@
 
 `python -m bench.app_path recompute DB N`: the time from `FlowtapeApp.recompute()` (what the app runs after a
 poll writes) to the views applied on screen, after each of N real venue polls; median and max in ms.
+`python -m bench.app_path travel DB N`: `[` pressed N times, each timed to the views of that day on screen.
 `python -m bench.app_path day DB MINUTES`: a simulated day on DB: venues polled every simulated minute, the
 flows, odds and candles every 15, the app recomputing after each poll batch as it does live; RSS samples.
 `python -m bench.app_path densify DB FACTOR`: the newest 48 h of venue observations (the store's
@@ -81,6 +82,22 @@ async def recompute(db: Path, polls: int) -> dict:
     return {"median_ms": statistics.median(times), "max_ms": max(times), "rows": _count(db)}
 
 
+async def travel(db: Path, presses: int) -> dict:
+    """`[` (a day back) to the views of that day applied, as the app handles the key."""
+    store, config = Store.open(db), _config()
+    app = _app(store, config, lambda: FROZEN)
+    times = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settle(app, pilot)
+        for _ in range(presses):
+            t0 = time.perf_counter()
+            await pilot.press("left_square_bracket")
+            await _settle(app, pilot)
+            times.append((time.perf_counter() - t0) * 1000)
+    store.close()
+    return {"median_ms": statistics.median(times), "max_ms": max(times)}
+
+
 def _count(db: Path) -> int:
     import sqlite3
 
@@ -135,6 +152,8 @@ def main(argv: list[str]) -> int:
         out = asyncio.run(recompute(db, n))
     elif what == "day":
         out = asyncio.run(day(db, n))
+    elif what == "travel":
+        out = asyncio.run(travel(db, n))
     else:
         out = densify(db, n)
     print("BENCH_JSON " + json.dumps(out), flush=True)
