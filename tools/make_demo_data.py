@@ -176,7 +176,8 @@ def sol() -> list:
 # launch outflows, the late-2024 rally, the spring-2025 drawdown, the summer-2025 ETH run); magnitudes stay
 # inside the largest days ever published (about 1,300 a day for BTC, 730 for ETH).
 LAST_COMPLETE = D(2025, 11, 21)
-BTC_MINI_LAUNCH = D(2024, 7, 31)  # Grayscale's BTC mini trust: "-" before its first session
+BTC_MINI_LAUNCH = D(2024, 7, 31)
+IBIT_FLOOR = -480.0  # Grayscale's BTC mini trust: "-" before its first session
 
 
 def _regime(day: dt.date, anchors: list[tuple[dt.date, float]]) -> float:
@@ -261,6 +262,9 @@ def fill(
         absent = {"BTC"} if funds is BTC and day < BTC_MINI_LAUNCH else set()
         values = _noisy_split(rng, flow - out, {f: w for f, w in weights.items() if f != bleeder}, funds, absent)
         values[bleeder] = round(out + rng.gauss(0, 6.0) * (0.3 if age > 200 else 1.0), 1)
+        # IBIT's published -523.2 on 18 Nov 2025 was its record outflow day: no generated day beats it.
+        if (values.get("IBIT") or 0.0) < IBIT_FLOOR:
+            values["IBIT"] = round(IBIT_FLOOR + rng.uniform(0, 60), 1)
         rows.append((day, values))
     return sorted(rows, key=lambda r: r[0])
 
