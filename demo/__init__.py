@@ -71,6 +71,21 @@ class _PageStyle(TypedDict, total=False):
     total_header: str
 
 
+BTC_LAUNCH = dt.date(2024, 1, 11)
+
+
+def compact_rows(asset: str, rows: Rows) -> Rows:
+    """The compact demo the test suite uses (36 BTC / 15 ETH / 19 SOL sessions, quick to compute): the seed
+    sessions only, that is the published days and the hand-written ones around them (BTC's launch day, Feb
+    2025 and Nov 2025; ETH's Nov 2025; all of SOL)."""
+
+    def seed(day: dt.date) -> bool:
+        month = (day.year, day.month)
+        return asset == "sol" or month == (2025, 11) or (asset == "btc" and (day == BTC_LAUNCH or month == (2025, 2)))
+
+    return [r for r in rows if seed(r[0])]
+
+
 def farside_pages(edit: Callable[[str, Rows], Rows] | None = None) -> dict[str, str]:
     """The demo's Farside pages by path; `edit(asset, rows)` may change the rows first (the benchmark's
     one changed cell)."""
@@ -93,11 +108,12 @@ def venue_base_url(venue: str) -> str:
 
 
 def demo_transport(
-    clock: Callable[[], dt.datetime] = lambda: DEMO_NOW, pages: dict[str, str] | None = None
+    clock: Callable[[], dt.datetime] = lambda: DEMO_NOW, pages: dict[str, str] | None = None, *, compact: bool = False
 ) -> httpx.MockTransport:
     """Farside pages at their usual paths; venue `X` under `/X/...`, answering as of `clock()`. `pages` is
-    read at each request (a caller may swap one page for another)."""
-    pages = farside_pages() if pages is None else pages
+    read at each request (a caller may swap one page for another); `compact` serves compact_rows' pages."""
+    if pages is None:
+        pages = farside_pages(compact_rows if compact else None)
 
     def handler(request: httpx.Request) -> httpx.Response:
         path = request.url.path
@@ -134,8 +150,10 @@ KEEP_CACHED = 3  # cached demo stores of other versions kept beside the current 
 ODDS_DAYS = 32  # Fed odds a month back, for the one-month change
 
 
-def poll_times(now: dt.datetime = DEMO_NOW) -> list[dt.datetime]:
-    """When the replayed history polled the venues, oldest first."""
+def poll_times(now: dt.datetime = DEMO_NOW, *, compact: bool = False) -> list[dt.datetime]:
+    """When the replayed history polled the venues, oldest first (compact: every 6 h for 8 days)."""
+    if compact:
+        return [now - dt.timedelta(hours=192 - 6 * n) for n in range(32)]
     times = [now - dt.timedelta(days=d, hours=8) for d in range(HISTORY_DAYS, HOURLY_DAYS, -1)]  # 14:00 UTC
     times += [now - dt.timedelta(hours=h) for h in range(HOURLY_DAYS * 24, RECENT_HOURS, -1)]
     t = now - dt.timedelta(hours=RECENT_HOURS)
@@ -145,12 +163,12 @@ def poll_times(now: dt.datetime = DEMO_NOW) -> list[dt.datetime]:
     return times
 
 
-async def _replay_into(store: Store, config: Config, clock_box: list[dt.datetime], rng) -> None:
+async def _replay_into(store: Store, config: Config, clock_box: list[dt.datetime], rng, *, compact: bool = False) -> None:
     from sources import registry
     from sources.refresh import refresh_odds, refresh_once, refresh_venues
 
-    transport = demo_transport(lambda: clock_box[0])  # one transport: its pages render once
-    for when in poll_times():
+    transport = demo_transport(lambda: clock_box[0], compact=compact)  # one transport: its pages render once
+    for when in poll_times(compact=compact):
         clock_box[0] = when
         await refresh_venues(store, config, transport=transport, now=when, rng=rng)
     for days_back in range(ODDS_DAYS, 0, -2):
@@ -193,7 +211,11 @@ def _copy_into(source: Path, store: Store) -> None:
 
 async def _build_cache(cached: Path, config: Config, clock_box: list[dt.datetime]) -> None:
     cached.parent.mkdir(parents=True, exist_ok=True)
-    print(f"flowtape demo: building a year of replayed history once, about a minute (cached in {cached.parent})", file=sys.stderr)
+    print(
+        "flowtape demo: building a year of replayed history once: a minute or two, longer on a busy machine "
+        f"(cached in {cached.parent})",
+        file=sys.stderr,
+    )
     # Built in RAM where there is a tmpfs: the store fsyncs every write (about 20,000 of them here).
     scratch = "/dev/shm" if os.access("/dev/shm", os.W_OK) else str(cached.parent)
     with tempfile.TemporaryDirectory(dir=scratch, prefix="flowtape-demo-") as tmp:
@@ -212,19 +234,22 @@ async def _build_cache(cached: Path, config: Config, clock_box: list[dt.datetime
         old.unlink(missing_ok=True)
 
 
-async def replay_history(store: Store, config: Config, clock_box: list[dt.datetime], *, rng=None, cache: bool = True) -> None:
+async def replay_history(
+    store: Store, config: Config, clock_box: list[dt.datetime], *, rng=None, cache: bool = True, compact: bool = False
+) -> None:
     """A year of demo venue polls (plus a month of Fed odds) through the real fetch -> parse -> store path.
 
     Replaying ~1,300 polls takes a while, so the result is built once into the user cache dir (keyed by
-    cache_key) and page-copied into `store` on later starts; `cache=False` replays into `store` directly."""
+    cache_key) and page-copied into `store` on later starts; `cache=False` replays into `store` directly.
+    `compact` replays the test suite's small demo (compact_rows, 8 days of venue polls; about a second)."""
     # Past polls replayed to build history are not outcomes to report: the poll log stays quiet meanwhile
     # (the demo's CME bot wall would otherwise print a warning per replayed poll).
     poll_log = logging.getLogger("sources.polling")
     level = poll_log.level
     poll_log.setLevel(logging.ERROR)
     try:
-        if not cache:
-            await _replay_into(store, config, clock_box, rng)
+        if compact or not cache:
+            await _replay_into(store, config, clock_box, rng, compact=compact)
             return
         cached = cache_dir() / f"demo-{cache_key(config)}.db"
         if not cached.exists():

@@ -26,8 +26,8 @@ def _defaults():
 
 def _build_demo_store(path: Path) -> Store:
     store = Store.open(path)
-    asyncio.run(replay_history(store, _defaults(), [DEMO_NOW], rng=random.Random(0)))
-    asyncio.run(refresh_once(store, _defaults(), transport=demo_transport(), now=DEMO_NOW, rng=random.Random(0)))
+    asyncio.run(replay_history(store, _defaults(), [DEMO_NOW], rng=random.Random(0), compact=True))
+    asyncio.run(refresh_once(store, _defaults(), transport=demo_transport(compact=True), now=DEMO_NOW, rng=random.Random(0)))
     return store
 
 

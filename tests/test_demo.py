@@ -40,7 +40,8 @@ def test_published_figures_survive_the_fill_in():
 
 
 def test_demo_store_holds_a_year_of_venue_observations_at_the_store_retention(tmp_path):
-    store = demo_store(tmp_path / "d.db")
+    store = Store.open(tmp_path / "d.db")
+    asyncio.run(demo.replay_history(store, demo.demo_config(parse_config({}, Path("<t>"))), [demo.DEMO_NOW]))
     try:
         stamps = sorted({r[3] for r in store.observations()})
         oldest, newest = dt.datetime.fromisoformat(stamps[0]), dt.datetime.fromisoformat(stamps[-1])
@@ -101,3 +102,12 @@ def test_demo_pages_parse_back_to_the_dataset(asset):
     table = parse_farside(demo.farside_pages()[RECENT_PATHS[asset]], asset)
     _, rows = demo.load_dataset(asset)
     assert [r.date for r in table.rows] == [d for d, _, _ in rows[-demo.RECENT_ROWS :]]
+
+
+def test_the_test_suites_compact_demo_is_the_seed_sessions(tmp_path):
+    store = demo_store(tmp_path / "d.db")  # tests/dashboard_fixtures.py: compact, quick to compute
+    try:
+        btc = [d for _, d, _, _ in store.sessions("btc")]
+        assert len(btc) == 36 and btc[0] == "2024-01-11" and len(store.sessions("eth")) == 15
+    finally:
+        store.close()
