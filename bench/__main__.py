@@ -196,7 +196,7 @@ def year_store(path: Path) -> float:
 
     t0 = time.monotonic()
     store = Store.open(path)
-    asyncio.run(replay_history(store, demo_config(parse_config({}, Path("<bench>"))), [DEMO_NOW]))
+    asyncio.run(replay_history(store, demo_config(parse_config({}, Path("<bench>"))), [DEMO_NOW], compact=False))
     store.close()
     return time.monotonic() - t0
 
@@ -217,6 +217,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--short", action="store_true", help="short windows (CI): completes, asserts nothing")
     args = parser.parse_args()
+    os.environ.pop("FLOWTAPE_DEMO_COMPACT", None)  # the year-sized demo, even when run from the test suite
     idle_s, day_min, polls, repeat, presses = (10.0, 30, 3, 1, 2) if args.short else (60.0, 1440, 10, 3, 3)
     print(f"flowtape benchmark ({'short' if args.short else 'full'}): {machine()}", flush=True)
 

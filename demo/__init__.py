@@ -107,11 +107,19 @@ def venue_base_url(venue: str) -> str:
     return f"{DEMO_BASE_URL}/{venue}"
 
 
+def compact_by_default() -> bool:
+    """$FLOWTAPE_DEMO_COMPACT=1 makes `--demo` the compact demo (the test suite sets it: its `snapshot --demo`
+    runs would otherwise compute over a year of history, seconds each until issue 14's compute-once lands)."""
+    return os.environ.get("FLOWTAPE_DEMO_COMPACT") == "1"
+
+
 def demo_transport(
-    clock: Callable[[], dt.datetime] = lambda: DEMO_NOW, pages: dict[str, str] | None = None, *, compact: bool = False
+    clock: Callable[[], dt.datetime] = lambda: DEMO_NOW, pages: dict[str, str] | None = None, *, compact: bool | None = None
 ) -> httpx.MockTransport:
     """Farside pages at their usual paths; venue `X` under `/X/...`, answering as of `clock()`. `pages` is
     read at each request (a caller may swap one page for another); `compact` serves compact_rows' pages."""
+    if compact is None:
+        compact = compact_by_default()
     if pages is None:
         pages = farside_pages(compact_rows if compact else None)
 
@@ -235,7 +243,7 @@ async def _build_cache(cached: Path, config: Config, clock_box: list[dt.datetime
 
 
 async def replay_history(
-    store: Store, config: Config, clock_box: list[dt.datetime], *, rng=None, cache: bool = True, compact: bool = False
+    store: Store, config: Config, clock_box: list[dt.datetime], *, rng=None, cache: bool = True, compact: bool | None = None
 ) -> None:
     """A year of demo venue polls (plus a month of Fed odds) through the real fetch -> parse -> store path.
 
@@ -248,6 +256,7 @@ async def replay_history(
     level = poll_log.level
     poll_log.setLevel(logging.ERROR)
     try:
+        compact = compact_by_default() if compact is None else compact
         if compact or not cache:
             await _replay_into(store, config, clock_box, rng, compact=compact)
             return

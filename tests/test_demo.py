@@ -41,7 +41,7 @@ def test_published_figures_survive_the_fill_in():
 
 def test_demo_store_holds_a_year_of_venue_observations_at_the_store_retention(tmp_path):
     store = Store.open(tmp_path / "d.db")
-    asyncio.run(demo.replay_history(store, demo.demo_config(parse_config({}, Path("<t>"))), [demo.DEMO_NOW]))
+    asyncio.run(demo.replay_history(store, demo.demo_config(parse_config({}, Path("<t>"))), [demo.DEMO_NOW], compact=False))
     try:
         stamps = sorted({r[3] for r in store.observations()})
         oldest, newest = dt.datetime.fromisoformat(stamps[0]), dt.datetime.fromisoformat(stamps[-1])
@@ -58,17 +58,17 @@ def test_a_second_start_copies_the_cached_store_and_notes_the_provenance(tmp_pat
     calls = []
     real = demo._replay_into
 
-    async def counted(*args):
+    async def counted(*args, **kwargs):
         calls.append(1)
-        return await real(*args)
+        return await real(*args, **kwargs)
 
-    monkeypatch.setattr(demo, "poll_times", lambda now=demo.DEMO_NOW: [now - dt.timedelta(hours=1)])  # a small build
+    monkeypatch.setattr(demo, "poll_times", lambda now=demo.DEMO_NOW, compact=False: [now - dt.timedelta(hours=1)])  # small
     monkeypatch.setattr(demo, "_replay_into", counted)
     config = demo.demo_config(parse_config({}, Path("<t>")))
     stores = []
     for name in ("a.db", "b.db"):
         store = Store.open(tmp_path / name)
-        asyncio.run(demo.replay_history(store, config, [demo.DEMO_NOW]))
+        asyncio.run(demo.replay_history(store, config, [demo.DEMO_NOW], compact=False))
         stores.append(store)
     try:
         assert calls == [1]  # built once
