@@ -16,12 +16,38 @@ from typing import Any
 from sources.venues.common import UTC
 
 START = dt.datetime(2025, 11, 16, 0, tzinfo=UTC)
-EXPIRIES = {  # quarterlies and the nearest monthly, 08:00 UTC
-    "28NOV25": dt.datetime(2025, 11, 28, 8, tzinfo=UTC),
-    "26DEC25": dt.datetime(2025, 12, 26, 8, tzinfo=UTC),
-    "27MAR26": dt.datetime(2026, 3, 27, 8, tzinfo=UTC),
-    "26JUN26": dt.datetime(2026, 6, 26, 8, tzinfo=UTC),
-}
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+
+
+def _last_friday(year: int, month: int) -> dt.datetime:
+    """Monthly and quarterly BTC futures expire on the month's last Friday, 08:00 UTC."""
+    first_next = dt.date(year + month // 12, month % 12 + 1, 1)
+    day = first_next - dt.timedelta(days=(first_next.weekday() - 4) % 7 or 7)
+    return dt.datetime(day.year, day.month, day.day, 8, tzinfo=UTC)
+
+
+def _expiries_after(t: dt.datetime, *, quarterly: bool) -> list[dt.datetime]:
+    out: list[dt.datetime] = []
+    year, month = t.year, t.month
+    while len(out) < 4:
+        exp = _last_friday(year, month)
+        if exp > t and (not quarterly or month % 3 == 0):
+            out.append(exp)
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
+def listed(t: dt.datetime) -> dict[str, dt.datetime]:
+    """What Deribit lists at `t` (as the demo tells it): the nearest monthly and the next three quarterlies,
+    keyed by Deribit's code ("28NOV25"). At the demo's clock: 28NOV25, 26DEC25, 27MAR26, 26JUN26."""
+    chosen = sorted({_expiries_after(t, quarterly=False)[0], *_expiries_after(t, quarterly=True)[:3]})
+    return {f"{e.day}{_MONTHS[e.month - 1]}{e:%y}": e for e in chosen}
+
+
+def quarters(t: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """The current and next quarterly expiries at `t` (Binance's CURRENT_QUARTER / NEXT_QUARTER)."""
+    cur, nxt = _expiries_after(t, quarterly=True)[:2]
+    return cur, nxt
 
 
 def _ms(t: dt.datetime) -> int:
@@ -32,28 +58,59 @@ def _hours(t: dt.datetime) -> float:
     return (t - START).total_seconds() / 3600.0
 
 
+# Before START (the replayed year) the figures follow the era's rough shape as smooth functions of time:
+# the index tracks close_on()'s anchors, basis swings between about 4% and 12%, funding stays positive
+# and small, open interest breathes. From START on they are the seed week's story, unchanged.
 def index_price(t: dt.datetime) -> float:
     """A slide from ~94k to ~84k over the week to 21 Nov, then a partial recovery."""
     h = _hours(t)
+    if h < 0:
+        close = close_on(t.date()) or 94000.0
+        return round(close * (1 + 0.004 * math.sin(h / 5)), 2)
     return round(94000 - 10000 * min(h, 132) / 132 + 3500 * max(0.0, h - 132) / 72 + 600 * math.sin(h / 5), 2)
 
 
 def basis_pct(t: dt.datetime, venue_offset: float = 0.0) -> float:
-    return 5.0 - 0.8 * min(_hours(t), 192) / 192 + 0.3 * math.sin(_hours(t) / 9) + venue_offset
+    h = _hours(t)
+    if h < 0:
+        return 5.0 - 3.0 * math.sin(h / (24 * 41)) + 1.5 * math.sin(h / (24 * 9)) + 0.3 * math.sin(h / 9) + venue_offset
+    return 5.0 - 0.8 * min(h, 192) / 192 + 0.3 * math.sin(h / 9) + venue_offset
 
 
 def funding_8h(t: dt.datetime, venue_offset: float = 0.0) -> float:
-    return round(0.00006 - 0.00004 * min(_hours(t), 192) / 192 + venue_offset, 8)
+    h = _hours(t)
+    if h < 0:
+        return round(0.00006 - 0.00005 * math.sin(h / (24 * 23)) + 0.00002 * math.sin(h / 13) + venue_offset, 8)
+    return round(0.00006 - 0.00004 * min(h, 192) / 192 + venue_offset, 8)
 
 
 def oi_scale(t: dt.datetime) -> float:
     """Open interest receding about 9% over the replayed week."""
-    return 1.0 - 0.09 * min(_hours(t), 216) / 216
+    h = _hours(t)
+    if h < 0:
+        return 1.0 - 0.25 * math.sin(h / (24 * 53)) + 0.05 * math.sin(h / 31)
+    return 1.0 - 0.09 * min(h, 216) / 216
 
 
 def future_price(t: dt.datetime, expiry: dt.datetime, offset: float = 0.0) -> float:
     days = max((expiry - t).total_seconds() / 86400.0, 0.01)
     return round(index_price(t) * (1 + basis_pct(t, offset) / 100.0 * days / 365.0), 2)
+
+
+def _yymmdd(e: dt.datetime) -> str:
+    return f"{e:%y%m%d}"
+
+
+def _bybit(e: dt.datetime) -> str:
+    return f"{e:%d}{_MONTHS[e.month - 1]}{e:%y}"
+
+
+def cftc_open_interest(report: dt.date) -> int:
+    """Contracts on a Tuesday report: the seed's four November weeks as before, a slow wave elsewhere."""
+    weeks_back = (dt.date(2025, 11, 18) - report).days // 7
+    if 0 <= weeks_back <= 3:
+        return 26300 + 400 * weeks_back
+    return round(27000 + 1500 * math.sin(report.toordinal() / 30))
 
 
 def responses(venue: str, path: str, t: dt.datetime) -> Any | None:
@@ -84,7 +141,7 @@ def responses(venue: str, path: str, t: dt.datetime) -> Any | None:
                     "creation_timestamp": _ms(t),
                 }
             ]
-            for code, exp in EXPIRIES.items():
+            for code, exp in listed(t).items():
                 if exp > t:
                     book.append(
                         {
@@ -116,7 +173,7 @@ def responses(venue: str, path: str, t: dt.datetime) -> Any | None:
                         "settlement_period": "month",
                         "contract_size": 10.0,
                     }
-                    for c, e in EXPIRIES.items()
+                    for c, e in listed(t).items()
                 ],
             }
     if venue in ("binance", "binance_coinm") and "/v1/exchangeInfo" in path:
@@ -153,7 +210,8 @@ def responses(venue: str, path: str, t: dt.datetime) -> Any | None:
                 }
             ]
         if path.startswith("/futures/data/basis"):
-            exp = EXPIRIES["26DEC25"] if "CURRENT_QUARTER" in path else EXPIRIES["27MAR26"]
+            cur, nxt = quarters(t)
+            exp = cur if "CURRENT_QUARTER" in path else nxt
             fut = future_price(t, exp, -0.1)
             return [
                 {
@@ -182,8 +240,8 @@ def responses(venue: str, path: str, t: dt.datetime) -> Any | None:
                     "time": _ms(t),
                 }
             ]
-            for code in ("251226", "260327"):
-                exp = EXPIRIES["26DEC25" if code == "251226" else "27MAR26"]
+            for exp in quarters(t):
+                code = _yymmdd(exp)
                 out.append(
                     {
                         "symbol": f"BTCUSD_{code}",
@@ -231,8 +289,8 @@ def responses(venue: str, path: str, t: dt.datetime) -> Any | None:
                 "deliveryTime": "0",
             },
         ]
-        for code in ("26DEC25", "27MAR26"):
-            exp = EXPIRIES[code]
+        for exp in quarters(t):
+            code = _bybit(exp)
             rows.append(
                 {
                     "symbol": f"BTC-{code}",
@@ -286,19 +344,21 @@ def responses(venue: str, path: str, t: dt.datetime) -> Any | None:
                 "data": [
                     {
                         "instType": "FUTURES",
-                        "instId": f"BTC-USD-{c}",
-                        "markPx": f"{future_price(t, EXPIRIES[k], 0.0):.1f}",
+                        "instId": f"BTC-USD-{_yymmdd(e)}",
+                        "markPx": f"{future_price(t, e, 0.0):.1f}",
                         "ts": str(_ms(t)),
                     }
-                    for c, k in (("251226", "26DEC25"), ("260327", "27MAR26"))
+                    for e in quarters(t)
                 ],
             }
     if venue == "cftc" and path.startswith("/resource/"):
-        weeks = [dt.date(2025, 11, 18) - dt.timedelta(days=7 * n) for n in range(4)]
+        # The four newest Tuesday reports published by `t` (each out the Friday after, 21:00 UTC).
+        tuesday = t.date() - dt.timedelta(days=(t.date().weekday() - 1) % 7)
+        weeks = [tuesday - dt.timedelta(days=7 * n) for n in range(6)]
+        published = [d for d in weeks if dt.datetime(d.year, d.month, d.day, 21, tzinfo=UTC) + dt.timedelta(days=3) <= t]
         return [
-            {"report_date_as_yyyy_mm_dd": f"{d.isoformat()}T00:00:00.000", "open_interest_all": str(27500 - 400 * (3 - n))}
-            for n, d in enumerate(weeks)
-            if dt.datetime(d.year, d.month, d.day, 21, tzinfo=UTC) + dt.timedelta(days=3) <= t
+            {"report_date_as_yyyy_mm_dd": f"{d.isoformat()}T00:00:00.000", "open_interest_all": str(cftc_open_interest(d))}
+            for d in published[:4]
         ]
     if venue == "cme":
         return None  # bot-protected upstream: the demo shows it blocked, as live usually is

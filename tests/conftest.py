@@ -57,6 +57,15 @@ def loopback_only(monkeypatch):
 
 
 @pytest.fixture(autouse=True, scope="session")
+def compact_demo():
+    """`--demo` in tests (cli paths, the dashboard fixture) is the compact demo: the year-sized one is the app's
+    and the benchmark's (tests/test_demo.py checks it); the app computes seconds over it until issue 14 lands."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("FLOWTAPE_DEMO_COMPACT", "1")
+        yield
+
+
+@pytest.fixture(autouse=True, scope="session")
 def log_outside_the_home(tmp_path_factory):
     """Dashboards that tests start as subprocesses (tmux, the benchmark's pty) log to a scratch file, not to
     the developer's state dir."""

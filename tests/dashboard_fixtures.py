@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 
 from common.config import parse_config
-from demo import DEMO_NOW, demo_config, demo_transport, replay_history
+from demo import DEMO_NOTICE, DEMO_NOW, demo_config, demo_transport, replay_history
 from sources.refresh import refresh_once
 from store import Store
 
@@ -26,8 +26,8 @@ def _defaults():
 
 def _build_demo_store(path: Path) -> Store:
     store = Store.open(path)
-    asyncio.run(replay_history(store, _defaults(), [DEMO_NOW], rng=random.Random(0)))
-    asyncio.run(refresh_once(store, _defaults(), transport=demo_transport(), now=DEMO_NOW, rng=random.Random(0)))
+    asyncio.run(replay_history(store, _defaults(), [DEMO_NOW], rng=random.Random(0), compact=True))
+    asyncio.run(refresh_once(store, _defaults(), transport=demo_transport(compact=True), now=DEMO_NOW, rng=random.Random(0)))
     return store
 
 
@@ -65,6 +65,6 @@ def make_app(store: Store, *, mode: str = "demo", start_sources: bool = False, t
         mode=mode,
         transport=transport,
         clock=clock or (lambda: FROZEN),
-        notice="replayed sample data, partly illustrative" if mode == "demo" else None,
+        notice=DEMO_NOTICE if mode == "demo" else None,
         start_sources=start_sources,
     )

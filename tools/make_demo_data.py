@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import math
+import random
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from common.calendar import trading_days  # noqa: E402  (the parser's own calendar: no flows on a holiday)
 
 OUT = Path(__file__).resolve().parent.parent / "demo" / "data"
 D = dt.date
@@ -164,8 +170,107 @@ def sol() -> list:
     return rows
 
 
+# Fill-in history (illustrative, seeded): every trading day from a fund family's launch to the demo's last
+# complete session that has no row above, so the demo holds the history a user has (BTC since 11 Jan 2024,
+# ETH since 23 Jul 2024). Regimes follow the era's broad shape (heavy early inflows, GBTC's and ETHE's
+# launch outflows, the late-2024 rally, the spring-2025 drawdown, the summer-2025 ETH run); magnitudes stay
+# inside the largest days ever published (about 1,300 a day for BTC, 730 for ETH).
+LAST_COMPLETE = D(2025, 11, 21)
+BTC_MINI_LAUNCH = D(2024, 7, 31)
+IBIT_FLOOR = -480.0  # Grayscale's BTC mini trust: "-" before its first session
+
+
+def _regime(day: dt.date, anchors: list[tuple[dt.date, float]]) -> float:
+    """Piecewise-linear mean daily flow between dated anchors."""
+    for (d0, m0), (d1, m1) in zip(anchors, anchors[1:], strict=False):
+        if d0 <= day <= d1:
+            return m0 + (m1 - m0) * (day - d0).days / max((d1 - d0).days, 1)
+    return anchors[-1][1]
+
+
+BTC_MEAN = [
+    (D(2024, 1, 11), 150.0),
+    (D(2024, 3, 15), 250.0),
+    (D(2024, 5, 1), -150.0),
+    (D(2024, 7, 15), 250.0),
+    (D(2024, 9, 5), -100.0),
+    (D(2024, 11, 15), 380.0),
+    (D(2025, 1, 20), 150.0),
+    (D(2025, 3, 15), -250.0),
+    (D(2025, 5, 20), 250.0),
+    (D(2025, 7, 15), 250.0),
+    (D(2025, 9, 1), -50.0),
+    (D(2025, 10, 10), 250.0),
+    (D(2025, 11, 21), -350.0),
+]
+ETH_MEAN = [
+    (D(2024, 7, 23), -80.0),
+    (D(2024, 9, 1), -20.0),
+    (D(2024, 12, 10), 120.0),
+    (D(2025, 2, 15), -40.0),
+    (D(2025, 5, 1), -20.0),
+    (D(2025, 7, 20), 260.0),
+    (D(2025, 8, 25), 50.0),
+    (D(2025, 10, 15), -50.0),
+    (D(2025, 11, 21), -150.0),
+]
+
+
+def _noisy_split(
+    rng: random.Random, total: float, weights: dict[str, float], funds: list[str], absent: set[str]
+) -> dict[str, float | None]:
+    """Split a day's total across funds with per-fund noise; small funds often report 0.0, as they do."""
+    out: dict[str, float | None] = {f: (None if f in absent else 0.0) for f in funds}
+    live = {f: w * rng.uniform(0.4, 1.6) for f, w in weights.items() if f not in absent}
+    scale = sum(live.values())
+    for f, w in live.items():
+        if f != next(iter(live)) and w / scale < 0.06 and rng.random() < 0.55:
+            continue  # a small fund's quiet day
+        out[f] = round(total * w / scale + rng.gauss(0, 4.0), 1)
+    return out
+
+
+def _total(values: dict[str, float | None]) -> float:
+    return sum(v for v in values.values() if v is not None)
+
+
+def fill(
+    rows: list, funds: list[str], first: dt.date, mean: list, sd: float, cap: float, outflow: tuple[str, float, float], seed: int
+) -> list:
+    """`rows` plus a seeded illustrative row for every missing trading day in [first, LAST_COMPLETE]."""
+    rng = random.Random(seed)
+    have = {d for d, _ in rows}
+    bleeder, start_out, half_life = outflow  # the converted trust's outflows, decaying from launch
+    weights = BTC_WEIGHTS if funds is BTC else ETH_WEIGHTS
+    days = trading_days(first, LAST_COMPLETE)
+    flows = {day: max(-cap, min(cap, rng.gauss(_regime(day, mean), sd))) for day in days}
+    # The published record outflow month (BTC Feb 2025, -3,560.4) stays the record: a generated month
+    # below `floor` is lifted evenly (the demo's story has Nov 2025 closing in on that record).
+    floor = -2800.0 if funds is BTC else -1500.0
+    for month in {(d.year, d.month) for d in days}:
+        mine = [d for d in days if (d.year, d.month) == month and d not in have]
+        total = sum(flows[d] for d in mine) + sum(t for d, v in rows if (d.year, d.month) == month for t in [_total(v)])
+        if mine and total < floor:
+            for d in mine:
+                flows[d] += (floor - total) / len(mine) + 50.0
+    for day in days:
+        flow = flows[day]
+        if day in have:
+            continue  # published or already-listed figures win
+        age = (day - first).days
+        out = start_out * math.exp(-age / half_life) * rng.uniform(0.5, 1.5)
+        absent = {"BTC"} if funds is BTC and day < BTC_MINI_LAUNCH else set()
+        values = _noisy_split(rng, flow - out, {f: w for f, w in weights.items() if f != bleeder}, funds, absent)
+        values[bleeder] = round(out + rng.gauss(0, 6.0) * (0.3 if age > 200 else 1.0), 1)
+        # IBIT's published -523.2 on 18 Nov 2025 was its record outflow day: no generated day beats it.
+        if (values.get("IBIT") or 0.0) < IBIT_FLOOR:
+            values["IBIT"] = round(IBIT_FLOOR + rng.uniform(0, 60), 1)
+        rows.append((day, values))
+    return sorted(rows, key=lambda r: r[0])
+
+
 if __name__ == "__main__":
-    write("btc", BTC, btc())
-    write("eth", ETH, eth())
+    write("btc", BTC, fill(btc(), BTC, D(2024, 1, 11), BTC_MEAN, 380.0, 1300.0, ("GBTC", -420.0, 70.0), 11))
+    write("eth", ETH, fill(eth(), ETH, D(2024, 7, 23), ETH_MEAN, 130.0, 730.0, ("ETHE", -330.0, 25.0), 23))
     write("sol", SOL, sol())
     print(f"wrote {OUT}")

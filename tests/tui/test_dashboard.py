@@ -170,7 +170,7 @@ async def test_refresh_and_pause_drive_the_source_loops(tmp_path):
     from store import Store
 
     store = Store.open(tmp_path / "live.db")
-    app = make_app(store, start_sources=True, transport=demo_transport())
+    app = make_app(store, start_sources=True, transport=demo_transport(compact=True))
     async with app.run_test(size=(120, 40)) as pilot:
         for _ in range(50):  # the first polls fill an empty store
             await pilot.pause(0.05)
