@@ -15,7 +15,6 @@ from common.bounds import BOUNDS
 from common.calendar import trading_days
 from common.config import parse_config
 from store import Store
-
 from tests.dashboard_fixtures import demo_store
 
 D = dt.date
