@@ -16,6 +16,7 @@ import os
 import random
 import shutil
 import sqlite3
+import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
@@ -242,6 +243,25 @@ async def _build_cache(cached: Path, config: Config, clock_box: list[dt.datetime
         old.unlink(missing_ok=True)
 
 
+BUILDING = (
+    "demo: this first start shows a short history (36 BTC sessions, 8 days of venue polls); the year-sized "
+    "history is being built in the background (a few minutes) and is used from the next start"
+)
+
+
+def _build_in_background(config: Config) -> None:
+    """Start `python -m demo.build_cache` detached (it outlives this process; one builder at a time)."""
+    with contextlib.suppress(OSError):
+        subprocess.Popen(
+            [sys.executable, "-m", "demo.build_cache", str(config.path)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # SIGINT/SIGHUP to the dashboard's terminal do not stop the build
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+
+
 async def replay_history(
     store: Store, config: Config, clock_box: list[dt.datetime], *, rng=None, cache: bool = True, compact: bool | None = None
 ) -> None:
@@ -256,11 +276,18 @@ async def replay_history(
     level = poll_log.level
     poll_log.setLevel(logging.ERROR)
     try:
-        compact = compact_by_default() if compact is None else compact
+        chosen, compact = compact, compact_by_default() if compact is None else compact
         if compact or not cache:
             await _replay_into(store, config, clock_box, rng, compact=compact)
             return
         cached = cache_dir() / f"demo-{cache_key(config)}.db"
+        if not cached.exists() and chosen is None:
+            # A first start does not wait minutes for the year: the compact demo now, the year built in the
+            # background for the next start (said on screen; callers asking compact=False wait for it).
+            _build_in_background(config)
+            await _replay_into(store, config, clock_box, rng, compact=True)
+            store.notices.append(BUILDING)
+            return
         if not cached.exists():
             await _build_cache(cached, config, clock_box)
         else:

@@ -110,3 +110,40 @@ def test_the_test_suites_compact_demo_is_the_seed_sessions(tmp_path):
         assert len(btc) == 36 and btc[0] == "2024-01-11" and len(store.sessions("eth")) == 15
     finally:
         store.close()
+
+
+def test_a_first_start_shows_the_compact_demo_at_once_and_builds_the_year_in_the_background(tmp_path, monkeypatch):
+    monkeypatch.setenv("FLOWTAPE_DEMO_CACHE", str(tmp_path / "cache"))  # nothing cached yet
+    monkeypatch.delenv("FLOWTAPE_DEMO_COMPACT", raising=False)  # as a user starts it
+    started = []
+    monkeypatch.setattr(demo, "_build_in_background", lambda config: started.append(config))
+
+    async def no_year_here(*args, **kwargs):
+        raise AssertionError("a first start must not wait for the year-sized build")
+
+    monkeypatch.setattr(demo, "_build_cache", no_year_here)
+    store = Store.open(tmp_path / "d.db")
+    try:
+        asyncio.run(demo.replay_history(store, demo.demo_config(parse_config({}, Path("<t>"))), [demo.DEMO_NOW]))
+        assert len(started) == 1  # the builder was started
+        assert store.sessions("btc") and len(store.sessions("btc")) < 470  # the compact demo, there at once
+        assert any("background" in n for n in store.notices)  # and the screen says so
+    finally:
+        store.close()
+
+
+def test_the_background_builder_fills_the_cache_once(tmp_path, monkeypatch):
+    from demo import build_cache
+
+    monkeypatch.setenv("FLOWTAPE_DEMO_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("FLOWTAPE_DEMO_COMPACT", raising=False)  # as a user starts it
+    monkeypatch.setattr(demo, "poll_times", lambda now=demo.DEMO_NOW, compact=False: [now - dt.timedelta(hours=1)])  # small
+    assert build_cache.main([]) == 0
+    cached = list((tmp_path / "cache").glob("demo-*.db"))
+    assert len(cached) == 1 and not list((tmp_path / "cache").glob("scratch.db*"))
+    store = Store.open(tmp_path / "next.db")  # the next start copies it
+    try:
+        asyncio.run(demo.replay_history(store, demo.demo_config(parse_config({}, Path("<t>"))), [demo.DEMO_NOW]))
+        assert len(store.sessions("btc")) == 470
+    finally:
+        store.close()
