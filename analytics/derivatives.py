@@ -96,6 +96,8 @@ class Derivatives:
     funding_history: tuple[float, ...]
     oi_history: tuple[float, ...]
     basis_change_24h_pt: float | None = None  # percentage points
+    basis_times: tuple[dt.datetime, ...] = ()  # the hours of basis_history (chart axes)
+    oi_times: tuple[dt.datetime, ...] = ()
     funding_change_24h_pt: float | None = None
     # Venues with data in the last 22 days that an aggregate leaves out (stale, or nothing current):
     basis_missing: tuple[str, ...] = ()  # from the headline basis
@@ -276,6 +278,8 @@ def compute(
         basis_history=tuple(v for _, v in basis_hist),
         funding_history=tuple(round(v, 2) for _, v in funding_hist),
         oi_history=tuple(v for _, v in oi_hist),
+        basis_times=tuple(t for t, _ in basis_hist),
+        oi_times=tuple(t for t, _ in oi_hist),
         basis_change_24h_pt=_points_change(basis_hist, 24),
         funding_change_24h_pt=_points_change(funding_hist, 24),
         basis_missing=missing(future, fresh_basis),

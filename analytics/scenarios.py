@@ -158,15 +158,15 @@ METRICS: dict[str, Metric] = {
             "number",
             lambda i, p: _btc(i, lambda t: max(x for _, x in t[-int(p["sessions"]) :])),
             {"sessions": 5.0},
-            unit="$M",
+            unit="US$m",
         ),
-        Metric("btc_latest_day_usd_m", "latest BTC ETF day", "number", lambda i, p: _btc(i, lambda t: t[-1][1]), unit="$M"),
+        Metric("btc_latest_day_usd_m", "latest BTC ETF day", "number", lambda i, p: _btc(i, lambda t: t[-1][1]), unit="US$m"),
         Metric(
             "weekly_ledger_usd_m",
             "last week's ETF ledger (CoinShares print if entered)",
             "number",
             lambda i, p: _ledger(i),
-            unit="$M",
+            unit="US$m",
         ),
         Metric(
             "weekly_ledger_flip", "weekly ledger flipped to", "word", lambda i, p: _flip(i), words=("inflow", "outflow", "none")
@@ -197,8 +197,16 @@ class Condition:
     def label(self) -> str:
         m = METRICS[self.metric]
         text = m.label.format(**{**m.params, **dict(self.params)})
-        threshold = f"{self.threshold:g}{m.unit}" if isinstance(self.threshold, float) else self.threshold
-        return f"{text} {self.op} {threshold}"
+        return f"{text} {self.op} {threshold_text(self.threshold, m.unit)}"
+
+
+def threshold_text(value: float | str, unit: str) -> str:
+    """A threshold as the screen writes amounts: '-US$1,000m' (sign first, thousands separated), '7%'."""
+    if not isinstance(value, float):
+        return value
+    if unit == "US$m":
+        return f"{'-' if value < 0 else ''}US${abs(value):,g}m"
+    return f"{value:g}{unit}"
 
 
 @dataclass(frozen=True)

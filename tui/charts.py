@@ -169,6 +169,15 @@ def _signed_bars(plt, values: list[float]) -> None:
             plt.bar(xs, [values[i] for i in xs], color=color, width=0.6)
 
 
+def hour_ticks(times: tuple[dt.datetime, ...], n: int, most: int = 4) -> tuple[list[int], list[str]]:
+    """Tick positions and their UTC date-hour labels ('24 Nov 14h') for an hourly series of n points; the
+    positions alone when the times are not known (an older view)."""
+    at = ticks(n, most)
+    if len(times) != n:
+        return at, [str(i) for i in at]
+    return at, [f"{times[i]:%d %b %Hh}" for i in at]
+
+
 class DerivativesChart(Horizontal):
     """Hourly history: the 3-month basis and offshore open interest (replotted only on change)."""
 
@@ -192,20 +201,23 @@ class DerivativesChart(Horizontal):
         if not self._ready:
             self._pending = d
             return
-        series = None if d is None else (d.basis_history[-MAX_POINTS * 4 :], d.oi_history[-MAX_POINTS * 4 :])
+        n = MAX_POINTS * 4
+        series = None if d is None else (d.basis_history[-n:], d.oi_history[-n:], d.basis_times[-n:], d.oi_times[-n:])
         if series == self._series and self._palette == palette():
             return
         self._series, self._palette = series, palette()
         self.replots += 1
-        for plot_id, values, title in (
-            ("#basis-plot", series[0] if series else (), "3m basis, % annualized (hourly)"),
-            ("#oi-plot", [v / 1e9 for v in series[1]] if series else (), "Offshore OI, US$bn (hourly)"),
+        basis, oi, basis_times, oi_times = series if series else ((), (), (), ())
+        for plot_id, values, times, title in (
+            ("#basis-plot", basis, basis_times, "3m basis, % annualized (hourly, UTC)"),
+            ("#oi-plot", tuple(v / 1e9 for v in oi), oi_times, "Offshore OI, US$bn (hourly, UTC)"),
         ):
             plot = self.query_one(plot_id, PlotextPlot)
             plot.plt.clear_figure()
             if values:
                 plot.plt.plot(list(range(len(values))), list(values), marker="braille")
-                plot.plt.xticks([0, len(values) - 1], ["oldest", "now"])
+                at, labels = hour_ticks(times, len(values))
+                plot.plt.xticks([float(i) for i in at], labels)
             plot.plt.title(title if values else f"{title}: no history yet")
             plot.refresh()
 

@@ -117,3 +117,14 @@ def test_cumulative_chart_ticks_are_spread_in_time():
     assert series.labels[0] == "06 Jan 25" and series.labels[-1] == "10 Mar 25"
     gaps = {b - a for a, b in zip(series.ticks, series.ticks[1:], strict=False)}
     assert max(gaps) - min(gaps) <= 1  # even in days, not in sessions (sessions bunch in 5-day weeks here)
+
+
+def test_derivatives_chart_axis_is_labelled_with_the_hours_of_its_points():
+    import datetime as dt
+
+    from tui.charts import hour_ticks
+
+    times = tuple(dt.datetime(2025, 11, 20, tzinfo=dt.UTC) + dt.timedelta(hours=h) for h in range(100))
+    at, labels = hour_ticks(times, 100)
+    assert at[0] == 0 and at[-1] == 99
+    assert labels[0] == "20 Nov 00h" and labels[-1] == "24 Nov 03h"  # dates, not "oldest ... now"

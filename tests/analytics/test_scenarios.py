@@ -199,3 +199,13 @@ def test_coinshares_add(tmp_path, capsys):
     assert main(["coinshares", "add", "--week-ending", "2025-11-07", "--total-usd-m", "abc", "--db", db]) == 2
     s = Store.open(db, readonly=True)
     assert s.coinshares()[0][:3] == ("2025-11-07", -1170.0, -946.0)
+
+
+def test_condition_labels_write_amounts_as_the_screen_does():
+    """US$ millions with the sign first and thousands separated (issue 13's one number style), in the CLI and
+    the JSON as on screen; not '-1000$M'."""
+    from analytics.scenarios import Condition, threshold_text
+
+    assert threshold_text(-1000.0, "US$m") == "-US$1,000m" and threshold_text(7.0, "%") == "7%"
+    label = Condition("weekly_ledger_usd_m", "<=", -1000.0).label
+    assert label.endswith("<= -US$1,000m") and "$M" not in label
