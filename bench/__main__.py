@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import fcntl
 import json
 import os
@@ -107,12 +108,27 @@ class Pty:
     def __init__(self, argv: list[str], env: dict[str, str]) -> None:
         self.pid, self.fd = spawn(argv, env)
 
-    def close(self) -> None:
+    def close(self, limit: float = 30.0) -> None:
+        """SIGTERM, then keep reading the pty until the program exits: unread output fills the pty's buffer and
+        the app's writer thread blocks on it, so a bench that only waited would wait forever. SIGKILL after
+        `limit` s."""
         try:
             os.kill(self.pid, signal.SIGTERM)
-            os.waitpid(self.pid, 0)
-        except (ProcessLookupError, ChildProcessError):
+        except ProcessLookupError:
             pass
+        deadline = time.monotonic() + limit
+        while True:
+            try:
+                done, _ = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if done:
+                break
+            if time.monotonic() > deadline:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(self.pid, signal.SIGKILL)
+                deadline = float("inf")
+            read_for(self.fd, 0.1)  # drain
         os.close(self.fd)
 
 
