@@ -151,7 +151,7 @@ class MonthCharts(Horizontal):
             days = [d for d, _ in view.month_daily]
             values = [v for _, v in view.month_daily]
             _signed_bars(plt, values)
-            at = ticks(len(days), 8)
+            at = ticks(len(days), 4)  # more crowd the half-width plot: plotext then drops labels, not always the same
             plt.xticks([float(i) for i in at], [f"{days[i]:%d %b}" for i in at])
             plt.title(f"Daily totals, {view.month_daily[0][0]:%b %Y}, US$m")
         else:

@@ -83,7 +83,7 @@ def fed_text(fed) -> Text:
         )
         change = v.month_change_pt.get("cut")
         if change is not None:
-            out.append(f" (cut {change:+.0f}pt 1m)", style="dim")
+            out.append(f" ({change:+.0f}pt 1m)", style="dim")  # the cut odds, a month ago; short: 114 columns fit it
         if v.stale:
             out.append(" STALE", style=f"{pal.stale} bold")
     for venue in fed.unlisted:

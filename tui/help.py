@@ -106,7 +106,7 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
     ),
     (
         "Fed odds",
-        "Prediction-market odds of a cut, hold or hike at the next FOMC meeting; '(cut -5pt 1m)' is the "
+        "Prediction-market odds of a cut, hold or hike at the next FOMC meeting; '(-5pt 1m)' after the odds is the "
         "cut odds' change in percentage points over a month.",
     ),
     ("Age", "How old a figure's data is: now, 45s, 12m, 3h, 2d."),

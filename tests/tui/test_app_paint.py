@@ -168,28 +168,28 @@ async def test_sparkline_is_left_alone_when_its_bars_would_not_change(store):
 
 async def test_recompute_coalesces_at_most_one_running_one_waiting(store, monkeypatch):
     """Many recomputes while one computes: one more computation, of the latest as-of date, never two at once."""
-    import analytics.dashboard as dashboard
+    import analytics.cache as analytics_cache  # the function the app computes through
 
-    real = dashboard.compute_market
+    real = analytics_cache.market
     gate = threading.Event()
     gate.set()
     lock = threading.Lock()
     calls: list[dt.date] = []
     running, peak = [0], [0]
 
-    def held(store_, as_of, settings):
+    def held(store_, as_of, settings, cache, *args):
         with lock:
             running[0] += 1
             peak[0] = max(peak[0], running[0])
             calls.append(as_of.date)
         try:
             gate.wait(20)
-            return real(store_, as_of, settings)
+            return real(store_, as_of, settings, cache, *args)
         finally:
             with lock:
                 running[0] -= 1
 
-    monkeypatch.setattr(dashboard, "compute_market", held)
+    monkeypatch.setattr(analytics_cache, "market", held)
     app = make_app(store)
     async with app.run_test(size=(120, 40)) as pilot:
         await started(app, pilot)
@@ -216,23 +216,23 @@ async def test_recompute_coalesces_at_most_one_running_one_waiting(store, monkey
 
 
 async def test_a_failed_computation_still_runs_the_one_asked_for_meanwhile(store, monkeypatch):
-    import analytics.dashboard as dashboard
+    import analytics.cache as analytics_cache  # the function the app computes through
 
-    real = dashboard.compute_market
+    real = analytics_cache.market
     gate = threading.Event()
     seen: list[dt.date] = []
 
-    def first_fails(store_, as_of, settings):
+    def first_fails(store_, as_of, settings, cache, *args):
         seen.append(as_of.date)
         if len(seen) == 1:
             gate.wait(20)
             raise ValueError("broken once")
-        return real(store_, as_of, settings)
+        return real(store_, as_of, settings, cache, *args)
 
     app = make_app(store)
     async with app.run_test(size=(120, 40)) as pilot:
         await started(app, pilot)
-        monkeypatch.setattr(dashboard, "compute_market", first_fails)
+        monkeypatch.setattr(analytics_cache, "market", first_fails)
         app.recompute()
         await pilot.pause()
         day = app.dates[-3]

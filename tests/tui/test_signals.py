@@ -43,7 +43,7 @@ class Terminal:
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
         env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "TEXTUAL")}
         env = {k: v for k, v in env.items() if not k.startswith("FLOWTAPE_")}  # the defaults, not the caller's config
-        env.update(TMPDIR=str(tmp), TERM="xterm-256color", HOME=str(tmp / "home"))
+        env.update(TMPDIR=str(tmp), TERM="xterm-256color", HOME=str(tmp / "home"), FLOWTAPE_DEMO_COMPACT="1")
         self.proc = subprocess.Popen(
             [FLOWTAPE, "--demo"], stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True, close_fds=True
         )

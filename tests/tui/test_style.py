@@ -223,7 +223,7 @@ async def test_every_pane_recolours_with_the_theme(store, name):
             assert colours, f"{where} shows no semantic colour at all"
             assert colours <= allowed, f"{where}: {colours - allowed} is not in the {name} palette"
             assert colours != _colours(before[where]), f"{where} kept its dark colours"
-        ibit_12_nov = app.query_one(TapeTable).get_row_at(1)[1]
+        ibit_12_nov = app.query_one(TapeTable).get_cell("2025-11-12", "f:IBIT")
         assert ibit_12_nov.plain == "▼-210.4" and ibit_12_nov.style == theme.PALETTES[name].outflow
 
 
@@ -250,7 +250,7 @@ async def test_no_color_picks_monochrome(store, monkeypatch):
     async with app.run_test(size=(120, 40)) as pilot:
         await _started(app, pilot)
         assert app.theme == "monochrome"
-        cell = app.query_one(TapeTable).get_row_at(1)[1]
+        cell = app.query_one(TapeTable).get_cell("2025-11-12", "f:IBIT")
         assert cell.plain == "▼-210.4" and cell.style == theme.PALETTES["monochrome"].outflow  # the arrow stays
 
 
