@@ -13,7 +13,6 @@ replay (analytics/scenario_inputs.history), which tests/analytics/test_compute_o
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 import threading
@@ -21,27 +20,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from common.calendar import AsOf, end_of_day
-from common.fomc import calendar
 from common.records import ASSETS
 from store import Store
 from store.rows import DataVersion, ScenarioDay
 
-from .dashboard import AnalyticsSettings, AssetView, DashboardViews, flow_views
+from .dashboard import AnalyticsSettings, AssetView, DashboardViews, complete_views, flow_views
 from .derivatives import Derivatives, load_derivatives, newest_stored, retention_tier
-from .fed import load_fed
 from .frames import AssetFrames, load_asset
 from .scenario_inputs import (
     CompleteTotals,
     DayState,
     coinshares_prints,
     day_states,
-    load_inputs,
     session_days,
     transitions,
-    weekly_ledger,
 )
 from .scenarios import Inputs, Scenario, Transition, evaluate
-from .trend import compute_trend
 
 
 @dataclass
@@ -197,26 +191,19 @@ def complete(
     cache: AnalyticsCache,
 ) -> DashboardViews:
     """dashboard.complete_views with the scenario history through the cache and the stored labels."""
-    derivs = None if computed.derivatives.empty else computed.derivatives
-    inputs = load_inputs(store, frames, computed.as_of.date, now, derivs)
+
     # The history as of the market views' own cut-off: the same days' cut-offs (end_of_day(day, t) for every
     # day up to the as-of date), and the as-of day's is exactly the derivatives just computed, reused.
-    history = scenario_history(
-        store,
-        frames,
-        scenarios,
-        settings,
-        until=computed.as_of.date,
-        now=min(now, computed.as_of.until),
-        cache=cache,
-        live=computed.derivatives,
-    )
-    return dataclasses.replace(
-        computed,
-        complete=True,
-        scenario_results=tuple(evaluate(scenarios, inputs)),
-        transitions=history,
-        ledger=weekly_ledger(inputs),
-        trend=compute_trend(store.candles(), computed.as_of.date, settings.cycle_start),
-        fed=load_fed(store, computed.as_of.until, settings.fed_days or calendar()),
-    )
+    def history(frames: dict[str, AssetFrames]) -> tuple[Transition, ...]:
+        return scenario_history(
+            store,
+            frames,
+            scenarios,
+            settings,
+            until=computed.as_of.date,
+            now=min(now, computed.as_of.until),
+            cache=cache,
+            live=computed.derivatives,
+        )
+
+    return complete_views(store, frames, computed, settings, scenarios, now, history)
