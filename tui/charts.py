@@ -169,7 +169,7 @@ def _signed_bars(plt, values: list[float]) -> None:
             plt.bar(xs, [values[i] for i in xs], color=color, width=0.6)
 
 
-def hour_ticks(times: tuple[dt.datetime, ...], n: int, most: int = 4) -> tuple[list[int], list[str]]:
+def hour_ticks(times: tuple[dt.datetime, ...], n: int, most: int = 3) -> tuple[list[int], list[str]]:
     """Tick positions and their UTC date-hour labels ('24 Nov 14h') for an hourly series of n points; the
     positions alone when the times are not known (an older view)."""
     at = ticks(n, most)
