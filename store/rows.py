@@ -76,3 +76,34 @@ class DataVersion(NamedTuple):
     derivatives: int  # venue and odds observations (writes, pruning, age-out)
     context: int  # candles
     total: int  # every one of the above
+
+
+class SourceFlowRow(NamedTuple):
+    """One daily flow from a source other than Farside (store table `source_flows`)."""
+
+    source: str  # registry id: "sosovalue", "issuer_ishares", ...
+    asset: str
+    date: str  # ISO date (the US trading session the flow belongs to)
+    fund: str  # ticker, or TOTAL for the source's aggregate of all funds
+    usd_m: float | None  # US$ millions; None: the source said it has no figure
+    fetched_at: str  # ISO UTC
+
+
+class HeartbeatRow(NamedTuple):
+    """The store writer's last sign of life (store table `heartbeat`)."""
+
+    role: str  # "collector"
+    pid: int
+    host: str
+    started_at: str  # ISO UTC
+    beat_at: str  # ISO UTC
+    detail: str  # one line the writer wants viewers to see ("" normally)
+
+
+class ViewsRow(NamedTuple):
+    """Computed views persisted under a key (store table `views`)."""
+
+    key: str
+    version: str  # what the views were computed from (the caller's encoding of data version and as-of)
+    computed_at: str  # ISO UTC
+    payload: str  # the caller's encoding (text)

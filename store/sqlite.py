@@ -16,10 +16,11 @@ import datetime as dt
 import fcntl
 import os
 import re
+import socket
 import sqlite3
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,17 +36,21 @@ from .rows import (
     CoinSharesRow,
     DataVersion,
     FlowCell,
+    HeartbeatRow,
     ObservationRow,
     RevisionRow,
     ScenarioDay,
     SessionRow,
+    SourceFlowRow,
+    ViewsRow,
 )
 
 # Version 2 added funds.first_seen/last_seen, the `series` table and the revisions index (the age-out and
 # the caps below). Version 3 added the data versions, the hourly observations kept at write time and the
-# per-day scenario labels (compute once: analytics/cache.py). Each step in _MIGRATIONS takes a store from
-# version N to N + 1, in one transaction.
-SCHEMA_VERSION = 3
+# per-day scenario labels (compute once: analytics/cache.py). Version 4 added the flows of the second sources
+# (`source_flows`), the collector's heartbeat and the persisted views (_DESK below). Each step in _MIGRATIONS
+# takes a store from version N to N + 1, in one transaction.
+SCHEMA_VERSION = 4
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 # What a well-typed row looks like, per table (SQLite stores any type in any column: an older or foreign writer
@@ -111,13 +116,33 @@ BEGIN
         GROUP BY venue, instrument, metric, substr(ts, 1, 13);
 END
 """
+# Version 4, a desk on one store (issues 15 and 16):
+# `source_flows`: per-fund daily flows from sources other than Farside (SoSoValue, the issuers' own files), one row
+#   per (source, asset, date, fund), side by side with Farside's `flows`; fund TOTAL holds a source's aggregate.
+#   Writes bump the `flows` version like Farside's.
+# `heartbeat`: one row per role ("collector"), rewritten every few seconds by the store's writer. It bumps no data
+#   version: a viewer sees the commit (PRAGMA data_version moves) but recomputes nothing for it.
+# `views`: computed views persisted under a key (the data version and whatever else they depend on), so a screen
+#   can draw them without computing; bumps no data version either.
+_DESK = """
+CREATE TABLE IF NOT EXISTS source_flows (
+    source TEXT NOT NULL, asset TEXT NOT NULL, date TEXT NOT NULL, fund TEXT NOT NULL, usd_m REAL,
+    fetched_at TEXT NOT NULL, PRIMARY KEY (source, asset, date, fund));
+CREATE INDEX IF NOT EXISTS source_flows_day ON source_flows (asset, date);
+CREATE TABLE IF NOT EXISTS heartbeat (
+    role TEXT PRIMARY KEY, pid INTEGER NOT NULL, host TEXT NOT NULL, started_at TEXT NOT NULL, beat_at TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT '');
+CREATE TABLE IF NOT EXISTS views (
+    key TEXT PRIMARY KEY, version TEXT NOT NULL, computed_at TEXT NOT NULL, payload TEXT NOT NULL)
+"""
 # The hourly rows of every good observation (a new store's or a migrated one's first fill).
 _FILL_HOURLY = f"""INSERT INTO observations_hourly
     SELECT venue, instrument, metric, substr(ts, 1, 13), MAX(ts), value FROM observations
     WHERE {_GOOD["observations"]} GROUP BY venue, instrument, metric, substr(ts, 1, 13)"""
 
 
-_SCHEMA = """
+_SCHEMA = (
+    """
 CREATE TABLE IF NOT EXISTS sessions (
     asset TEXT NOT NULL, date TEXT NOT NULL, total_usd_m REAL, provisional INTEGER NOT NULL,
     source TEXT NOT NULL, fetched_at TEXT NOT NULL, PRIMARY KEY (asset, date));
@@ -152,7 +177,11 @@ CREATE TABLE IF NOT EXISTS alerts (
 CREATE TABLE IF NOT EXISTS coinshares (
     week_ending TEXT PRIMARY KEY, total_usd_m REAL NOT NULL, btc_usd_m REAL, entered_at TEXT NOT NULL);
 {compute_once};
-""".replace("{bad_index}", _BAD_OBSERVATIONS_INDEX).replace("{compute_once}", _COMPUTE_ONCE)
+{desk};
+""".replace("{bad_index}", _BAD_OBSERVATIONS_INDEX)
+    .replace("{compute_once}", _COMPUTE_ONCE)
+    .replace("{desk}", _DESK)
+)
 
 # Schema steps: _MIGRATIONS[n] takes a version-n store to n + 1. Each step must also run on a store that already
 # had it: flowtape 1 stamps version 1 on any store it opens, so a v2 store opened once by it comes back as "1".
@@ -170,6 +199,7 @@ _MIGRATIONS: dict[int, str] = {
     """
     + _BAD_OBSERVATIONS_INDEX,
     2: _COMPUTE_ONCE + ";DELETE FROM observations_hourly;" + _FILL_HOURLY,
+    3: _DESK,
 }
 
 QUOTE_METRICS = ("mark", "index", "funding_rate", "funding_interval_h", "oi_usd", "oi_btc")
@@ -1007,6 +1037,100 @@ class Store:
             return True
 
         return bool(self._write(apply, held=False, keep=False))
+
+    # ---- a desk on one store: second flow sources, the writer's heartbeat, persisted views ------------
+    def write_source_flows(
+        self, source: str, asset: str, rows: Iterable[tuple[dt.date, str, float | None]], *, fetched_at: dt.datetime
+    ) -> int:
+        """Upsert one source's daily flows (date, fund or TOTAL, US$ millions) in one transaction; returns how many
+        rows changed. A stored number is never replaced by None (missing), as in write_table. A change bumps the
+        `flows` version and drops the BTC scenario labels from its date on."""
+        seen = _utc(fetched_at)
+        where = f"{source} {asset} flows"
+        values = [
+            (
+                bounds.identifier(source, where),
+                bounds.identifier(asset, where),
+                day.isoformat(),
+                bounds.identifier(fund, where),
+                None if usd_m is None else bounds.check("flow_usd_m", usd_m, f"{where} {fund} {day}"),
+            )
+            for day, fund, usd_m in rows
+        ]
+
+        def apply(conn: sqlite3.Connection) -> int:
+            changed, first = 0, None
+            for key in values:
+                old = conn.execute(
+                    "SELECT usd_m FROM source_flows WHERE source = ? AND asset = ? AND date = ? AND fund = ?", key[:4]
+                ).fetchone()
+                if old is not None and (key[4] is None or old[0] == key[4]):
+                    continue
+                conn.execute(
+                    "INSERT INTO source_flows VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (source, asset, date, fund) "
+                    "DO UPDATE SET usd_m = excluded.usd_m, fetched_at = excluded.fetched_at",
+                    (*key, seen),
+                )
+                changed += 1
+                first = min(first or key[2], key[2])
+            if first is not None:
+                _invalidate(conn, first)
+                _bump(conn, "flows")
+            return changed
+
+        return self._write(apply, held=0)
+
+    def source_flows(self, asset: str | None = None, source: str | None = None) -> list[SourceFlowRow]:
+        """The second sources' flows, by source, asset, date, fund."""
+        where = " AND ".join(c for c, v in (("asset = ?", asset), ("source = ?", source)) if v is not None) or "1 = 1"
+        params = tuple(v for v in (asset, source) if v is not None)
+        rows = self._query(
+            f"SELECT source, asset, date, fund, usd_m, fetched_at FROM source_flows WHERE {where} "
+            "ORDER BY source, asset, date, fund",
+            params,
+        )
+        return list(map(SourceFlowRow._make, rows))
+
+    def beat(self, role: str, *, now: dt.datetime, started_at: dt.datetime, detail: str = "") -> None:
+        """The writer's heartbeat (no data version moves: viewers recompute nothing for it)."""
+        row = (role, os.getpid(), socket.gethostname()[:64], _utc(started_at), _utc(now), detail[:200])
+        self._write(
+            lambda conn: conn.execute(
+                "INSERT INTO heartbeat VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (role) DO UPDATE SET pid = excluded.pid, "
+                "host = excluded.host, started_at = excluded.started_at, beat_at = excluded.beat_at, detail = excluded.detail",
+                row,
+            ),
+            held=None,
+            keep=False,
+        )
+
+    def heartbeat(self, role: str = "collector") -> HeartbeatRow | None:
+        rows = self._query("SELECT role, pid, host, started_at, beat_at, detail FROM heartbeat WHERE role = ?", (role,))
+        return HeartbeatRow._make(rows[0]) if rows else None
+
+    def put_views(self, key: str, version: str, payload: str, *, computed_at: dt.datetime) -> bool:
+        """Persist computed views under `key` (replacing the previous ones); False when read-only or held."""
+        if self.readonly or self._conn is None:
+            return False
+        row = (key, version, _utc(computed_at), payload)
+        return bool(
+            self._write(
+                lambda conn: (
+                    conn.execute(
+                        "INSERT INTO views VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET version = excluded.version, "
+                        "computed_at = excluded.computed_at, payload = excluded.payload",
+                        row,
+                    ).rowcount
+                    == 1
+                ),
+                held=False,
+                keep=False,
+            )
+        )
+
+    def views(self, key: str) -> ViewsRow | None:
+        rows = self._query("SELECT key, version, computed_at, payload FROM views WHERE key = ?", (key,))
+        return ViewsRow._make(rows[0]) if rows else None
 
     def set_status(self, source: str, **values: object) -> None:
         unknown = set(values) - set(STATUS_FIELDS)

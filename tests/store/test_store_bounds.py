@@ -246,7 +246,7 @@ def test_a_version_1_store_is_migrated_in_place_keeping_everything(tmp_path):
     v1_store(db)
     s = Store.open(db)
     conn = sqlite3.connect(db)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
     assert s.sessions("btc") == [("btc", "2025-11-03", -186.5, False)]
     assert len(s.flows("btc")) == 2 and s.funds("btc") == ["IBIT", "OLDF"] and len(s.revisions()) == 1
     assert conn.execute("SELECT * FROM series").fetchall() == [
