@@ -1,5 +1,5 @@
-"""`flowtape` command line: the dashboard (default) and the headless `snapshot`, `scenarios`, `coinshares add`,
-`export`, `info`, `completion` and `--version`.
+"""`flowtape` command line: the dashboard (default) and the headless `collect`, `snapshot`, `scenarios`,
+`coinshares add`, `export`, `info`, `completion` and `--version`.
 
 Headless commands never import textual, so scripts stay fast. Every user error is one line on stderr
 naming the problem, with exit status 2; nothing stored is touched by a bad flag.
@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
+import logging
 import math
 import os
 import signal
@@ -115,6 +116,15 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--out", type=Path, help="file for one table (CSV: stdout if omitted); directory for all")
     info = sub.add_parser("info", help="print the config and store paths, versions and each source's state")
     _common(info, sub=True)
+    col = sub.add_parser("collect", help="poll every source into the store, compute and alert: the store's one writer, headless")
+    col.add_argument("--db", type=Path, help="SQLite store to write (default: the user data dir)", default=argparse.SUPPRESS)
+    col.add_argument(
+        "--config", type=Path, help="config file (default: $FLOWTAPE_CONFIG or the user config dir)", default=argparse.SUPPRESS
+    )
+    col.add_argument(
+        "--demo", action="store_true", help="replay the bundled demo dataset through the real path", default=argparse.SUPPRESS
+    )
+    col.add_argument("--log-file", type=Path, help="log one line per poll to this file (default: stderr)")
     comp = sub.add_parser("completion", help="print a shell completion script (see the README to install it)")
     comp.add_argument("shell", choices=SHELLS, help="the shell: bash, zsh or fish")
     return parser
@@ -164,7 +174,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         _check_flags(args)
         _check_db(args.db)
         try:  # the dashboard logs to a file, never to the terminal it draws on; headless commands to stderr
-            logs.setup(logs.HEADLESS if args.command else logs.DASHBOARD)
+            if args.command == "collect":
+                logs.setup(logs.COLLECTOR, path=args.log_file)
+            else:
+                logs.setup(logs.HEADLESS if args.command else logs.DASHBOARD)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
     except UsageError as exc:
@@ -189,6 +202,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return export_command(args, config)
         if args.command == "info":
             return info_command(args, config)
+        if args.command == "collect":
+            return collect_command(args, config)
         return dashboard(args, config)
     except UsageError as exc:  # found once the session started (a future --as-of)
         _say(str(exc))
@@ -220,6 +235,18 @@ def _check_flags(args: argparse.Namespace) -> None:
         if args.json and args.format not in (None, "json"):
             raise UsageError(f"snapshot: --json and --format {args.format} contradict each other; give one")
         args.format = args.format or "json"
+    if args.command == "collect":
+        if args.offline:
+            raise UsageError("collect writes the store: --offline contradicts it (a read-only screen is `flowtape --offline`)")
+        if args.log_file is not None:
+            try:  # an explicit log that cannot be written is said now, not lost to stderr later
+                args.log_file.parent.mkdir(parents=True, exist_ok=True)
+                with open(args.log_file, "a", encoding="utf-8"):
+                    pass
+            except (OSError, ValueError) as exc:
+                raise UsageError(
+                    f"--log-file {args.log_file}: cannot write it ({getattr(exc, 'strerror', None) or exc})"
+                ) from None
     if args.command == "export":
         if args.first and args.last and args.first > args.last:
             raise UsageError(f"export: --from {args.first.isoformat()} is after --to {args.last.isoformat()}")
@@ -294,11 +321,14 @@ class Session:
 
     def open_store(self) -> Store:
         store = Store.open(self.db, readonly=self.mode == "offline")
+        self.fill_demo(store)
+        return store
+
+    def fill_demo(self, store: Store) -> None:
         if self.mode == "demo" and not store.readonly and not store.has_observations():
             from demo import replay_history
 
             asyncio.run(replay_history(store, self.config, [self.started_at]))  # derivatives history for charts
-        return store
 
     def close(self) -> None:
         if self._tmp is not None:
@@ -344,6 +374,58 @@ def _run_dashboard(args: argparse.Namespace, session: Session) -> int:
     finally:
         store.close()
     return 0
+
+
+def collect_command(args: argparse.Namespace, config: Config) -> int:
+    """The store's single writer, headless (collector/service.py). A second writer is refused in one line, exit 2."""
+    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)  # until the loop answers it (the demo's replay)
+    session = Session(args, config)
+    try:
+        store = Store.open(session.db)
+        try:
+            if store.readonly:
+                _say(f"collect: {_writer_holding(store)}; one process writes a store: stop it first (screens: flowtape view)")
+                return EXIT_USAGE
+            for note in store.notices:  # a corrupt file moved aside, and such
+                logging.getLogger("collector").warning("store %s", logs.kv(note=clean(note, max_len=300)))
+            session.fill_demo(store)
+            asyncio.run(_collect(args, session, store))
+            if store.disk_full and not store.flush_held():
+                _say(f"{store.held_report()}; {store.held_batches} writes could not be stored before exit")
+                return EXIT_FAILURE
+        finally:
+            store.close()  # the clean-shutdown marker
+    finally:
+        session.close()
+        signal.signal(signal.SIGTERM, previous)
+    return 0
+
+
+def _writer_holding(store: Store) -> str:
+    """Who holds the store's writer lock, as far as the heartbeat says (a dashboard writing it does not beat)."""
+    from collector.heartbeat import ROLE
+
+    try:
+        beat = store.heartbeat(ROLE)
+    except Exception:  # noqa: BLE001 - an old or damaged store: the lock alone says enough
+        beat = None
+    who = "another flowtape process"
+    if beat is not None and beat.detail != "stopped":
+        who = f"the collector pid {beat.pid} on {beat.host} (last beat {beat.beat_at})"
+    return f"{who} is writing to {store.path}"
+
+
+async def _collect(args: argparse.Namespace, session: Session, store: Store) -> None:
+    from collector.service import Collector, quiet_poll_log
+
+    collector = Collector(
+        store, session.config, mode=session.mode, clock=session.clock, scenarios=args.rules, transport=session.transport
+    )
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):  # the polls in flight finish; a second signal stops them too
+        loop.add_signal_handler(sig, collector.request_stop)
+    with quiet_poll_log():
+        await collector.run()
 
 
 def snapshot_document(

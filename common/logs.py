@@ -2,7 +2,8 @@
 
 The dashboard owns its terminal, so it logs to a small rotating file and never to stdout/stderr (a stray line
 would tear the screen). Headless commands (`snapshot`, `scenarios`, `coinshares`) print their result on
-stdout and log warnings to stderr, so `snapshot --json` stays pure JSON. `FLOWTAPE_LOG` (a file path) and
+stdout and log warnings to stderr, so `snapshot --json` stays pure JSON. The collector (`flowtape collect`) logs
+one line per poll at INFO to stderr (journald under systemd) or to its --log-file. `FLOWTAPE_LOG` (a file path) and
 `FLOWTAPE_LOG_LEVEL` override the destination and the level in both modes. httpx/httpcore stay at WARNING:
 their INFO lines carry every full URL, once per request.
 """
@@ -19,7 +20,7 @@ from typing import Any, cast
 
 from platformdirs import user_state_path
 
-DASHBOARD, HEADLESS = "dashboard", "headless"
+DASHBOARD, HEADLESS, COLLECTOR = "dashboard", "headless", "collector"
 MAX_BYTES, BACKUPS = 1_000_000, 2  # at most ~3 MB of log on disk
 _FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 _QUIET = ("httpx", "httpcore")
@@ -52,8 +53,9 @@ def level_from_env(default: int) -> int:
     return level
 
 
-def setup(mode: str) -> Path | None:
-    """Configure the root logger for `mode` (DASHBOARD or HEADLESS); returns the log file, if any.
+def setup(mode: str, path: Path | None = None) -> Path | None:
+    """Configure the root logger for `mode` (DASHBOARD, HEADLESS or COLLECTOR); returns the log file, if any.
+    `path`: a log file given on the command line (before FLOWTAPE_LOG); it is reopened when logrotate moves it.
 
     Idempotent: the handler a previous call installed is replaced, so tests can run main() many times."""
     root = logging.getLogger()
@@ -61,18 +63,22 @@ def setup(mode: str) -> Path | None:
         root.removeHandler(old)
         old.close()
     env_path = os.environ.get("FLOWTAPE_LOG", "").strip()
-    path = Path(env_path) if env_path else (default_path() if mode == DASHBOARD else None)
+    given = path is not None
+    path = path or (Path(env_path) if env_path else (default_path() if mode == DASHBOARD else None))
     handler: logging.Handler
     if path is None:
         handler = _Stderr()
-        level = level_from_env(logging.WARNING)
+        level = level_from_env(logging.INFO if mode == COLLECTOR else logging.WARNING)
     else:
         level = level_from_env(logging.INFO)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            handler = logging.handlers.RotatingFileHandler(
-                path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8", delay=True
-            )
+            if given:  # a service's log: rotated by logrotate, not by us
+                handler = logging.handlers.WatchedFileHandler(path, encoding="utf-8", delay=True)
+            else:
+                handler = logging.handlers.RotatingFileHandler(
+                    path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8", delay=True
+                )
         except OSError:
             # An unwritable log must not stop the program, and the dashboard must not write to its terminal.
             handler, path = (logging.NullHandler() if mode == DASHBOARD else _Stderr()), None

@@ -3,14 +3,15 @@
 It owns the store, one long-lived worker per source and the analytics worker. Data path: workers poll and
 write the store -> the analytics worker reads it once, computes in threads and posts one ViewsComputed
 message of frozen views -> its handler keeps them and has the screen draw them in one batch
-(docs/ARCHITECTURE.md). The screen shows what the store holds at once and never waits on the network.
+(docs/ARCHITECTURE.md). What a writer does besides drawing (the source loops, the recompute, the alert
+decision and the alert command) is collector/writer.py's, shared with `flowtape collect`; the toast and the
+bell are the screen's. The screen shows what the store holds at once and never waits on the network.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import importlib
 import signal
 from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
@@ -23,33 +24,28 @@ from textual.screen import Screen
 from textual.theme import Theme
 from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
+from collector.writer import Writer, deliver
 from common.calendar import AsOf, new_york_today
 from common.config import Config, default_state_path
-from common.records import SourceState
 from store import Store
 
 if TYPE_CHECKING:  # analytics (polars) and the fetch path (httpx) load after the first paint
     import httpx
 
-    from analytics.cache import AnalyticsCache
     from analytics.dashboard import AssetView, DashboardViews
     from analytics.derivatives import Derivatives
     from analytics.fed import FedOdds
     from analytics.scenarios import Scenario, ScenarioResult, Transition
     from analytics.trend import Trend
     from sources.polling import PollOutcome
-    from sources.registry import SourceSpec
     from sources.runner import SourceLoop
 
 from . import format as fmt
 from . import theme
-from .alerts import new_alerts, run_alert_command
 from .commands import COMMANDS
 from .dashboard import DashboardScreen
 
 AGE_TICK_S = 15.0
-# A source in one of these states has told us its data will not come: the alerts need not wait for it.
-_FAILING = {SourceState.ERROR, SourceState.BLOCKED, SourceState.RATE_LIMITED, SourceState.BANNED}
 
 
 class ViewsComputed(Message):
@@ -104,7 +100,8 @@ class FlowtapeApp(App[None]):
         self.derivatives: Derivatives | None = None
         self.scenario_results: tuple[ScenarioResult, ...] = ()
         self.transitions: tuple[Transition, ...] = ()
-        self._analytics_cache: AnalyticsCache | None = None  # last results by data version (analytics/cache.py)
+        # The sources, the analytics cache and the alert decision (the clock read through, as tests may set it).
+        self.writer = Writer(store, clock=lambda: self.clock(), transport=transport)
         self.alerts_fired: list = []
         self.trend: Trend | None = None
         self.fed: FedOdds | None = None
@@ -113,8 +110,6 @@ class FlowtapeApp(App[None]):
         self.statuses: dict[str, dict] = {}
         self.paused = False
         self.loops: list[SourceLoop] = []
-        self._alert_sources: set[str] = set()  # the polled sources whose data the alert conditions read
-        self._polled: set[str] = set()  # sources with a poll completed since start
         self.computations = 0
         self._computing = False  # an analytics worker is running (recompute)
         self._compute_pending = False  # and another computation has been asked for since it started
@@ -122,7 +117,6 @@ class FlowtapeApp(App[None]):
         self.data_problem: str | None = None  # bad stored rows set aside by the last recompute
         self._bad_rows_seen: set[str] = set()
         self.last_good_compute: dt.datetime | None = None
-        self._client: httpx.AsyncClient | None = None
         self._dashboard: DashboardScreen | None = None
         self._first_frame = asyncio.Event()  # set once the work deferred past the first frame has started
 
@@ -161,49 +155,27 @@ class FlowtapeApp(App[None]):
         self._first_frame.set()
 
     async def on_unmount(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
+        await self.writer.aclose()
 
     # ---- sources ---------------------------------------------------------------------------
     def _start_sources(self) -> None:
-        from sources import registry
-        from sources.http import make_client
-        from sources.runner import SourceLoop
-
-        if self.store.readonly:
-            return
-        self._client = make_client(self.transport)
-        for source in registry.enabled(self.config):
-            if source.kind in (registry.FLOWS, registry.DERIVATIVES):  # scenario conditions and flow alerts
-                self._alert_sources.add(source.id)
-            loop = SourceLoop(source.id, partial(self._poll, source), self.store, clock=self.clock, on_outcome=self._on_outcome)
-            self.loops.append(loop)
-            self._run(loop.run, name=f"source {source.id}", group="sources", exit_on_error=False)
+        self.loops = self.writer.start_sources(self.config, self._on_outcome)  # none on a read-only store
+        for loop in self.loops:
+            self._run(loop.run, name=f"source {loop.source_id}", group="sources", exit_on_error=False)
 
     def _run(self, work: Callable[[], Awaitable[None]], **kwargs: Any) -> Worker[None]:
         """run_worker for the app's coroutine functions (Textual types the work as returning Never)."""
         return self.run_worker(work, **kwargs)  # type: ignore[arg-type]
 
-    async def _poll(self, source: SourceSpec, now: dt.datetime) -> PollOutcome:
-        assert self._client is not None, "sources start after the client is made"
-        from sources import registry
-
-        return await registry.poll(source, self._client, self.store, self.config, now=now)
-
     def _on_outcome(self, outcome: PollOutcome) -> None:
-        waiting = not self.alert_inputs_known()
-        self._polled.add(outcome.source)
+        before = self.statuses
         self.refresh_status()
-        # The last awaited source has answered: compute, so the alerts it held back are decided on its data.
-        if outcome.sessions_written or outcome.revisions or (waiting and self.alert_inputs_known()):
+        if self.writer.heard(outcome, before, self.statuses):  # it wrote, or the alerts waited for it
             self.recompute()
 
     def alert_inputs_known(self) -> bool:
-        """Whether every polled source the alerts read has answered since start, or is known to be failing.
-        Until then their stored data may be old only because flowtape was not running: after a while away
-        the derivatives read as stale (conditions unknown) and a scenario 'changed' state for no reason."""
-        waiting = self._alert_sources - self._polled
-        return all(self.statuses.get(sid, {}).get("state") in _FAILING for sid in waiting)
+        """Every source the alerts read has answered since start or is known to be failing (Writer.alert_inputs_known)."""
+        return self.writer.alert_inputs_known(self.statuses)
 
     def refresh_status(self) -> None:
         try:
@@ -246,17 +218,10 @@ class FlowtapeApp(App[None]):
 
     async def _compute(self) -> None:
         """Read the store and compute in threads, post the frozen results; the handler applies them."""
-        await asyncio.to_thread(importlib.import_module, "analytics.cache")  # polars: ~100 ms, off the loop
-        from analytics.cache import AnalyticsCache, complete
-        from analytics.cache import market as compute_market
-        from analytics.dashboard import AnalyticsSettings
-
-        as_of, settings = AsOf.at(self.as_of_pinned, self.clock()), AnalyticsSettings.of(self.config)
-        cache = self._analytics_cache = self._analytics_cache or AnalyticsCache()
-        frames, market = await asyncio.to_thread(compute_market, self.store, as_of, settings, cache)
-        if not self.computations:  # start-up: the tape first; scenario history takes longer (~0.3 s)
-            self.post_message(ViewsComputed(market))
-        full = await asyncio.to_thread(complete, self.store, frames, market, settings, self.scenarios, self.clock(), cache)
+        as_of = AsOf.at(self.as_of_pinned, self.clock())
+        # Start-up: the tape first; scenario history takes longer (~0.3 s).
+        first = (lambda market: self.post_message(ViewsComputed(market))) if not self.computations else None
+        full = await self.writer.compute(as_of, self.config, self.scenarios, on_market=first)
         message = ViewsComputed(full)
         self.post_message(message)
         await message.applied.wait()  # the worker ends when the screen shows its results (settle() relies on it)
@@ -285,8 +250,7 @@ class FlowtapeApp(App[None]):
         self.last_good_compute = self.clock()
         self.dashboard.render_views()
         self.refresh_status()
-        if computed.as_of.following and not self.store.readonly:
-            self._raise_alerts(computed.as_of.date)
+        self._raise_alerts(computed)
 
     def _note_bad_rows(self, notices: tuple[str, ...]) -> None:
         """Stored rows the analytics set aside (analytics/rows.py): each notice shown once, the count in the bar."""
@@ -307,13 +271,11 @@ class FlowtapeApp(App[None]):
         self.analytics_problem = problem
         self.refresh_status()
 
-    def _raise_alerts(self, as_of: dt.date) -> None:
-        """Deliver what the alert policy (tui/alerts.py new_alerts) says fires now: toast, bell, the command.
-        Nothing is decided (nor any scenario state remembered) before the inputs are known since start."""
-        if not self.alert_inputs_known():
-            return
+    def _raise_alerts(self, computed: DashboardViews) -> None:
+        """Deliver what the writer's alert policy (Writer.new_alerts) says fires now: toast, bell, the command.
+        Nothing when travelling back, on a read-only store or before the inputs are known since start."""
         cfg = self.config.alerts
-        fired = new_alerts(self.store, self.scenario_results, self.views, as_of, cfg=cfg, mode=self.mode, now=self.clock())
+        fired = self.writer.new_alerts(computed, self.statuses, cfg=cfg, mode=self.mode)
         for alert, _ in fired:
             self.alerts_fired.append(alert)
             if cfg.toast:
@@ -324,14 +286,11 @@ class FlowtapeApp(App[None]):
                 self.bell()
         payloads = [payload for _, payload in fired]
         if cfg.command and payloads:
-
-            async def deliver() -> None:  # one batch, in order, each command supervised to its deadline
-                for payload in payloads:
-                    if problem := await run_alert_command(cfg.command, payload):
-                        self.notify(problem, severity="error", timeout=20)
-
+            report = partial(self.notify, severity="error", timeout=20)
             # Its own worker, outside the analytics worker: the command's supervision outlives the computation.
-            self._run(deliver, name="alert command", group="alert-commands", exit_on_error=False)
+            self._run(
+                partial(deliver, cfg.command, payloads, report), name="alert command", group="alert-commands", exit_on_error=False
+            )
 
     async def settle(self) -> None:
         """Wait for pending analytics, applied on screen (tests and benchmarks await this instead of sleeping)."""

@@ -65,7 +65,7 @@ def test_new_alerts_keeps_each_conditions_outcome_and_fires_the_notice_once(tmp_
     store = Store.open(tmp_path / "a.db")
     try:
         now = dt.datetime(2025, 11, 18, 22, tzinfo=dt.UTC)
-        from tui.alerts import new_alerts
+        from collector.alerts import new_alerts
 
         cfg = AlertsConfig()
         assert new_alerts(store, [caution(derivs(4.8, "bleeding"))], {}, AS_OF, cfg=cfg, mode="live", now=now) == []

@@ -96,7 +96,7 @@ async def test_time_travel_raises_no_alerts(store):
 
 
 async def test_failing_alert_command_is_reported_not_raised():
-    from tui.alerts import run_alert_command
+    from collector.alerts import run_alert_command
 
     assert "could not start" in await run_alert_command(["/nonexistent/cmd"], {"k": 1})
     assert "status 3" in await run_alert_command([sys.executable, "-c", "raise SystemExit(3)"], {"k": 1})
@@ -150,14 +150,14 @@ def pids(tmp_path, *names, timeout=5.0) -> list[int]:
 
 @pytest.fixture
 def short_deadline(monkeypatch):
-    import tui.alerts
+    import collector.alerts
 
-    monkeypatch.setattr(tui.alerts, "COMMAND_DEADLINE_S", 1.0)
-    monkeypatch.setattr(tui.alerts, "STOP_GRACE_S", 0.3)
+    monkeypatch.setattr(collector.alerts, "COMMAND_DEADLINE_S", 1.0)
+    monkeypatch.setattr(collector.alerts, "STOP_GRACE_S", 0.3)
 
 
 async def test_deadline_stops_the_command_and_everything_it_started(tmp_path, short_deadline):
-    from tui.alerts import run_alert_command
+    from collector.alerts import run_alert_command
 
     # The brief's case: `sleep 100 & sleep 100`; the background sleep ignores SIGTERM, so only the SIGKILL
     # after the grace ends it.
@@ -171,7 +171,7 @@ async def test_deadline_stops_the_command_and_everything_it_started(tmp_path, sh
 
 
 async def test_what_a_finished_command_left_running_is_stopped_at_its_deadline(tmp_path, short_deadline):
-    from tui.alerts import run_alert_command
+    from collector.alerts import run_alert_command
 
     problem = await run_alert_command(["sh", "-c", f"sleep 100 & echo $! > {tmp_path}/child"], {"k": 1})
     assert problem is None  # the command itself succeeded
@@ -180,7 +180,7 @@ async def test_what_a_finished_command_left_running_is_stopped_at_its_deadline(t
 
 
 async def test_quitting_while_a_command_runs_kills_its_group(tmp_path):
-    from tui.alerts import run_alert_command
+    from collector.alerts import run_alert_command
 
     task = asyncio.create_task(run_alert_command(["sh", "-c", f"sleep 100 & echo $! > {tmp_path}/child; sleep 100"], {}))
     (child,) = await asyncio.to_thread(pids, tmp_path, "child")

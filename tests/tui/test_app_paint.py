@@ -288,7 +288,7 @@ async def test_a_source_known_to_be_failing_is_not_waited_for(store):
     async with app.run_test(size=(120, 40)) as pilot:
         await started(app, pilot)
         assert not app.alert_inputs_known()
-        for sid in app._alert_sources:  # as a previous run left them: every one blocked
+        for sid in app.writer.alert_sources:  # as a previous run left them: every one blocked
             store.set_status(sid, state="blocked", last_error="HTTP 403 bot challenge")
         app.refresh_status()
         assert app.alert_inputs_known()

@@ -1,5 +1,6 @@
-"""The alert policy: which alerts fire now (each once, across restarts: the store's alert log), and the
-command that delivers them beside the toast and the bell (the app shows those).
+"""The alert policy: which alerts fire now (each once for the store, across restarts and across processes: the
+store's alert log), and the alert command that delivers them. Whoever writes the store decides and runs the
+command (`flowtape collect`, or the dashboard when it is the writer); the toast and the bell are the screen's.
 
 The command gets the alert as JSON on stdin; it may not hang flowtape (a deadline) and its failure is
 reported, never raised. It runs in its own process group, so at the deadline everything it started
