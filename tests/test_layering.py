@@ -55,6 +55,14 @@ def test_analytics_imports_neither_textual_nor_the_fetch_path(module):
     assert not loaded & {"textual", "tui", "cli", "httpx", "demo"}, module
 
 
+@pytest.mark.parametrize("module", _modules("collector"))
+def test_the_collector_imports_neither_textual_nor_the_screen(module):
+    """`flowtape collect` runs headless: the store's writer never loads the UI; and importing it loads neither the
+    fetch path nor polars (the dashboard builds its Writer before the first frame)."""
+    loaded = _loaded(f"import {module}")
+    assert not loaded & {"textual", "tui", "cli", "demo", "httpx", "polars"}, module
+
+
 def test_snapshot_cli_never_imports_textual():
     loaded = _loaded(
         "from cli.main import main\nimport contextlib, io\n"
