@@ -1,6 +1,7 @@
 """The collector's sign of life in the store (table `heartbeat`, Store.beat/heartbeat), and how a viewer reads it.
 
-A beat moves no data version, so viewers recompute nothing for it. Light on purpose (no httpx, no polars): a
+A beat moves no data version, so viewers recompute nothing for it. Its times are the wall clock's (UTC), whatever
+clock the session runs on (the demo's starts in 2025): a beat says the process is alive now. Light on purpose (no httpx, no polars): a
 viewer imports this to say "collector ok, 12s" or "collector silent since 10:42".
 """
 
@@ -15,6 +16,10 @@ HEARTBEAT_S = 5.0  # the collector beats this often
 MISSED_BEATS = 3  # a viewer calls the collector silent after this many beats did not come
 SILENT_AFTER_S = HEARTBEAT_S * MISSED_BEATS
 ROLE = "collector"
+
+
+def wall_clock() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 def last_beat(row: HeartbeatRow | None) -> dt.datetime | None:

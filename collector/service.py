@@ -26,7 +26,7 @@ from common.records import SourceState
 from common.sanitize import clean
 from store import Store
 
-from .heartbeat import HEARTBEAT_S, ROLE
+from .heartbeat import HEARTBEAT_S, ROLE, wall_clock
 from .writer import Statuses, Writer, deliver
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ class Collector:
         store.hold_when_full = True  # disk full or read-only: keep polling, hold writes, flush when writable
         self.store, self.config, self.mode, self.clock, self.scenarios = store, config, mode, clock, scenarios
         self.writer = Writer(store, clock=clock, transport=transport)
-        self.started_at = clock()
+        self.started_at = wall_clock()
         self.statuses: Statuses = {}
         self.computations = 0
         self.problem: str | None = None  # the last computation failed: in the heartbeat's detail
@@ -144,7 +144,7 @@ class Collector:
             if self.store.disk_full and self.store.flush_held():
                 log.warning("store %s", kv(note="the store can be written again: the held writes are stored"))
             problems = [p for p in (self.store.problem, self.problem) if p]
-            self.store.beat(ROLE, now=self.clock(), started_at=self.started_at, detail=detail or "; ".join(problems))
+            self.store.beat(ROLE, now=wall_clock(), started_at=self.started_at, detail=detail or "; ".join(problems))
         except Exception as exc:  # the next beat tries again; viewers see the gap
             log.error("heartbeat %s", kv(error=clean(str(exc), max_len=300)))
 
