@@ -1,8 +1,8 @@
 """The collector's sign of life in the store (table `heartbeat`, Store.beat/heartbeat), and how a viewer reads it.
 
 A beat moves no data version, so viewers recompute nothing for it. Its times are the wall clock's (UTC), whatever
-clock the session runs on (the demo's starts in 2025): a beat says the process is alive now. Light on purpose (no httpx, no polars): a
-viewer imports this to say "collector ok, 12s" or "collector silent since 10:42".
+clock the session runs on (the demo's starts in 2025): a beat says the process is alive now. Light on purpose
+(no httpx, no polars): a viewer imports this to say "collector ok, 12s" or "collector silent since 10:42".
 """
 
 from __future__ import annotations

@@ -99,7 +99,9 @@ class Collect:
     def __init__(self, argv: list[str], env: dict[str, str], log: Path) -> None:
         self.log = log
         self._err = open(log, "ab")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(argv, env=env, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._err)
+        self.proc = subprocess.Popen(
+            argv, env=env, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._err
+        )
 
     def lines(self) -> list[str]:
         return self.log.read_text(encoding="utf-8", errors="replace").splitlines()
@@ -108,7 +110,8 @@ class Collect:
         deadline = time.monotonic() + timeout
         while not what():
             if self.proc.poll() is not None:
-                raise AssertionError(f"collector exited {self.proc.returncode} while waiting for {message}:\n" + "\n".join(self.lines()))
+                said = "\n".join(self.lines())
+                raise AssertionError(f"collector exited {self.proc.returncode} while waiting for {message}:\n{said}")
             if time.monotonic() > deadline:
                 raise AssertionError(f"timed out waiting for {message}:\n" + "\n".join(self.lines()[-30:]))
             time.sleep(0.1)
