@@ -302,10 +302,10 @@ async def test_hanging_source_leaves_keys_responsive(tmp_path):
 async def test_worker_that_raises_leaves_the_app_running(store, monkeypatch):
     app = make_app(store, start_sources=True)
 
-    async def boom(source, now):
+    async def boom(source, config, now):
         raise RuntimeError("kaboom \x1b[31m")
 
-    monkeypatch.setattr(app, "_poll", boom)
+    monkeypatch.setattr(app.writer, "_poll", boom)  # the store writer's poll (collector/writer.py), shared with collect
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         await pilot.press("r")  # the demo store's next attempts are not due yet: force them
