@@ -318,7 +318,7 @@ def test_a_version_2_store_migrates_and_fills_the_hourly_rows(tmp_path):
     conn.commit()
     conn.close()
     s = Store.open(db)
-    assert sqlite3.connect(db).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    assert sqlite3.connect(db).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
     assert s.data_version() is not None
     rows = s.observations(hourly=True)
     assert [(r.ts[11:16], r.value) for r in rows] == [("01:20", 60020.0), ("02:10", 60070.0)]
