@@ -81,7 +81,7 @@ def _constant(name: str) -> float:
 
 # ---- the declared types ---------------------------------------------------------------------------------
 @cache
-def _fields(tp: type) -> tuple[tuple[str, Any], ...]:
+def _fields(tp: Any) -> tuple[tuple[str, Any], ...]:
     """(name, declared type) of a dataclass's init fields or a NamedTuple's fields, in order."""
     hints = typing.get_type_hints(tp)
     if dataclasses.is_dataclass(tp):
@@ -176,9 +176,10 @@ def _encode(value: Any, tp: Any, path: str) -> Any:
             return {_encode(k, str, f"{path} key"): _encode(v, value_tp, f"{path}.{k}") for k, v in value.items()}
         return [[_encode(k, key_tp, f"{path} key"), _encode(v, value_tp, f"{path}[{k}]")] for k, v in value.items()]
     if _is_record(tp):
+        fields = _fields(tp)
         if type(value) is not tp:
             raise CodecError(f"{path}: expected {tp.__name__}, got {_got(value)}")
-        return {name: _encode(getattr(value, name), ftp, f"{path}.{name}") for name, ftp in _fields(tp)}
+        return {name: _encode(getattr(value, name), ftp, f"{path}.{name}") for name, ftp in fields}
     raise CodecError(f"{path}: type {_name(tp)} is not supported")
 
 
@@ -300,7 +301,9 @@ def _decode(data: Any, tp: Any, path: str) -> Any:
         if set(data) != set(names):
             extra, missing = sorted(set(data) - set(names)), sorted(set(names) - set(data))
             said = "; ".join(
-                s for s in (f"missing {', '.join(missing)}" if missing else "", f"unknown {', '.join(extra)}" if extra else "") if s
+                s
+                for s in (f"missing {', '.join(missing)}" if missing else "", f"unknown {', '.join(extra)}" if extra else "")
+                if s
             )
             raise CodecError(f"{path}: {tp.__name__} fields do not match ({clean(said, max_len=120)})")
         return tp(**{name: _decode(data[name], ftp, f"{path}.{name}") for name, ftp in fields})
