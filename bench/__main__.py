@@ -203,8 +203,15 @@ def live_run(argv: list[str], env: dict[str, str], upstream: Upstream, idle_s: f
         p.close()
 
 
-def app_path(*args: str) -> dict:
-    out = subprocess.run([PY, "-m", "bench.app_path", *args], cwd=ROOT, capture_output=True, text=True, timeout=3600)
+def app_path(*args: str, env: dict[str, str] | None = None) -> dict:
+    out = subprocess.run(
+        [PY, "-m", "bench.app_path", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        env={**os.environ, **(env or {})},
+    )
     line = next((x for x in out.stdout.splitlines() if x.startswith("BENCH_JSON ")), None)
     if line is None:
         raise RuntimeError(f"bench.app_path {args[0]} failed: {out.stderr[-1500:]}")
@@ -258,7 +265,7 @@ def main() -> int:
             "FLOWTAPE_CONFIG": str(tmp / "empty.toml"),
         }
         (tmp / "empty.toml").write_text("", encoding="utf-8")
-        from bench.app_path import FROZEN
+        from bench.app_path import FROZEN, WARM_NOW
         from bench.upstream import Upstream as _Upstream
 
         upstream = _Upstream(FROZEN)
@@ -272,11 +279,14 @@ def main() -> int:
         year_fp = first_paint([*live, str(tmp / "fp.db")], live_env, APP_MARK, repeat)
         # Persisted views (analytics/persisted.py): the year-sized store after the app last ran with nothing
         # written since; started again live (a writer) and read-only (`--offline`: a viewer, polars never loaded).
+        # At WARM_NOW, not FROZEN: the store's newest quotes are exactly their venues' 15 min old at FROZEN, so
+        # views persisted then are stale a second later and rightly never shown.
+        warm_env = {**live_env, "FLOWTAPE_BENCH_NOW": WARM_NOW.isoformat()}
         shutil.copy(tmp / "year.db", tmp / "warm.db")
-        warm = app_path("persist", str(tmp / "warm.db"), live_env["FLOWTAPE_CONFIG"])
+        warm = app_path("persist", str(tmp / "warm.db"), live_env["FLOWTAPE_CONFIG"], env=warm_env)
         fresh_copy = partial(shutil.copy, tmp / "warm.db", tmp / "fp.db")
-        warm_fp = first_paint([*live, str(tmp / "fp.db")], live_env, APP_MARK, repeat, prepare=fresh_copy)
-        viewer_fp = first_paint([*live, str(tmp / "fp.db"), "--offline"], live_env, APP_MARK, repeat, prepare=fresh_copy)
+        warm_fp = first_paint([*live, str(tmp / "fp.db")], warm_env, APP_MARK, repeat, prepare=fresh_copy)
+        viewer_fp = first_paint([*live, str(tmp / "fp.db"), "--offline"], warm_env, APP_MARK, repeat, prepare=fresh_copy)
         first_rows = [
             ("first paint, bare Textual app (data on screen)", f"{base_fp:.2f} s" if base_fp else "not seen", "", True),
             paint_row("first paint, flowtape --demo", demo_fp, base_fp),

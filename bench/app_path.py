@@ -33,6 +33,7 @@ from sources.refresh import refresh_once, refresh_venues
 from store import Store
 
 FROZEN = DEMO_NOW + dt.timedelta(minutes=5)
+WARM_NOW = DEMO_NOW  # the store's newest quotes are 10 min old: fresh for 5 more (first paint, persisted views)
 DENSE_WINDOW = dt.timedelta(hours=48)  # store.sqlite RETENTION's full-resolution window
 
 
@@ -159,7 +160,8 @@ async def persist(db: Path, config_path: Path) -> dict:
     config = load_config(config_path)
     rules = load_rules(config.scenarios, config.path, streak_size_usd_m=config.streak_size_usd_m)
     store = Store.open(db)
-    app = FlowtapeApp(store=store, config=config, mode="live", clock=lambda: FROZEN, scenarios=rules, start_sources=False)
+    now = dt.datetime.fromisoformat(os.environ.get("FLOWTAPE_BENCH_NOW", FROZEN.isoformat()))
+    app = FlowtapeApp(store=store, config=config, mode="live", clock=lambda: now, scenarios=rules, start_sources=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await _settle(app, pilot)
     row = store.views(slot(AnalyticsSettings.of(config), rules))

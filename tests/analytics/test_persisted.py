@@ -283,3 +283,18 @@ def test_reading_persisted_views_loads_no_polars(demo, tmp_path):
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "True False", out.stdout
+
+
+def test_a_refusal_says_where_and_what(demo):
+    _, text = real_payload(demo)
+    with pytest.raises(codec.CodecError) as bad:
+        codec.loads(HOSTILE["string for an int"](text), DashboardViews)
+    assert str(bad.value) == "$.views.btc.report.streak.sessions: expected int, got str"
+    with pytest.raises(codec.CodecError) as bad:
+        codec.loads(HOSTILE["extra key deep"](text), DashboardViews)
+    assert str(bad.value) == "$.views.btc.report.streak: Streak fields do not match (unknown x)"
+    with pytest.raises(codec.CodecError) as bad:
+        codec.loads(HOSTILE["non-canonical date"](text), DashboardViews)
+    assert str(bad.value) == "$.views.btc.as_of: '20251124' is not an ISO date"
+    with pytest.raises(codec.CodecError, match=r"^\$\.as_of: expected AsOf, got str$"):
+        codec.dumps(dataclasses.replace(real_payload(demo)[0], as_of="today"), DashboardViews)
