@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import polars as pl
 
@@ -17,39 +16,18 @@ from common.fomc import calendar
 from common.records import ASSETS
 from store import Store
 
-from .derivatives import Derivatives, load_derivatives
-from .fed import FedOdds, load_fed
-from .flows import AssetReport, asset_report
+from .derivatives import load_derivatives
+from .fed import load_fed
+from .flows import asset_report
 from .frames import AssetFrames, load_asset
-from .history import TapeHistory, tape_history
+from .history import tape_history
 from .scenario_inputs import load_inputs, weekly_ledger
 from .scenarios import Scenario, evaluate
 from .settings import AnalyticsSettings
-from .trend import Trend, compute_trend
+from .trend import compute_trend
+from .views import AssetView, DashboardViews, TapeRow
 
 TAPE_SESSIONS = 10
-
-
-@dataclass(frozen=True)
-class TapeRow:
-    date: dt.date
-    funds: tuple[float | None, ...]  # in AssetView.funds order
-    total: float | None
-    provisional: bool
-    missing: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class AssetView:
-    asset: str
-    as_of: dt.date
-    funds: tuple[str, ...]
-    report: AssetReport
-    tape: tuple[TapeRow, ...]  # oldest first, the last TAPE_SESSIONS sessions up to as_of
-    monthly: tuple[tuple[str, float], ...]  # (YYYY-MM, total) of complete sessions, up to the as-of month
-    month_daily: tuple[tuple[dt.date, float], ...]  # the as-of month's complete sessions
-    notices: tuple[str, ...] = ()  # bad stored rows set aside (analytics/rows.py)
-    history: TapeHistory | None = None  # every stored session up to as_of (the maximized tape, its charts)
 
 
 def session_dates(frames: AssetFrames) -> tuple[dt.date, ...]:
@@ -102,31 +80,6 @@ def load_views(
     store: Store, assets, as_of: dt.date, *, streak_size_usd_m: float
 ) -> tuple[dict[str, AssetView], tuple[dt.date, ...]]:
     return flow_views({a: load_asset(store, a) for a in assets}, as_of, streak_size_usd_m=streak_size_usd_m)
-
-
-@dataclass(frozen=True)
-class DashboardViews:
-    """One recompute's results for the screen, frozen: what the app posts in one message and applies at once.
-    `complete` is False for the start-up pass that carries the market panes only (the tape paints first)."""
-
-    as_of: AsOf
-    views: dict[str, AssetView]
-    dates: tuple[dt.date, ...]
-    derivatives: Derivatives
-    complete: bool = False
-    scenario_results: tuple = ()
-    transitions: tuple = ()
-    ledger: dict | None = None
-    trend: Trend | None = None
-    fed: FedOdds | None = None
-
-    @property
-    def notices(self) -> tuple[str, ...]:
-        """Every bad stored row the readers set aside, one notice per table and reader."""
-        found = [n for v in self.views.values() for n in v.notices]
-        for part in (self.derivatives, self.trend, self.fed):
-            found += list(getattr(part, "notices", ()) or ())
-        return tuple(found)
 
 
 def compute_market(

@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import statistics
-from dataclasses import dataclass
 from typing import cast
 
 import polars as pl
@@ -28,86 +27,13 @@ from sources import registry
 from store import RETENTION, Store
 
 from .rows import instant, observation_frame
+from .views import BasisVenue, Derivatives, FundingVenue, OIVenue, TermPoint
 
 MIN_DAYS = 7.0
 TARGET_DAYS = 90.0
 BANDS = ("backwardation", "compressed", "deleveraged", "rebuild", "snapback")
 HISTORY_DAYS = 8
 CME = "cme"
-
-
-@dataclass(frozen=True)
-class BasisVenue:
-    venue: str
-    annualized_pct: float
-    instrument: str
-    days_to_expiry: float
-    as_of: dt.datetime
-    stale: bool
-    constant_maturity_pct: float | None
-
-
-@dataclass(frozen=True)
-class FundingVenue:
-    venue: str
-    rate: float
-    interval_hours: float
-    annualized_pct: float
-    as_of: dt.datetime
-    stale: bool
-
-
-@dataclass(frozen=True)
-class OIVenue:
-    venue: str
-    usd: float | None
-    btc: float | None
-    as_of: dt.datetime
-    stale: bool
-
-
-@dataclass(frozen=True)
-class TermPoint:
-    venue: str
-    instrument: str
-    days_to_expiry: float | None  # None: perpetual (premium, not annualized)
-    pct: float
-    stale: bool = False  # shown only because its venue has nothing fresh
-
-
-@dataclass(frozen=True)
-class Derivatives:
-    as_of: dt.datetime
-    basis: dict[str, BasisVenue]
-    constant_maturity_pct: float | None
-    headline_basis_pct: float | None  # constant maturity if available, else the mean 3-month basis
-    band: str | None
-    term_structure: tuple[TermPoint, ...]
-    funding: dict[str, FundingVenue]
-    oi_weighted_funding_pct: float | None
-    open_interest: dict[str, OIVenue]
-    offshore_usd: float | None
-    cme_usd: float | None
-    cme_btc: float | None
-    change_24h_pct: float | None
-    change_7d_pct: float | None
-    trend: str  # rebuilding | bleeding | flat | unknown
-    basis_history: tuple[float, ...]  # hourly, oldest first (sparklines)
-    funding_history: tuple[float, ...]
-    oi_history: tuple[float, ...]
-    basis_change_24h_pt: float | None = None  # percentage points
-    basis_times: tuple[dt.datetime, ...] = ()  # the hours of basis_history (chart axes)
-    oi_times: tuple[dt.datetime, ...] = ()
-    funding_change_24h_pt: float | None = None
-    # Venues with data in the last 22 days that an aggregate leaves out (stale, or nothing current):
-    basis_missing: tuple[str, ...] = ()  # from the headline basis
-    funding_missing: tuple[str, ...] = ()  # from the OI-weighted funding (stale, or no fresh OI to weigh by)
-    offshore_missing: tuple[str, ...] = ()  # from the offshore OI total and its 24 h / 7 d change
-    notices: tuple[str, ...] = ()  # bad stored rows set aside (analytics/rows.py)
-
-    @property
-    def empty(self) -> bool:
-        return not (self.basis or self.funding or self.open_interest)
 
 
 def band_of(pct: float | None, edges: tuple[float, ...]) -> str | None:

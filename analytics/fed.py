@@ -6,37 +6,16 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from dataclasses import dataclass
 
 from common.fomc import BUCKETS, FOMC_DECISION_DAYS, KALSHI, POLYMARKET, UNLISTED, next_meeting
 from store import Store
 
 from .rows import observations as checked_rows
+from .views import FED_STALE_AFTER as STALE_AFTER
+from .views import NOT_LISTED as NOT_LISTED
+from .views import FedOdds, VenueOdds
 
 MONTH = dt.timedelta(days=30)
-STALE_AFTER = dt.timedelta(hours=6)
-NOT_LISTED = "no market listed yet"
-
-
-@dataclass(frozen=True)
-class VenueOdds:
-    venue: str
-    odds: dict[str, float]  # bucket -> probability 0..1; a bucket the venue has no market for is absent
-    as_of: dt.datetime
-    stale: bool
-    month_change_pt: dict[str, float | None]  # bucket -> change in percentage points over ~30 days
-
-
-@dataclass(frozen=True)
-class FedOdds:
-    meeting: dt.date
-    venues: dict[str, VenueOdds]
-    unlisted: tuple[str, ...] = ()  # venues whose latest listing had no event for the meeting
-    notices: tuple[str, ...] = ()  # bad stored rows set aside (analytics/rows.py)
-
-    @property
-    def state(self) -> str:
-        return "ok" if self.venues else (NOT_LISTED if self.unlisted else "no data yet")
 
 
 def compute_fed(rows: list[tuple], as_of: dt.datetime, days: tuple[dt.date, ...] = FOMC_DECISION_DAYS) -> FedOdds | None:

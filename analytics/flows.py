@@ -8,7 +8,6 @@ otherwise look like a real number. Results are frozen dataclasses of Python scal
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from typing import cast
 
 import polars as pl
@@ -16,87 +15,7 @@ import polars as pl
 from common.calendar import month_trading_days, week_bounds
 
 from .frames import AssetFrames
-
-
-@dataclass(frozen=True)
-class Latest:
-    date: dt.date
-    total_usd_m: float | None
-    provisional: bool
-    funds: dict[str, float | None]
-    missing: tuple[str, ...]  # funds not yet reported on a provisional day
-
-
-@dataclass(frozen=True)
-class MonthToDate:
-    month: str
-    total_usd_m: float | None
-    sessions: int
-    sessions_left: int  # NYSE sessions in the month after the last counted one
-    projected_usd_m: float | None  # a projection at the current pace, not data
-
-
-@dataclass(frozen=True)
-class MonthRecord:
-    month: str
-    total_usd_m: float
-
-
-@dataclass(frozen=True)
-class DayRecord:
-    date: dt.date
-    usd_m: float
-
-
-@dataclass(frozen=True)
-class FundRecords:
-    max_outflow: DayRecord | None
-    max_inflow: DayRecord | None
-    latest_sets_outflow: bool  # the latest complete session sets or ties it ("largest outflow since launch")
-    latest_sets_inflow: bool
-
-
-@dataclass(frozen=True)
-class Streak:
-    direction: str  # red | green | flat (no complete session: flat with 0)
-    sessions: int
-    size_usd_m: float
-    green_at_size: int  # consecutive latest sessions with total >= size
-    red_at_size: int  # consecutive latest sessions with total <= -size
-
-
-@dataclass(frozen=True)
-class Week:
-    start: dt.date
-    end: dt.date
-    total_usd_m: float | None
-    sessions: int
-
-
-@dataclass(frozen=True)
-class AssetReport:
-    asset: str
-    as_of: dt.date
-    funds: tuple[str, ...]
-    latest: Latest | None
-    latest_complete: dt.date | None
-    month_to_date: MonthToDate
-    record_outflow_month: MonthRecord | None
-    record_inflow_month: MonthRecord | None
-    mtd_passed_record_outflow: bool
-    mtd_passed_record_inflow: bool
-    record_outflow_day: DayRecord | None
-    record_inflow_day: DayRecord | None
-    latest_sets_record_outflow_day: bool
-    latest_sets_record_inflow_day: bool
-    fund_records: dict[str, FundRecords | None]
-    streak: Streak
-    week_to_date: Week
-    last_week: Week
-    cumulative_usd_m: float | None
-    cumulative_by_fund: dict[str, float | None]
-    fund_mtd_usd_m: dict[str, float | None]
-    fund_share_mtd_pct: dict[str, float | None] = field(default_factory=dict)
+from .views import AssetReport, DayRecord, FundRecords, Latest, MonthRecord, MonthToDate, Streak, Week
 
 
 def _r(x: float | None) -> float | None:

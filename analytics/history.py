@@ -10,56 +10,11 @@ Frozen dataclasses of Python scalars: the UI compares them with == to decide whe
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 import polars as pl
 
 from .frames import AssetFrames
-
-
-@dataclass(frozen=True)
-class HistoryRow:
-    date: dt.date
-    funds: tuple[float | None, ...]  # in TapeHistory.funds order; None is Farside's `-`
-    total: float | None  # None on a provisional session before any fund reports (Farside shows 0.0 there)
-    provisional: bool
-
-
-@dataclass(frozen=True)
-class FundTotals:
-    """One totals row: each fund's sum over the complete sessions of a span."""
-
-    label: str
-    funds: tuple[float | None, ...]  # None: the fund reported nothing in the span
-    total: float | None  # None: no complete session in the span
-    sessions: int  # complete sessions counted
-    provisional_left_out: int  # provisional sessions in the span, shown in the tape but not summed
-
-
-@dataclass(frozen=True)
-class CumulativeSeries:
-    """Cumulative net flow after each complete session, oldest first."""
-
-    dates: tuple[dt.date, ...]
-    total: tuple[float, ...]
-    by_fund: tuple[tuple[float | None, ...], ...]  # per fund (TapeHistory.funds order): None until its first value,
-    # then carried across later `-` sessions (nothing reported adds nothing)
-
-
-@dataclass(frozen=True)
-class TapeHistory:
-    asset: str
-    as_of: dt.date
-    funds: tuple[str, ...]  # every fund with a value up to as_of, page order
-    rows: tuple[HistoryRow, ...]  # every stored session up to as_of, oldest first
-    cumulative: FundTotals
-    month_to_date: FundTotals
-    series: CumulativeSeries
-
-    def fund_series(self, fund: str) -> tuple[tuple[dt.date, float], ...]:
-        """One fund's cumulative points, from its first reported value on."""
-        values = self.series.by_fund[self.funds.index(fund)]
-        return tuple((d, v) for d, v in zip(self.series.dates, values, strict=True) if v is not None)
+from .views import CumulativeSeries, FundTotals, HistoryRow, TapeHistory
 
 
 def _r(x: float | None) -> float | None:

@@ -5,30 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import polars as pl
 
 from common.bounds import EARLIEST_INSTANT
 
 from .rows import day, number, screen
+from .views import Trend
 
 SHORT, LONG = 50, 200
-
-
-@dataclass(frozen=True)
-class Trend:
-    as_of: dt.date
-    close: float
-    sma50: float
-    sma200: float
-    regime: str  # "50 above 200" | "50 below 200"
-    latest_cross: str | None  # death | golden
-    latest_cross_date: dt.date | None
-    death_crosses: int  # since cycle_start
-    golden_crosses: int
-    cycle_start: dt.date
-    notices: tuple[str, ...] = ()  # bad stored candles set aside (analytics/rows.py)
 
 
 def checked_candles(rows: Sequence[tuple], *, today: dt.date) -> tuple[list[tuple[dt.date, float]], tuple[str, ...]]:

@@ -5,6 +5,8 @@ poll writes) to the views applied on screen, after each of N real venue polls; m
 `python -m bench.app_path travel DB N`: `[` pressed N times, each timed to the views of that day on screen.
 `python -m bench.app_path day DB MINUTES`: a simulated day on DB: venues polled every simulated minute, the
 flows, odds and candles every 15, the app recomputing after each poll batch as it does live; RSS samples.
+`python -m bench.app_path persist DB CONFIG`: the app run once on DB under the live run's config file, headless at
+the bench's clock, so that DB holds its persisted views (analytics/persisted.py) for a warm first paint.
 `python -m bench.app_path densify DB FACTOR`: the newest 48 h of venue observations (the store's
 full-resolution window) made FACTOR times as dense, as if polled FACTOR times as often (10x/100x history).
 
@@ -31,6 +33,7 @@ from sources.refresh import refresh_once, refresh_venues
 from store import Store
 
 FROZEN = DEMO_NOW + dt.timedelta(minutes=5)
+WARM_NOW = DEMO_NOW  # the store's newest quotes are 10 min old: fresh for 5 more (first paint, persisted views)
 DENSE_WINDOW = dt.timedelta(hours=48)  # store.sqlite RETENTION's full-resolution window
 
 
@@ -145,8 +148,32 @@ def densify(db: Path, factor: int) -> dict:
     return {"rows": _count(db)}
 
 
+async def persist(db: Path, config_path: Path) -> dict:
+    """One complete computation by the app under the live run's configuration and rules (as cli.main loads
+    them), which persists its views in DB: what a start finds after the app last ran with nothing written since."""
+    from analytics.persisted import slot
+    from analytics.scenarios import load_rules
+    from analytics.settings import AnalyticsSettings
+    from common.config import load_config
+    from tui.app import FlowtapeApp
+
+    config = load_config(config_path)
+    rules = load_rules(config.scenarios, config.path, streak_size_usd_m=config.streak_size_usd_m)
+    store = Store.open(db)
+    now = dt.datetime.fromisoformat(os.environ.get("FLOWTAPE_BENCH_NOW", FROZEN.isoformat()))
+    app = FlowtapeApp(store=store, config=config, mode="live", clock=lambda: now, scenarios=rules, start_sources=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settle(app, pilot)
+    row = store.views(slot(AnalyticsSettings.of(config), rules))
+    store.close()
+    return {"payload_chars": len(row.payload) if row else None}
+
+
 def main(argv: list[str]) -> int:
     logging.getLogger("sources.polling").setLevel(logging.ERROR)  # the bench's own polls are not news
+    if argv[0] == "persist":
+        print("BENCH_JSON " + json.dumps(asyncio.run(persist(Path(argv[1]), Path(argv[2])))), flush=True)
+        return 0
     what, db, n = argv[0], Path(argv[1]), int(argv[2])
     if what == "recompute":
         out = asyncio.run(recompute(db, n))

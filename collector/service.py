@@ -190,6 +190,7 @@ class Collector:
                 self._notes_seen.add(note)
                 log.warning("store %s", kv(note=clean(note, max_len=300)))
         self._raise_alerts(computed)
+        await self.writer.persist(computed, self.config, self.scenarios)  # what the viewers draw without computing
 
     def _raise_alerts(self, computed: DashboardViews) -> None:
         cfg = self.config.alerts

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import importlib
+import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
@@ -20,8 +21,11 @@ from common.calendar import AsOf
 from common.config import AlertsConfig, Config
 from common.records import SourceState
 from store import Store
+from store.rows import DataVersion
 
 from .alerts import new_alerts, run_alert_command
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     import httpx
@@ -53,6 +57,7 @@ class Writer:
         self.durations: dict[str, float] = {}  # each source's last poll, seconds (the collector's log line)
         self.in_flight: set[str] = set()  # sources polling now (a stopping collector lets them finish)
         self.cache: AnalyticsCache | None = None  # last results by data version (analytics/cache.py)
+        self._computed_from: DataVersion | None = None  # the data version the last computation started from
         self._client: httpx.AsyncClient | None = None
 
     # ---- sources ---------------------------------------------------------------------------
@@ -123,10 +128,29 @@ class Writer:
 
         settings = AnalyticsSettings.of(config)
         cache = self.cache = self.cache or AnalyticsCache()
+        # Read before the data: views are persisted only if nothing was written while they were computed.
+        self._computed_from = await asyncio.to_thread(self.store.data_version)
         frames, market = await asyncio.to_thread(compute_market, self.store, as_of, settings, cache)
         if on_market is not None:
             on_market(market)
         return await asyncio.to_thread(complete, self.store, frames, market, settings, scenarios, self.clock(), cache)
+
+    async def persist(self, computed: DashboardViews, config: Config, scenarios: tuple[Scenario, ...]) -> bool:
+        """Keep the last computation's complete views in the store (analytics/persisted.py), so a start or a viewer
+        draws them without computing; only for today, from a writable store. Failing costs that head start only."""
+        if self.store.readonly or not computed.complete or not computed.as_of.following:
+            return False
+        from analytics.persisted import save
+        from analytics.settings import AnalyticsSettings
+
+        settings = AnalyticsSettings.of(config)
+        try:
+            return await asyncio.to_thread(
+                save, self.store, computed, version=self._computed_from, settings=settings, scenarios=scenarios
+            )
+        except Exception:  # noqa: BLE001
+            log.warning("persisted views: could not be saved", exc_info=True)
+            return False
 
     # ---- alerts ----------------------------------------------------------------------------
     def new_alerts(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import signal
 from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
@@ -45,7 +46,12 @@ from . import theme
 from .commands import COMMANDS
 from .dashboard import DashboardScreen
 
+log = logging.getLogger(__name__)
+
 AGE_TICK_S = 15.0
+# A viewer whose writer persists views waits this long for the new ones after a change (the writer computes
+# after it commits) before computing them itself, which loads polars.
+VIEWER_WAIT_S, VIEWER_RETRY_S = 3.0, 0.25
 
 
 class ViewsComputed(Message):
@@ -119,6 +125,8 @@ class FlowtapeApp(App[None]):
         self.last_good_compute: dt.datetime | None = None
         self._dashboard: DashboardScreen | None = None
         self._first_frame = asyncio.Event()  # set once the work deferred past the first frame has started
+        self.persisted_shown = False  # the start-up frame came from persisted views (analytics/persisted.py)
+        self._persisted_seen = False  # this store's writer persists views (a viewer waits for them)
 
     # ---- wiring ----------------------------------------------------------------------------
     def get_default_screen(self) -> Screen:
@@ -144,12 +152,35 @@ class FlowtapeApp(App[None]):
                     asyncio.get_running_loop().add_signal_handler(sig, self.exit)
             except (NotImplementedError, RuntimeError, ValueError):
                 pass
-        # The first frame (the panes at their final size, waiting for figures) goes out before polars (the
-        # analytics) and httpx (the fetch path) are imported: their ~150 ms would hold it back.
+        # The first frame goes out before polars (the analytics) and httpx (the fetch path) are imported: their
+        # ~150 ms would hold it back. It has figures when the store keeps views that are exactly current.
+        self._show_persisted()
         self.call_after_refresh(self._after_first_frame)
 
+    def _show_persisted(self) -> None:
+        """The last complete computation persisted in the store, drawn when its key matches now (same data
+        version, date and STALE state: analytics/persisted.py). Reading it loads no polars."""
+        views = self._load_persisted(AsOf.at(self.as_of_pinned, self.clock()))
+        if views is not None:
+            self.persisted_shown = True
+            self._apply(views, persisted=True)
+
+    def _load_persisted(self, as_of: AsOf) -> DashboardViews | None:
+        from analytics.persisted import load
+        from analytics.settings import AnalyticsSettings
+
+        try:
+            views = load(self.store, as_of, AnalyticsSettings.of(self.config), self.scenarios, now=self.clock())
+        except Exception:  # noqa: BLE001 - a store read failing: compute as without persisted views
+            log.warning("persisted views: could not be read", exc_info=True)
+            return None
+        self._persisted_seen |= views is not None
+        return views
+
     def _after_first_frame(self) -> None:
-        self.recompute()  # what the store holds, at once
+        # What the store holds, at once; a viewer showing its writer's current views has nothing to compute.
+        if not (self.persisted_shown and self.store.readonly):
+            self.recompute()
         if self.start_sources:
             self._start_sources()
         self._first_frame.set()
@@ -217,12 +248,29 @@ class FlowtapeApp(App[None]):
             self._computing = False
 
     async def _compute(self) -> None:
-        """Read the store and compute in threads, post the frozen results; the handler applies them."""
+        """Read the store and compute in threads, post the frozen results; the handler applies them. A viewer
+        (read-only store) following today takes its writer's persisted views when they are current, and loads
+        polars only when they are not (or for a past day). A writer persists each complete computation."""
         as_of = AsOf.at(self.as_of_pinned, self.clock())
-        # Start-up: the tape first; scenario history takes longer (~0.3 s).
-        first = (lambda market: self.post_message(ViewsComputed(market))) if not self.computations else None
+        if self.store.readonly and as_of.following:
+            waited = 0.0
+            while (views := await asyncio.to_thread(self._load_persisted, as_of)) is None and self._persisted_seen:
+                if waited >= VIEWER_WAIT_S:
+                    break
+                await asyncio.sleep(VIEWER_RETRY_S)
+                waited += VIEWER_RETRY_S
+            if views is not None:
+                await self._post(views)
+                return
+        # Start-up with nothing drawn yet: the tape first; scenario history takes longer (~0.3 s).
+        starting = not self.computations and not self.persisted_shown
+        first = (lambda market: self.post_message(ViewsComputed(market))) if starting else None
         full = await self.writer.compute(as_of, self.config, self.scenarios, on_market=first)
-        message = ViewsComputed(full)
+        await self._post(full)
+        await self.writer.persist(full, self.config, self.scenarios)  # after the paint: encoding takes ~50 ms
+
+    async def _post(self, computed: DashboardViews) -> None:
+        message = ViewsComputed(computed)
         self.post_message(message)
         await message.applied.wait()  # the worker ends when the screen shows its results (settle() relies on it)
 
@@ -234,7 +282,9 @@ class FlowtapeApp(App[None]):
         finally:
             message.applied.set()
 
-    def _apply(self, computed: DashboardViews) -> None:
+    def _apply(self, computed: DashboardViews, *, persisted: bool = False) -> None:
+        """`persisted`: the start-up frame from persisted views, drawn as they are; counted as no computation and
+        deciding no alert (the computation that follows does both)."""
         self.views, self.dates, self.derivatives = computed.views, computed.dates, computed.derivatives
         if not computed.complete:
             with self.batch_update():
@@ -242,6 +292,12 @@ class FlowtapeApp(App[None]):
             return
         self.scenario_results, self.transitions = computed.scenario_results, computed.transitions
         self.ledger, self.trend, self.fed = computed.ledger, computed.trend, computed.fed
+        if persisted:
+            self._note_bad_rows(computed.notices)
+            self.last_good_compute = computed.as_of.until
+            self.dashboard.render_views()
+            self.refresh_status()
+            return
         self.computations += 1
         self._note_bad_rows(computed.notices)
         if self.analytics_problem is not None:

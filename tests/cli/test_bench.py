@@ -18,7 +18,9 @@ def test_short_benchmark_completes_and_prints_every_figure():
     for row in (
         "first paint, bare Textual app",
         "first paint, flowtape --demo",
-        "first paint, year-sized store (live)",
+        "first paint, year-sized store (live, no persisted views)",
+        "first paint, year-sized store, persisted views",
+        "first paint, year-sized store, persisted views, read-only viewer",
         "idle CPU",
         "idle bytes/min while polling",
         "bytes for one changed Farside cell",
