@@ -261,6 +261,46 @@ def test_the_market_views_through_the_cache_equal_compute_market(year, tmp_path)
         assert cached == fresh
 
 
+def test_a_time_travel_step_to_a_stored_day_reuses_its_derivatives_until_a_write_can_change_them(year, tmp_path):
+    """A closed day's derivatives are kept while the store holds its labels at the same retention tier: stepping
+    back again after polls at now computes nothing, and a write its day can see recomputes it (same figures as
+    compute_market every time)."""
+    import random
+
+    from tests.compute_once_fixtures import quotes
+
+    path, now, days = year
+    store = copy(path, tmp_path / "y.db")
+    store.write_observation_rows([], fetched_at=now)  # the fresh store's first thinning, out of the way
+    cache = compute_once.AnalyticsCache()
+    incremental(store, cache, days[-1], now)  # every day labelled (and the newest days' derivatives kept)
+    back = AsOf.at(days[-3], now)
+
+    def step() -> tuple[int, object]:
+        before = cache.computed.get("derivatives", 0)
+        _, got = compute_once.market(store, back, SETTINGS, cache)
+        compute_once.market(store, AsOf.at(None, now), SETTINGS, cache)  # and back to now, as the app does
+        return cache.computed.get("derivatives", 0) - before, got.derivatives
+
+    ran, got = step()
+    assert got == compute_market(store, back, SETTINGS)[1].derivatives
+    assert ran == 1  # now's, not the stored day's
+    rng = random.Random(9)
+    store.write_observation_rows(quotes(now + dt.timedelta(seconds=10), rng, 5.0), fetched_at=now)  # a poll at now
+    ran, got = step()
+    assert ran == 1 and got == compute_market(store, back, SETTINGS)[1].derivatives
+    late = end_of_day(days[-4]) - dt.timedelta(minutes=1)  # a backfilled quote the stored day's window holds
+    store.write_observation_rows(quotes(late.astimezone(UTC), rng, 30.0), fetched_at=now)
+    ran, got = step()
+    assert ran == 2 and got == compute_market(store, back, SETTINGS)[1].derivatives
+    # Relabelled while it is the as-of day (from the step's own derivatives): the old ones are not reused.
+    stale = cache.closed[days[-3]][3]
+    incremental(store, cache, days[-3], now)
+    compute_once.market(store, AsOf.at(None, now), SETTINGS, cache)
+    ran, got = step()
+    assert got == compute_market(store, back, SETTINGS)[1].derivatives != stale
+
+
 def test_demo_store_incremental_equals_the_full_replay(tmp_path):
     from tests.dashboard_fixtures import FROZEN, _defaults, demo_store
 
