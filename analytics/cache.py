@@ -49,6 +49,11 @@ class AnalyticsCache:
     # {date: (tier, {scenario id: state})}, valid while the data version is `labels_version`.
     labels_version: Any = None
     labels: dict[dt.date, tuple[int, dict[str, DayState]]] = field(default_factory=dict)
+    # Closed days' derivatives ({date: (tier, band edges, trend %, Derivatives)}, the newest CLOSED_DAYS_KEPT): a
+    # time-travel step's as-of day. Valid while the store holds that day's labels under `labels_key` at that tier:
+    # every write that can change what the day's derivatives read drops its labels (store/sqlite.py _invalidate).
+    closed: dict[dt.date, tuple[int, tuple[float, ...], float, Derivatives]] = field(default_factory=dict)
+    labels_key: str | None = None
     computed: dict[str, int] = field(default_factory=dict)  # how many times each part really ran (tests, bench)
     # A superseded recompute's thread runs on (a thread cannot be cancelled): one at a time through the cache, so
     # labels computed at one data version are never filed under another.
@@ -56,6 +61,15 @@ class AnalyticsCache:
 
     def _ran(self, part: str) -> None:
         self.computed[part] = self.computed.get(part, 0) + 1
+
+    def _keep_closed(self, day: dt.date, tier: int, settings: AnalyticsSettings, derivs: Derivatives) -> None:
+        self.closed[day] = (tier, settings.band_edges, settings.oi_trend_pct, derivs)
+        for old in sorted(self.closed)[:-CLOSED_DAYS_KEPT]:
+            del self.closed[old]
+
+
+# How many closed days' derivatives the cache keeps (about 40 KB each): the month a trader steps back through.
+CLOSED_DAYS_KEPT = 32
 
 
 def _moving(version: DataVersion | None, part: str) -> Any:
@@ -88,10 +102,36 @@ def _market(
     views, dates = cache.views[1]
     deriv_key = (_moving(version, "derivatives"), as_of.until, settings.band_edges, settings.oi_trend_pct)
     if cache.derivatives is None or cache.derivatives[0] != deriv_key:
-        derivs = load_derivatives(store, as_of.until, band_edges=settings.band_edges, trend_pct=settings.oi_trend_pct)
+        derivs = _closed_day(store, as_of, settings, cache, version)
+        if derivs is None:
+            derivs = load_derivatives(store, as_of.until, band_edges=settings.band_edges, trend_pct=settings.oi_trend_pct)
+            cache._ran("derivatives")
         cache.derivatives = (deriv_key, derivs)
-        cache._ran("derivatives")
     return frames, DashboardViews(as_of, views, dates, cache.derivatives[1])
+
+
+def _closed_day(
+    store: Store, as_of: AsOf, settings: AnalyticsSettings, cache: AnalyticsCache, version: DataVersion | None
+) -> Derivatives | None:
+    """A closed as-of day's derivatives from the cache while the store still holds its labels at the same retention
+    tier (nothing it reads has changed since), None otherwise. Computed here on a miss when its labels are stored
+    and nothing wrote meanwhile, so a time-travel step back over stored days computes each day once."""
+    day = as_of.date
+    if as_of.following or as_of.until != end_of_day(day) or cache.labels_key is None or version is None:
+        return None
+    newest = newest_stored(store)
+    tier = retention_tier(as_of.until, max(newest, as_of.until)) if newest else 0
+    labelled = {r.tier for r in store.scenario_days(cache.labels_key) if r.date == day.isoformat()}
+    if labelled != {tier}:
+        return None
+    have = cache.closed.get(day)
+    if have is not None and have[:3] == (tier, settings.band_edges, settings.oi_trend_pct):
+        return have[3]
+    derivs = load_derivatives(store, as_of.until, band_edges=settings.band_edges, trend_pct=settings.oi_trend_pct, newest=newest)
+    cache._ran("derivatives")
+    if store.data_version() == version:  # computed from the data its labels were
+        cache._keep_closed(day, tier, settings, derivs)
+    return derivs
 
 
 def scenario_key(scenarios: tuple[Scenario, ...], settings: AnalyticsSettings) -> str:
@@ -135,12 +175,15 @@ def _scenario_history(
         stored.setdefault(dt.date.fromisoformat(row.date), (row.tier, {}))[1][row.scenario] = DayState(row.label, row.marks)
     if version is None or cache.labels_version != (version, key):
         cache.labels_version, cache.labels = (version, key), {}
+    if cache.labels_key != key:
+        cache.labels_key, cache.closed = key, {}
     stored.update(cache.labels)
     newest = newest_stored(store)
     totals: CompleteTotals | None = None
     coinshares: dict[dt.date, float] | None = None
     days: list[tuple[dt.date, dict[str, DayState]]] = []
     fresh: list[ScenarioDay] = []
+    computed_closed: list[tuple[dt.date, int, Derivatives]] = []
     for day in session_days(frames, until):
         cutoff = end_of_day(day, now)
         tier = retention_tier(cutoff, max(newest, cutoff)) if newest else 0
@@ -157,14 +200,19 @@ def _scenario_history(
                 store, cutoff, band_edges=settings.band_edges, trend_pct=settings.oi_trend_pct, newest=newest
             )
         cache._ran("scenario_day")
+        cache.closed.pop(day, None)  # relabelled: the data it read may have changed (kept again below if stored)
         usable = None if derivs is None or derivs.empty else derivs
         labels = day_states(evaluate(scenarios, Inputs(day, cutoff, totals.at(day), usable, coinshares or {})))
         days.append((day, labels))
         if cutoff == end_of_day(day):  # a closed day: final until a write drops it
             cache.labels[day] = (tier, labels)
             fresh.extend(ScenarioDay(day.isoformat(), sid, st.label, st.marks, tier) for sid, st in labels.items())
+            if derivs is not None and derivs is not live:  # (live: read before `version`, maybe older data)
+                computed_closed.append((day, tier, derivs))
     if fresh and store.put_scenario_days(key, fresh, computed_at=version):
         cache.labels = {}  # in the store now
+        for day, tier, derivs in computed_closed[-CLOSED_DAYS_KEPT:]:  # stored with their labels: valid as long
+            cache._keep_closed(day, tier, settings, derivs)
     return transitions(days, {s.id: s.name for s in scenarios})
 
 

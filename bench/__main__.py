@@ -365,8 +365,8 @@ def main() -> int:
     for factor, r in recompute.items():
         rows.append(
             (
-                f"recompute after a venue poll, {factor}x ({r['rows']:,} obs rows)",
-                f"{r['median_ms']:,.0f} / {r['max_ms']:,.0f} ms",
+                f"recompute after a venue poll, {factor}x ({r['rows']:,} obs rows; median / max, 1st apart)",
+                f"{r['median_ms']:,.0f} / {r['max_ms']:,.0f} ms (1st {r['first_ms']:,.0f})",
                 "<= 20 ms" if factor == 1 else "",
                 r["median_ms"] <= 20 if factor == 1 else True,
             )

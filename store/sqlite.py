@@ -203,10 +203,14 @@ _MIGRATIONS: dict[int, str] = {
 }
 
 QUOTE_METRICS = ("mark", "index", "funding_rate", "funding_interval_h", "oi_usd", "oi_btc")
-# Bounded growth: full resolution for 48 h, then the first observation of each hour up to 30 days,
-# then the first of each day. (prefix length of the ISO timestamp = the bucket)
+# Bounded growth: full resolution for 48 h, then the last observation of each hour up to 30 days,
+# then one of each day. (prefix length of the ISO timestamp = the bucket)
 RETENTION = ((dt.timedelta(hours=48), 13), (dt.timedelta(days=30), 10))
+# How often a write thins each tier. The hourly tier keeps exactly the rows observations_hourly holds, so it changes
+# nothing the analytics read (no label is dropped); the daily tier changes old days' hourly rows, which drops the
+# labels of the sessions whose 22-day window held them: once a day, not on every hour's first poll.
 PRUNE_EVERY = dt.timedelta(hours=1)
+PRUNE_DAILY_EVERY = dt.timedelta(days=1)
 # How far back a day's derivatives read hourly rows (analytics/derivatives.py HISTORY_DAYS + 14): thinning an
 # hour changes the scenario labels of the sessions up to this many days after it.
 HOURLY_WINDOW_DAYS = 22
@@ -266,6 +270,7 @@ class Store:
     _identity: tuple[int, int] | None = None  # (st_dev, st_ino) the writer has open
     _write_lock: threading.Lock = field(default_factory=threading.Lock)
     _last_prune: dt.datetime | None = None
+    _last_daily_prune: dt.datetime | None = None
     # Disk full: hold batches in memory (the long-running app) or raise (one-shot commands, which exit).
     hold_when_full: bool = False
     _held: deque = field(default_factory=lambda: deque(maxlen=MAX_HELD_BATCHES))
@@ -764,7 +769,8 @@ class Store:
         a notice); the venue's instruments not seen for SERIES_TTL age out (see _age_out)."""
         written = self._insert_observations(list(rows), fetched_at)
         if self._last_prune is None or fetched_at - self._last_prune >= PRUNE_EVERY:
-            self.prune_observations(fetched_at)
+            daily = self._last_daily_prune is None or fetched_at - self._last_daily_prune >= PRUNE_DAILY_EVERY
+            self.prune_observations(fetched_at, daily=daily)
         return written
 
     def _insert_observations(self, rows: list[tuple], fetched_at: dt.datetime) -> int:
@@ -789,13 +795,17 @@ class Store:
                         "SET last_seen = excluded.last_seen",
                         (venue, instrument, now, now),
                     )
-            before = conn.total_changes
             kept = [r for r in rows if (r[0], r[1]) not in refused]
-            conn.executemany("INSERT OR REPLACE INTO observations VALUES (?, ?, ?, ?, ?)", kept)
-            written = conn.total_changes - before
+            # A row the store already holds, value and all, changes nothing: it must not drop labels nor bump the
+            # version. (A venue re-sends old rows on every poll: the CFTC report's weekly OI, weeks back, dropped a
+            # month of scenario labels per poll, recomputed at ~25 ms a day.)
+            same = "SELECT 1 FROM observations WHERE venue = ? AND instrument = ? AND metric = ? AND ts = ? AND value = ?"
+            changed = [r for r in kept if conn.execute(same, r).fetchone() is None]
+            conn.executemany("INSERT OR REPLACE INTO observations VALUES (?, ?, ?, ?, ?)", changed)
+            written = len(kept)  # accepted, as before (identical ones included)
             first_changed: str | None = None
-            if written:
-                first_changed = min(str(r[3]) for r in kept)
+            if changed:
+                first_changed = min(str(r[3]) for r in changed)
             for venue in names:
                 for instrument in _age_out(conn, "series", "venue", "instrument", venue, fetched_at):
                     (oldest,) = conn.execute(
@@ -821,33 +831,50 @@ class Store:
             )
             self.notices[:] = [x for x in self.notices if not x.startswith(f"{venue}: ")] + [line]
 
-    def prune_observations(self, now: dt.datetime) -> int:
-        """Thin history per RETENTION; returns the rows removed."""
+    def prune_observations(self, now: dt.datetime, *, daily: bool = True) -> int:
+        """Thin history per RETENTION (the daily tier only with `daily`); returns the rows removed.
+
+        The hourly tier deletes the good rows older than 48 h but the one observations_hourly holds for their hour
+        (the last), so the hourly rows, all a day's derivatives read, stay as they were and no label is dropped
+        (bad rows, set aside but still saying a series was alive, wait for the daily tier). The daily tier replaces
+        old days' hourly rows by one a day: it drops the labels of the sessions whose 22-day window held them."""
+        keep_hourly = f"""ts < ? AND rowid NOT IN (SELECT rowid FROM observations WHERE {_BAD["observations"]})
+            AND NOT EXISTS (SELECT 1 FROM observations_hourly h WHERE h.venue = observations.venue
+                AND h.instrument = observations.instrument AND h.metric = observations.metric
+                AND h.hour = substr(observations.ts, 1, {RETENTION[0][1]}) AND h.ts = observations.ts)"""
+        tiers = [(RETENTION[0][0], keep_hourly, False)]  # (age, rows deleted, whether labels can change)
+        if daily:
+            age, bucket = RETENTION[1]
+            doomed = f"""ts < ? AND rowid NOT IN (SELECT MIN(rowid) FROM observations WHERE ts < ?
+                        GROUP BY venue, instrument, metric, substr(ts, 1, {bucket}))"""
+            tiers.append((age, doomed, True))
         removed = 0
         with self._write_lock:
             if self.disk_full:
                 return 0  # thinning waits until held batches are written
             try:
                 with self._transaction() as conn:
-                    for age, bucket in RETENTION:
+                    for age, doomed, relabel in tiers:
                         cutoff = (now - age).astimezone(dt.UTC).isoformat(timespec="seconds")
-                        doomed = f"""ts < ? AND rowid NOT IN (SELECT MIN(rowid) FROM observations WHERE ts < ?
-                                    GROUP BY venue, instrument, metric, substr(ts, 1, {bucket}))"""
-                        first, last = conn.execute(
-                            f"SELECT MIN(ts), MAX(ts) FROM observations WHERE {doomed}", (cutoff, cutoff)
-                        ).fetchone()
-                        if first is None:
-                            continue
-                        removed += conn.execute(f"DELETE FROM observations WHERE {doomed}", (cutoff, cutoff)).rowcount
-                        # the sessions whose 22-day window held a thinned row (their hourly rows can change)
-                        window_end = dt.date.fromisoformat(last[:10]) + dt.timedelta(days=HOURLY_WINDOW_DAYS + 1)
-                        _invalidate(conn, _first_session_seeing(first), window_end.isoformat())
-                        _bump(conn, "derivatives")
+                        params = (cutoff,) * doomed.count("?")
+                        if relabel:
+                            first, last = conn.execute(
+                                f"SELECT MIN(ts), MAX(ts) FROM observations WHERE {doomed}", params
+                            ).fetchone()
+                            if first is not None:  # the sessions whose 22-day window held a thinned row
+                                window_end = dt.date.fromisoformat(last[:10]) + dt.timedelta(days=HOURLY_WINDOW_DAYS + 1)
+                                _invalidate(conn, _first_session_seeing(first), window_end.isoformat())
+                        gone = conn.execute(f"DELETE FROM observations WHERE {doomed}", params).rowcount
+                        removed += gone
+                        if gone:
+                            _bump(conn, "derivatives")  # full-resolution readers (odds, spot) see the change
             except sqlite3.OperationalError as exc:
                 if not _unwritable(exc):
                     raise
                 return 0  # a delete can need journal space too: try again next hour
         self._last_prune = now
+        if daily:
+            self._last_daily_prune = now
         return removed
 
     def observations(

@@ -156,18 +156,99 @@ def test_labels_are_recomputed_when_the_store_holds_their_day_more_coarsely(year
     assert views.transitions == full_replay(store, frames, days[-1], later)
 
 
-def test_thinning_drops_the_labels_whose_window_it_touched(year, tmp_path):
+def _hourly_rows(store: Store) -> list[tuple]:
+    with sqlite3.connect(store.path) as conn:
+        return conn.execute("SELECT * FROM observations_hourly ORDER BY 1, 2, 3, 4").fetchall()
+
+
+def test_hourly_thinning_changes_no_hourly_row_and_drops_no_label(year, tmp_path):
+    """The 48 h tier keeps the row observations_hourly holds for each hour, so what a day's derivatives read is
+    untouched: every stored label stays, and they still equal the full replay."""
     path, now, days = year
     store = copy(path, tmp_path / "y.db")
     key = compute_once.scenario_key(RULES, SETTINGS)
     incremental(store, compute_once.AnalyticsCache(), days[-1], now)
-    assert len({r.date for r in store.scenario_days(key)}) >= len(days) - 1
-    thinned_to = now + dt.timedelta(days=5)  # 48 h thinning reaches three more days of full-resolution rows
+    stored, hourly = store.scenario_days(key), _hourly_rows(store)
+    assert len({r.date for r in stored}) >= len(days) - 1
+    thinned_to = now + dt.timedelta(days=5)  # the 48 h tier reaches three more days of full-resolution rows
     version = store.data_version()
-    assert store.prune_observations(thinned_to) > 0
+    assert store.prune_observations(thinned_to, daily=False) > 0
     assert store.data_version().derivatives > version.derivatives  # bumped in the thinning transaction
+    assert _hourly_rows(store) == hourly
+    assert store.scenario_days(key) == stored
+    cache = compute_once.AnalyticsCache()
+    views, frames = incremental(store, cache, days[-1], thinned_to)
+    assert views.transitions == full_replay(store, frames, days[-1], thinned_to)
+
+
+def test_daily_thinning_drops_exactly_the_labels_whose_window_it_touched(year, tmp_path):
+    path, now, days = year
+    store = copy(path, tmp_path / "y.db")
+    key = compute_once.scenario_key(RULES, SETTINGS)
+    incremental(store, compute_once.AnalyticsCache(), days[-1], now)
+    before = {r.date for r in store.scenario_days(key)}
+    thinned_to = now + dt.timedelta(days=5)  # the daily tier reaches five more days of hourly rows
+    with sqlite3.connect(store.path) as conn:
+        old = {
+            r[0][:10]
+            for r in conn.execute("SELECT ts FROM observations WHERE ts < ?", ((thinned_to - dt.timedelta(days=30)).isoformat(),))
+        }
+    assert store.prune_observations(thinned_to) > 0
+    dropped = before - {r.date for r in store.scenario_days(key)}
+    assert dropped  # the days whose 22-day window held a thinned hour
+    first_thinned = max(old)  # thinned to one a day this time: the newest days past 30 days
+    assert min(dropped) <= first_thinned and max(dropped) > first_thinned
+    assert days[-60].isoformat() in before - dropped and days[-1].isoformat() in before - dropped
+    views, frames = incremental(store, compute_once.AnalyticsCache(), days[-1], thinned_to)
+    assert views.transitions == full_replay(store, frames, days[-1], thinned_to)
+
+
+def test_a_day_of_polling_recomputes_no_closed_day_until_the_daily_thinning(year, tmp_path):
+    """Polls (each thinning the 48 h tier once an hour) recompute only the derivatives at now; the daily tier runs
+    once a day, and the history still equals the full replay after it."""
+    import random
+
+    from tests.compute_once_fixtures import quotes
+
+    path, now, days = year
+    store = copy(path, tmp_path / "y.db")
+    rng = random.Random(11)
+    store.write_observation_rows(quotes(now, rng, 5.0), fetched_at=now)  # a fresh store's first write thins both tiers
+    cache = compute_once.AnalyticsCache()
+    incremental(store, cache, days[-1], now)
+    start = cache.computed["scenario_day"]
+    later = now
+    for _ in range(23):
+        later += dt.timedelta(hours=1)
+        store.write_observation_rows(quotes(later, rng, 5.0), fetched_at=later)
+        views, frames = incremental(store, cache, days[-1], later)
+    polled = cache.computed["scenario_day"] - start
+    assert polled <= 2  # at most a day or two moving into the next retention tier (a day's labels keep their tier)
+    later += dt.timedelta(hours=1)
+    store.write_observation_rows(quotes(later, rng, 5.0), fetched_at=later)  # 24 h on: the daily tier
+    views, frames = incremental(store, cache, days[-1], later)
+    assert cache.computed["scenario_day"] - start - polled > 10  # the sessions whose window held the thinned day
+    assert views.transitions == full_replay(store, frames, days[-1], later)
+
+
+def test_rewriting_stored_rows_unchanged_drops_no_label_and_moves_no_version(year, tmp_path):
+    """Venues re-send old rows every poll (the weekly CFTC report's OI, weeks back): the same row again changes
+    nothing; the same row with another value is a revision and drops the labels that can see it."""
+    path, now, days = year
+    store = copy(path, tmp_path / "y.db")
+    key = compute_once.scenario_key(RULES, SETTINGS)
+    store.write_observation_rows([], fetched_at=now)  # the fresh store's first thinning, out of the way
+    incremental(store, compute_once.AnalyticsCache(), days[-1], now)
+    stored, version = store.scenario_days(key), store.data_version()
+    old = store.observations(end_of_day(days[-20]).isoformat(), end_of_day(days[-19]).isoformat())[:8]
+    assert old
+    assert store.write_observation_rows(old, fetched_at=now) == len(old)
+    assert store.data_version() == version and store.scenario_days(key) == stored
+    revised = [(*old[0][:4], old[0][4] * 1.01)]
+    store.write_observation_rows(revised, fetched_at=now)
+    assert store.data_version().derivatives > version.derivatives
     kept = {r.date for r in store.scenario_days(key)}
-    assert days[-30].isoformat() in kept and days[-1].isoformat() not in kept
+    assert days[-21].isoformat() in kept and days[-1].isoformat() not in kept
 
 
 def test_the_market_views_through_the_cache_equal_compute_market(year, tmp_path):
@@ -178,6 +259,46 @@ def test_the_market_views_through_the_cache_equal_compute_market(year, tmp_path)
         _, fresh = compute_market(store, as_of, SETTINGS)
         _, cached = compute_once.market(store, as_of, SETTINGS, cache)
         assert cached == fresh
+
+
+def test_a_time_travel_step_to_a_stored_day_reuses_its_derivatives_until_a_write_can_change_them(year, tmp_path):
+    """A closed day's derivatives are kept while the store holds its labels at the same retention tier: stepping
+    back again after polls at now computes nothing, and a write its day can see recomputes it (same figures as
+    compute_market every time)."""
+    import random
+
+    from tests.compute_once_fixtures import quotes
+
+    path, now, days = year
+    store = copy(path, tmp_path / "y.db")
+    store.write_observation_rows([], fetched_at=now)  # the fresh store's first thinning, out of the way
+    cache = compute_once.AnalyticsCache()
+    incremental(store, cache, days[-1], now)  # every day labelled (and the newest days' derivatives kept)
+    back = AsOf.at(days[-3], now)
+
+    def step() -> tuple[int, object]:
+        before = cache.computed.get("derivatives", 0)
+        _, got = compute_once.market(store, back, SETTINGS, cache)
+        compute_once.market(store, AsOf.at(None, now), SETTINGS, cache)  # and back to now, as the app does
+        return cache.computed.get("derivatives", 0) - before, got.derivatives
+
+    ran, got = step()
+    assert got == compute_market(store, back, SETTINGS)[1].derivatives
+    assert ran == 1  # now's, not the stored day's
+    rng = random.Random(9)
+    store.write_observation_rows(quotes(now + dt.timedelta(seconds=10), rng, 5.0), fetched_at=now)  # a poll at now
+    ran, got = step()
+    assert ran == 1 and got == compute_market(store, back, SETTINGS)[1].derivatives
+    late = end_of_day(days[-4]) - dt.timedelta(minutes=1)  # a backfilled quote the stored day's window holds
+    store.write_observation_rows(quotes(late.astimezone(UTC), rng, 30.0), fetched_at=now)
+    ran, got = step()
+    assert ran == 2 and got == compute_market(store, back, SETTINGS)[1].derivatives
+    # Relabelled while it is the as-of day (from the step's own derivatives): the old ones are not reused.
+    stale = cache.closed[days[-3]][3]
+    incremental(store, cache, days[-3], now)
+    compute_once.market(store, AsOf.at(None, now), SETTINGS, cache)
+    ran, got = step()
+    assert got == compute_market(store, back, SETTINGS)[1].derivatives != stale
 
 
 def test_demo_store_incremental_equals_the_full_replay(tmp_path):
