@@ -1,4 +1,5 @@
-"""`flowtape` command line: the dashboard (default) and the headless `snapshot`, `scenarios`, `coinshares add`,
+"""`flowtape` command line: the dashboard (default), `view` (the dashboard following a store another process
+collects into), and the headless `snapshot`, `scenarios`, `coinshares add`,
 `export`, `info`, `completion` and `--version`.
 
 Headless commands never import textual, so scripts stay fast. Every user error is one line on stderr
@@ -89,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     _common(parser)
     _dashboard_flags(parser)
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    view = sub.add_parser("view", help="open the dashboard read-only, following the store another flowtape collects into")
+    _common(view, sub=True)
+    view.add_argument("--no-mouse", action="store_true", default=argparse.SUPPRESS, help="do not capture the mouse")
     snap = sub.add_parser("snapshot", help="refresh once, print the figures (JSON, or a CSV table), exit")
     _common(snap, sub=True)
     snap.add_argument("--json", action="store_true", help="print JSON (the default; same as --format json)")
@@ -164,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _check_flags(args)
         _check_db(args.db)
         try:  # the dashboard logs to a file, never to the terminal it draws on; headless commands to stderr
-            logs.setup(logs.HEADLESS if args.command else logs.DASHBOARD)
+            logs.setup(logs.HEADLESS if args.command not in (None, "view") else logs.DASHBOARD)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
     except UsageError as exc:
@@ -189,7 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return export_command(args, config)
         if args.command == "info":
             return info_command(args, config)
-        return dashboard(args, config)
+        return dashboard(args, config)  # and `view`: the same screen on a read-only store
     except UsageError as exc:  # found once the session started (a future --as-of)
         _say(str(exc))
         return EXIT_USAGE
@@ -220,6 +224,8 @@ def _check_flags(args: argparse.Namespace) -> None:
         if args.json and args.format not in (None, "json"):
             raise UsageError(f"snapshot: --json and --format {args.format} contradict each other; give one")
         args.format = args.format or "json"
+    if args.command == "view" and args.demo:
+        raise UsageError("view: --demo replays into a store of its own, which no collector writes; run flowtape --demo")
     if args.command == "export":
         if args.first and args.last and args.first > args.last:
             raise UsageError(f"export: --from {args.first.isoformat()} is after --to {args.last.isoformat()}")
@@ -292,8 +298,9 @@ class Session:
             self.mode = "offline" if args.offline else "live"
         self.db = self.db or default_db_path()
 
-    def open_store(self) -> Store:
-        store = Store.open(self.db, readonly=self.mode == "offline")
+    def open_store(self, *, view: bool = False) -> Store:
+        """The store; read-only offline and for a viewer (`flowtape view`: it follows what another process writes)."""
+        store = Store.open(self.db, readonly=self.mode == "offline" or view)
         if self.mode == "demo" and not store.readonly and not store.has_observations():
             from demo import replay_history
 
@@ -322,7 +329,7 @@ def dashboard(args: argparse.Namespace, config: Config) -> int:
 
 
 def _run_dashboard(args: argparse.Namespace, session: Session) -> int:
-    store = session.open_store()
+    store = session.open_store(view=args.command == "view")
     try:
         from tui.app import FlowtapeApp  # textual loads only for the dashboard
 

@@ -37,9 +37,9 @@ def test_changed_sees_a_commit_from_another_process(store):
     try:
         assert viewer.changed() and not viewer.changed()
         code = (
-            "import datetime as dt; from store import Store; s = Store.open(%r); "
+            f"import datetime as dt; from store import Store; s = Store.open({str(viewer.path)!r}); "
             "s.beat('collector', now=dt.datetime.now(dt.UTC), started_at=dt.datetime.now(dt.UTC)); s.close()"
-        ) % str(viewer.path)
+        )
         subprocess.run([sys.executable, "-c", code], check=True, cwd=os.getcwd(), timeout=60)
         assert viewer.changed()
         assert viewer.heartbeat().pid != os.getpid()
