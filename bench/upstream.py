@@ -43,10 +43,14 @@ class Upstream:
         self._changed = farside_pages(_one_cell_changed)[CHANGED_PATH]
         self.transport = demo_transport(lambda: frozen, pages=self.pages)
         self.changed_served_at: float | None = None  # monotonic time the changed page was first served
+        self.requests = 0  # every request served (the desk test: one poller, however many screens)
+        self._count = threading.Lock()
         upstream = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                with upstream._count:
+                    upstream.requests += 1
                 resp = upstream.transport.handle_request(httpx.Request("GET", "http://upstream" + self.path))
                 body = resp.content
                 if self.path.split("?")[0] == CHANGED_PATH and upstream.pages[CHANGED_PATH] is upstream._changed:

@@ -1,5 +1,6 @@
-"""`flowtape` command line: the dashboard (default) and the headless `collect`, `snapshot`, `scenarios`,
-`coinshares add`, `export`, `info`, `completion` and `--version`.
+"""`flowtape` command line: the dashboard (default), `view` (the dashboard following a store another process
+collects into), and the headless `collect`, `snapshot`, `scenarios`, `coinshares add`, `export`, `info`,
+`completion` and `--version`.
 
 Headless commands never import textual, so scripts stay fast. Every user error is one line on stderr
 naming the problem, with exit status 2; nothing stored is touched by a bad flag.
@@ -90,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     _common(parser)
     _dashboard_flags(parser)
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    view = sub.add_parser("view", help="open the dashboard read-only, following the store another flowtape collects into")
+    _common(view, sub=True)
+    view.add_argument("--no-mouse", action="store_true", default=argparse.SUPPRESS, help="do not capture the mouse")
     snap = sub.add_parser("snapshot", help="refresh once, print the figures (JSON, or a CSV table), exit")
     _common(snap, sub=True)
     snap.add_argument("--json", action="store_true", help="print JSON (the default; same as --format json)")
@@ -177,7 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.command == "collect":
                 logs.setup(logs.COLLECTOR, path=args.log_file)
             else:
-                logs.setup(logs.HEADLESS if args.command else logs.DASHBOARD)
+                logs.setup(logs.HEADLESS if args.command not in (None, "view") else logs.DASHBOARD)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
     except UsageError as exc:
@@ -204,7 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return info_command(args, config)
         if args.command == "collect":
             return collect_command(args, config)
-        return dashboard(args, config)
+        return dashboard(args, config)  # and `view`: the same screen on a read-only store
     except UsageError as exc:  # found once the session started (a future --as-of)
         _say(str(exc))
         return EXIT_USAGE
@@ -247,6 +251,8 @@ def _check_flags(args: argparse.Namespace) -> None:
                 raise UsageError(
                     f"--log-file {args.log_file}: cannot write it ({getattr(exc, 'strerror', None) or exc})"
                 ) from None
+    if args.command == "view" and args.demo:
+        raise UsageError("view: --demo replays into a store of its own, which no collector writes; run flowtape --demo")
     if args.command == "export":
         if args.first and args.last and args.first > args.last:
             raise UsageError(f"export: --from {args.first.isoformat()} is after --to {args.last.isoformat()}")
@@ -319,8 +325,9 @@ class Session:
             self.mode = "offline" if args.offline else "live"
         self.db = self.db or default_db_path()
 
-    def open_store(self) -> Store:
-        store = Store.open(self.db, readonly=self.mode == "offline")
+    def open_store(self, *, view: bool = False) -> Store:
+        """The store; read-only offline and for a viewer (`flowtape view`: it follows what another process writes)."""
+        store = Store.open(self.db, readonly=self.mode == "offline" or view)
         self.fill_demo(store)
         return store
 
@@ -352,7 +359,7 @@ def dashboard(args: argparse.Namespace, config: Config) -> int:
 
 
 def _run_dashboard(args: argparse.Namespace, session: Session) -> int:
-    store = session.open_store()
+    store = session.open_store(view=args.command == "view")
     try:
         from tui.app import FlowtapeApp  # textual loads only for the dashboard
 

@@ -290,6 +290,10 @@ class Store:
     refused: dict[tuple[str, str], int] = field(default_factory=dict)
     # Whether this open ran PRAGMA quick_check (only after an unclean shutdown: see CLEAN_MARKER).
     quick_checked: bool = False
+    # changed(): one read connection kept open for PRAGMA data_version, the file it has open and the last value.
+    _watch: sqlite3.Connection | None = None
+    _watch_identity: tuple[int, int] | None = None
+    _watch_seen: int | None = None
 
     # ---- opening -------------------------------------------------------------------------
     @classmethod
@@ -396,6 +400,7 @@ class Store:
         return aside
 
     def close(self) -> None:
+        self._close_watch()
         if self._conn is not None:
             if self._file_is_ours():
                 try:  # the next open may skip quick_check (autocommit: one small transaction, after any write)
@@ -462,6 +467,42 @@ class Store:
             when, what = self.replaced
             return f"STORE {what.split()[0].upper()} at {when:%H:%M} UTC: writing to a new {self.path.name}"
         return None
+
+    # ---- following the store (viewers) --------------------------------------------------------
+    def changed(self) -> bool:
+        """True when another connection committed to the store since the last call (and on the first call:
+        nothing was seen before it). Cheap enough to ask every couple of seconds: a stat and PRAGMA
+        data_version on a read connection kept open for it, no file watching. A viewer asks this, then reads
+        (data_version(), the statuses, the heartbeat) only when it says True. Every backend implements exactly
+        this (PostgreSQL: a NOTIFY received since the last call). Call it from one thread.
+
+        A heartbeat or a status write counts as a commit here: what moved is for data_version() to say. The
+        file replaced or deleted under the viewer counts as a change too (it reads the new file)."""
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:  # no store yet, or deleted: changed once, when it goes
+            had = self._watch is not None
+            self._close_watch()
+            return had
+        identity = (st.st_dev, st.st_ino)
+        try:
+            if self._watch is None or identity != self._watch_identity:
+                self._close_watch()
+                self._watch = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False, timeout=5.0)
+                self._watch_identity = identity
+                self._watch_seen = self._watch.execute("PRAGMA data_version").fetchone()[0]
+                return True
+            seen = self._watch.execute("PRAGMA data_version").fetchone()[0]
+        except sqlite3.Error:  # a file that is no database (yet): read it again next time, the reads say what is wrong
+            self._close_watch()
+            return True
+        moved, self._watch_seen = seen != self._watch_seen, seen
+        return moved
+
+    def _close_watch(self) -> None:
+        if self._watch is not None:
+            self._watch.close()
+        self._watch = self._watch_identity = self._watch_seen = None
 
     # ---- reading (a short-lived connection per call: safe from any thread) ----------------
     def _reader(self) -> sqlite3.Connection:

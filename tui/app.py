@@ -28,6 +28,7 @@ from textual.worker import Worker, WorkerCancelled, WorkerFailed
 from collector.writer import Writer, deliver
 from common.calendar import AsOf, new_york_today
 from common.config import Config, default_state_path
+from common.desk import HEARTBEAT_S, ROLE, CollectorHealth, collector_health, wall_clock
 from store import Store
 
 if TYPE_CHECKING:  # analytics (polars) and the fetch path (httpx) load after the first paint
@@ -40,9 +41,11 @@ if TYPE_CHECKING:  # analytics (polars) and the fetch path (httpx) load after th
     from analytics.trend import Trend
     from sources.polling import PollOutcome
     from sources.runner import SourceLoop
+    from store.rows import DataVersion, HeartbeatRow
 
 from . import format as fmt
 from . import theme
+from .bars import collector_words
 from .commands import COMMANDS
 from .dashboard import DashboardScreen
 
@@ -52,6 +55,9 @@ AGE_TICK_S = 15.0
 # A viewer whose writer persists views waits this long for the new ones after a change (the writer computes
 # after it commits) before computing them itself, which loads polars.
 VIEWER_WAIT_S, VIEWER_RETRY_S = 3.0, 0.25
+# A viewer (read-only, live) asks the store this often whether anything was committed (Store.changed(), cheap)
+# and reads it only then: a new figure is on screen within FOLLOW_S plus one recompute.
+FOLLOW_S = 2.0
 
 
 class ViewsComputed(Message):
@@ -127,6 +133,15 @@ class FlowtapeApp(App[None]):
         self._first_frame = asyncio.Event()  # set once the work deferred past the first frame has started
         self.persisted_shown = False  # the start-up frame came from persisted views (analytics/persisted.py)
         self._persisted_seen = False  # this store's writer persists views (a viewer waits for them)
+        # A viewer: another process collects into the store (or none does); this screen follows it.
+        self.following = store.readonly and mode == "live"
+        self.follow_checks = 0  # the follow loop's checks so far (tests wait on it instead of sleeping)
+        self._seen_version: DataVersion | None = None  # the data version the last recompute was asked for
+        self.heartbeat: HeartbeatRow | None = None  # the collector's, as last read
+        self.collector: CollectorHealth | None = None
+        self._collector_seen_alive = False
+        self.collector_problem: str | None = None  # a viewer's collector silent or absent: why every figure is stale
+        self._started_at = wall_clock()  # beats are in wall time (common/desk.py)
 
     # ---- wiring ----------------------------------------------------------------------------
     def get_default_screen(self) -> Screen:
@@ -144,8 +159,14 @@ class FlowtapeApp(App[None]):
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         for note in self.store.notices:  # read-only second instance, a corrupt file moved aside
             self.notify(fmt.safe(note, max_len=300).plain, severity="warning", timeout=15)
+        if self.following:
+            self._read_collector()
         self.refresh_status()
         self.set_interval(AGE_TICK_S, self.refresh_status, name="age ticker")
+        if self.following:
+            self.set_interval(FOLLOW_S, self.follow, name="follow the store")
+        elif self.mode == "live" and self.start_sources and not self.store.readonly:  # this screen collects
+            self.set_interval(HEARTBEAT_S, self._beat, name="heartbeat")
         if not self.is_headless:
             try:  # the terminal went away (SSH dropped) or we are told to stop: exit cleanly, terminal restored
                 for sig in (signal.SIGHUP, signal.SIGTERM):
@@ -178,11 +199,15 @@ class FlowtapeApp(App[None]):
         return views
 
     def _after_first_frame(self) -> None:
+        if self.following:  # what the first computation reads: a commit after this is followed
+            self._note_version()
         # What the store holds, at once; a viewer showing its writer's current views has nothing to compute.
         if not (self.persisted_shown and self.store.readonly):
             self.recompute()
         if self.start_sources:
             self._start_sources()
+            if not self.store.readonly and self.mode == "live":
+                self._run(self._beat, name="heartbeat", group="heartbeat", exit_on_error=False)  # viewers know at once
         self._first_frame.set()
 
     async def on_unmount(self) -> None:
@@ -359,8 +384,79 @@ class FlowtapeApp(App[None]):
                 except (WorkerCancelled, WorkerFailed):
                     pass  # the app is closing (its failures are reported by _compute_while_pending)
 
+    # ---- a desk on one store: the collector beats, viewers follow (issue 15) ---------------------------
+    async def _beat(self) -> None:
+        """The collecting screen's heartbeat, every HEARTBEAT_S: viewers of the store call it silent without it."""
+        try:
+            await asyncio.to_thread(self.store.beat, ROLE, now=wall_clock(), started_at=self._started_at)
+        except Exception:  # noqa: BLE001 - disk full or the file gone: the status bar says so already; beat next time
+            pass
+
+    def follow(self, *, force: bool = False) -> None:
+        """A viewer's check, every FOLLOW_S: after another process committed (Store.changed()), re-read the
+        statuses and the heartbeat, and recompute only when a data version moved (the analytics cache
+        recomputes only the parts that moved). The collector's health is judged every check: silence is the
+        absence of commits. `force` (the r key) reads and recomputes whatever changed() says. Paused: nothing."""
+        if self.paused and not force:
+            return
+        self.follow_checks += 1
+        read = force
+        try:
+            read = self.store.changed() or force
+            if read:
+                if self._note_version() or force:
+                    self.recompute()
+                self.heartbeat = self.store.heartbeat()
+        except Exception as exc:  # noqa: BLE001 - a store read failing must not take the screen down
+            self.notify(fmt.safe(f"store: {exc}").plain, severity="error")
+        flipped = self._judge_collector()
+        if read or flipped:
+            self.refresh_status()  # the statuses, the collector's health, the stale marks
+        else:
+            self.dashboard.show_collector()  # its age only
+
+    def _note_version(self) -> bool:
+        """Read the data version; True when it moved since the last read (or cannot be known)."""
+        version = self.store.data_version()
+        moved = version is None or version != self._seen_version
+        self._seen_version = version
+        return moved
+
+    def _read_collector(self) -> None:
+        try:
+            self.heartbeat = self.store.heartbeat()
+        except Exception:  # noqa: BLE001 - an unreadable store is reported by the reads that follow
+            self.heartbeat = None
+        self._judge_collector()
+
+    def _judge_collector(self) -> bool:
+        """The collector's health from the heartbeat last read, against our clock; True when the verdict changed
+        (silent / absent <-> beating), said once in a notice."""
+        health = self.collector = collector_health(self.heartbeat.beat_at if self.heartbeat else None, wall_clock())
+        self._collector_seen_alive |= health.ok
+        problem = None if health.ok else self.collector_words()
+        if problem == self.collector_problem:
+            return False
+        was_silent, self.collector_problem = self.collector_problem, problem
+        if health.ok:
+            if was_silent:
+                self.notify("the collector is beating again: the figures follow the store", timeout=5)
+        elif self._collector_seen_alive and problem:
+            self.notify(f"{problem}: every figure is stale until it beats again", severity="error", timeout=20)
+        return True
+
+    def collector_words(self) -> str | None:
+        """'collector ok, 12s' / 'collector silent since 10:42 UTC' / 'no collector: ...'; None unless a viewer."""
+        if not self.following or self.collector is None:
+            return None
+        return collector_words(self.collector, seen_alive=self._collector_seen_alive, now=self.clock())
+
     # ---- source control (the screen's own actions are in tui/dashboard.py) -----------------------
     def action_refresh_now(self) -> None:
+        if self.following:  # a viewer polls nothing: it re-reads the store
+            self.follow(force=True)
+            self.notify("Re-reading the store now", timeout=2)
+            return
         for loop in self.loops:
             loop.refresh_now()
         self.notify("Refreshing every source now", timeout=2)
@@ -369,11 +465,16 @@ class FlowtapeApp(App[None]):
         self.paused = not self.paused
         for loop in self.loops:
             loop.set_paused(self.paused)
+        if self.following:  # the screen stops, the desk does not
+            if self.paused:
+                self.notify("Screen paused: not following the store (the collector carries on); p resumes", timeout=5)
+            else:
+                self.follow()
         self.refresh_status()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("refresh_now", "toggle_pause") and not self.loops:
-            return None  # offline, read-only or disabled: shown greyed out
+        if action in ("refresh_now", "toggle_pause") and not (self.loops or self.following):
+            return None  # offline, demo read-only or disabled: shown greyed out
         return True
 
     def _theme_changed(self, new: Theme) -> None:

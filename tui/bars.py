@@ -20,6 +20,7 @@ from textual.containers import Horizontal
 from textual.widgets import Static
 
 from common.calendar import from_iso
+from common.desk import CollectorHealth
 from common.records import SourceState, SourceStatus
 
 from . import format as fmt
@@ -194,6 +195,7 @@ class StatusBar(Bar):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="status-badges")
+        yield Static("", id="status-collector")  # a viewer's: the collector's health (empty on the collecting screen)
         yield Static("", id="status-summary")
         yield Static("", id="status-detail")
         for asset in ("btc", "eth", "sol"):
@@ -231,6 +233,26 @@ class StatusBar(Bar):
 
         for asset in ("btc", "eth", "sol"):  # the flows' ages: each its own few cells
             _update(self.query_one(f"#status-age-{asset}", Static), flow_age(asset, statuses.get(FLOW_PREFIX + asset), now))
+
+    def show_collector(self, words: str | None, ok: bool) -> None:
+        """A viewer's collector health (collector_words); None on a screen that collects itself."""
+        out, pal = Text(), palette()
+        if words:
+            out.append(" ")
+            out.append(f" {words} " if not ok else words, style=pal.ok if ok else f"{pal.error} bold reverse")
+        _update(self.query_one("#status-collector", Static), out)
+
+
+def collector_words(health: CollectorHealth, *, seen_alive: bool, now: dt.datetime) -> str:
+    """'collector ok, 12s' (since its last beat); 'collector silent since 10:42 UTC' once a collector seen
+    alive stops beating; 'no collector: figures as stored at 10:42 UTC' when none beat since this screen started."""
+    if health.ok and health.age_s is not None:
+        return f"collector ok, {fmt.age(health.age_s)}"
+    last = health.last_beat
+    at = None if last is None else f"{last:%H:%M} UTC" if last.date() == now.date() else f"{last:%d %b %H:%M} UTC"
+    if seen_alive and at:
+        return f"collector silent since {at}"
+    return f"no collector: figures as stored at {at}" if at else "no collector: figures as stored"
 
 
 def flow_age(asset: str, row: Mapping[str, object] | None, now: dt.datetime) -> Text:

@@ -124,9 +124,15 @@ class DashboardScreen(Screen[None]):
         app = self.flowtape
         now = app.clock()
         self.query_one(StatusBar).show(app.statuses, now, mode=app.mode, paused=app.paused, problems=problems)
+        self.show_collector()
         self.query_one(DerivativesPane).show(app.derivatives, now, failing=self._venues_failing())
         self.show_spot()
         self.mark_stale()
+
+    def show_collector(self) -> None:
+        """A viewer's collector health in the status bar (the app's follow loop judges it)."""
+        app = self.flowtape
+        self.query_one(StatusBar).show_collector(app.collector_words(), app.collector_problem is None)
 
     def show_spot(self) -> None:
         """BTC spot in the title, from the store (one indexed read): the poll that wrote it led here."""
@@ -179,6 +185,10 @@ class DashboardScreen(Screen[None]):
             note = f"analytics failed; {f'figures as of {last:%H:%M UTC}' if last else 'no figures yet'}"
             for pane in self.query(Pane):
                 pane.mark_stale(note)
+            return
+        if app.collector_problem:  # a viewer whose collector is silent (or absent): nothing on screen moves
+            for pane in self.query(Pane):
+                pane.mark_stale(app.collector_problem)
             return
         source_note = self._stale_note(app.asset)
         for pane in self.query(Pane):
