@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import errno
 import logging
 import signal
+import termios
 from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
 from pathlib import Path
@@ -58,6 +60,21 @@ VIEWER_WAIT_S, VIEWER_RETRY_S = 3.0, 0.25
 # A viewer (read-only, live) asks the store this often whether anything was committed (Store.changed(), cheap)
 # and reads it only then: a new figure is on screen within FOLLOW_S plus one recompute.
 FOLLOW_S = 2.0
+# A terminal that went away without SIGHUP is noticed within this (one tcgetattr call each time).
+TERMINAL_CHECK_S = 5.0
+_TERMINAL_FD = 0  # Textual's Linux driver reads keys from stdin
+
+
+def _terminal_gone(fd: int) -> bool | None:
+    """True when `fd` was a terminal whose other end is gone (tcgetattr fails with EIO), False while it is a
+    terminal, None when it is not a terminal at all (piped, closed)."""
+    try:
+        termios.tcgetattr(fd)
+    except termios.error as exc:
+        return True if exc.args and exc.args[0] == errno.EIO else None
+    except (OSError, ValueError):
+        return None
+    return False
 
 
 class ViewsComputed(Message):
@@ -173,6 +190,8 @@ class FlowtapeApp(App[None]):
                     asyncio.get_running_loop().add_signal_handler(sig, self.exit)
             except (NotImplementedError, RuntimeError, ValueError):
                 pass
+            if _terminal_gone(_TERMINAL_FD) is False:  # a terminal now: watch that it stays
+                self.set_interval(TERMINAL_CHECK_S, self._exit_if_terminal_gone, name="terminal watch")
         # The first frame goes out before polars (the analytics) and httpx (the fetch path) are imported: their
         # ~150 ms would hold it back. It has figures when the store keeps views that are exactly current.
         self._show_persisted()
@@ -383,6 +402,13 @@ class FlowtapeApp(App[None]):
                     await worker.wait()
                 except (WorkerCancelled, WorkerFailed):
                     pass  # the app is closing (its failures are reported by _compute_while_pending)
+
+    def _exit_if_terminal_gone(self) -> None:
+        """A terminal closed without SIGHUP (a pty master closed by a harness, a multiplexer killed) reads as
+        end-of-file for ever, and Textual's input thread then spins a core at 100 %. Exit as on SIGHUP."""
+        if _terminal_gone(_TERMINAL_FD):
+            log.warning("the terminal went away without a hangup signal: exiting")
+            self.exit()
 
     # ---- a desk on one store: the collector beats, viewers follow (issue 15) ---------------------------
     async def _beat(self) -> None:

@@ -124,3 +124,14 @@ def test_sigterm_while_the_demo_starts_still_removes_its_store(terminal, tmp_pat
     assert terminal.proc.wait(EXIT_S) == 0
     assert b"Traceback" not in terminal.out
     assert demo_stores(tmp_path) == []
+
+
+def test_a_terminal_closed_without_a_hangup_ends_flowtape(terminal, tmp_path):
+    """The pty's other end closed and no SIGHUP sent (here the pty is not the process's controlling terminal, as
+    under some harnesses and multiplexers): stdin reads end-of-file for ever, which left Textual's input thread
+    spinning a core. flowtape notices (tui/app.py TERMINAL_CHECK_S) and exits as on SIGHUP, its demo store removed."""
+    assert terminal.read(b"DEMO", FIRST_FRAME_S), f"no first frame: {terminal.out[-500:]!r}"
+    os.close(terminal.master)
+    terminal.master = os.open(os.devnull, os.O_RDONLY)  # close() closes something
+    assert terminal.proc.wait(EXIT_S) == 0
+    assert demo_stores(tmp_path) == []
