@@ -24,7 +24,17 @@ from store import Store
 
 from . import registry
 from .http import BlockedError, FetchError, fetch_text, looks_like_challenge
-from .issuers_derive import DAILY_CLOSE, SPOT_1600, Calibration, DerivedFlow, Price, calibrate_offset, derive_flows, price_near_close, shift
+from .issuers_derive import (
+    DAILY_CLOSE,
+    SPOT_1600,
+    Calibration,
+    DerivedFlow,
+    Price,
+    calibrate_offset,
+    derive_flows,
+    price_near_close,
+    shift,
+)
 from .issuers_parse import Holdings, IssuerError, parse_ishares_csv, parse_vaneck_json
 from .polling import BodyResult, PollOutcome, run_poll
 

@@ -201,7 +201,12 @@ _JSON_VALUES = st.recursive(
 
 
 @settings(max_examples=200, deadline=None)
-@given(which=st.integers(0, 5), value=_JSON_VALUES, drop=st.sampled_from([None, "Key", "Value", "AsOfDate", "Navs"]), junk=st.booleans())
+@given(
+    which=st.integers(0, 5),
+    value=_JSON_VALUES,
+    drop=st.sampled_from([None, "Key", "Value", "AsOfDate", "Navs"]),
+    junk=st.booleans(),
+)
 def test_any_mutation_of_the_vaneck_block_is_holdings_or_a_named_refusal(which, value, drop, junk):
     obj = json.loads(HODL)
     navs = obj["data"]["Navs"]
@@ -268,7 +273,11 @@ def test_a_stale_file_repeating_yesterdays_date_adds_nothing():
 
 def test_the_1600_price_is_the_trade_nearest_the_close_within_the_window():
     close = dt.datetime.combine(TUE, dt.time(16), NEW_YORK)
-    trades = [(close - dt.timedelta(minutes=3), 1.0), (close + dt.timedelta(minutes=1), 2.0), (close + dt.timedelta(hours=1), 3.0)]
+    trades = [
+        (close - dt.timedelta(minutes=3), 1.0),
+        (close + dt.timedelta(minutes=1), 2.0),
+        (close + dt.timedelta(hours=1), 3.0),
+    ]
     assert price_near_close(trades, TUE) == 2.0
     assert price_near_close(trades[2:], TUE) is None
 
@@ -358,7 +367,9 @@ def test_an_ishares_poll_writes_issuer_derived_flows(tmp_path):
 
     # A 16:00 New York trade stored for Wednesday: the coins method, at that price.
     close = dt.datetime.combine(WED, dt.time(16), NEW_YORK).astimezone(dt.UTC)
-    store.write_observation_rows([("coinbase_spot", "BTC-USD", "last", close.isoformat(timespec="seconds"), 80_000.0)], fetched_at=now)
+    store.write_observation_rows(
+        [("coinbase_spot", "BTC-USD", "last", close.isoformat(timespec="seconds"), 80_000.0)], fetched_at=now
+    )
     out = _poll(store, "issuer_ishares", upstream, now + dt.timedelta(hours=3))
     assert out.state == "ok" and len(upstream.paths) == 6  # Tuesday is held now: no history request
     ibit_flow = store.source_flows(asset="btc", source="issuer_ishares")
@@ -389,7 +400,10 @@ def test_a_vaneck_poll_needs_two_sessions_and_a_stale_file_adds_nothing(tmp_path
     # Thursday: the issuer still serves Monday's HODL file. No flow is invented; the source is stale.
     out = _poll(store, "issuer_vaneck", upstream, dt.datetime(2025, 3, 6, 22, tzinfo=dt.UTC))
     assert out.state == "stale" and "HODL: newest file is 2025-03-03" in (out.warning or "")
-    assert [(r.date, r.fund) for r in store.source_flows(source="issuer_vaneck")] == [("2025-03-03", "HODL"), ("2025-03-03", "ETHV")]
+    assert [(r.date, r.fund) for r in store.source_flows(source="issuer_vaneck")] == [
+        ("2025-03-03", "HODL"),
+        ("2025-03-03", "ETHV"),
+    ]
     store.close()
 
 
