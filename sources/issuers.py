@@ -39,6 +39,7 @@ from .issuers_parse import Holdings, IssuerError, parse_ishares_csv, parse_vanec
 from .polling import BodyResult, PollOutcome, run_poll
 
 KEEP_FILES = 60  # holdings kept per fund (about three months of sessions): the calibration's window
+BACKFILL_SESSIONS = 10  # past files asked for on a fund's first poll (iShares' asOfDate), one request each
 SPOT_VENUE, PRODUCT = "coinbase_spot", "BTC-USD"
 
 
@@ -142,18 +143,23 @@ async def _poll(client: httpx.AsyncClient, store: Store, cfg: SourceConfig, sour
     for f, path in zip(FILES[source], spec.endpoints, strict=True):
         url = cfg.base_url + path
         current = await _fetch(client, url, f, cfg, now)
-        history = [*load_history(store, source, f.fund, f.asset), current]
-        before = previous_trading_day(current.as_of)
-        if f.dated and before not in {h.as_of for h in history}:
-            try:  # one past file, so the first poll already has a session to difference against
-                past = await _fetch(client, f"{url}&asOfDate={before:%Y%m%d}", f, cfg, now)
-            except (FetchError, IssuerError) as exc:
-                notes.append(f"{f.fund} {before.isoformat()} file: {exc}")
-            else:
-                if past.as_of == before:
-                    history.append(past)
-                else:
-                    notes.append(f"{f.fund}: asked for {before.isoformat()}, got {past.as_of.isoformat()}")
+        stored = load_history(store, source, f.fund, f.asset)
+        history = [*stored, current]
+        if f.dated:
+            # Past files by date: BACKFILL_SESSIONS on a fund's first poll (enough to calibrate its offset at
+            # once), then only the previous session's when a poll missed it.
+            held_days = {h.as_of for h in history}
+            wanted = sessions_before(current.as_of, 1 if stored else BACKFILL_SESSIONS)
+            for day in (d for d in wanted if d not in held_days):
+                try:
+                    past = await _fetch(client, f"{url}&asOfDate={day:%Y%m%d}", f, cfg, now)
+                except (FetchError, IssuerError) as exc:
+                    notes.append(f"{f.fund} {day.isoformat()} file: {exc}")
+                    break  # a host failing on past files is not asked again this poll
+                if past.as_of != day:
+                    notes.append(f"{f.fund}: asked for the {day.isoformat()} file, got {past.as_of.isoformat()}'s")
+                    break
+                history.append(past)
         held.append((f, history))
     written = 0
     stale: list[str] = []
@@ -170,6 +176,15 @@ async def _poll(client: httpx.AsyncClient, store: Store, cfg: SourceConfig, sour
         written += await asyncio.to_thread(store.write_source_flows, source, f.asset, rows, fetched_at=now)
         notes.append(describe(f.fund, flows, cal))
     return BodyResult(written, 0, "; ".join(stale + notes) or None, stale=bool(stale))
+
+
+def sessions_before(day: dt.date, n: int) -> list[dt.date]:
+    """The `n` sessions before `day`, newest first."""
+    out: list[dt.date] = []
+    for _ in range(n):
+        day = previous_trading_day(day)
+        out.append(day)
+    return out
 
 
 def describe(fund: str, flows: list[DerivedFlow], cal: Calibration) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 import json
 import math
 import re
@@ -17,10 +18,10 @@ from hypothesis import strategies as st
 
 from common.calendar import NEW_YORK, previous_trading_day, trading_days
 from common.config import parse_config
-from common.records import DataError
+from common.records import DataError, FlowRow, FlowTable
 from sources import registry
 from sources.http import make_client
-from sources.issuers import FILES, _vaneck, history_key, load_history
+from sources.issuers import FILES, _vaneck, history_key, load_history, sessions_before
 from sources.issuers_derive import (
     DAILY_CLOSE,
     SPOT_1600,
@@ -341,39 +342,70 @@ def _poll(store: Store, source: str, upstream: Issuer, now: dt.datetime):
     return asyncio.run(run())
 
 
-def test_an_ishares_poll_writes_issuer_derived_flows(tmp_path):
-    store = Store.open(tmp_path / "s.db")
-    tue = _redate(IBIT, TUE, "821,736.64900", "1,447,160,000.00")
-    files = {
-        "IBIT_holdings&dataType=fund&asOfDate=20260505": tue,
-        "IBIT_holdings&dataType=fund": IBIT,
-        "ETHA_holdings&dataType=fund&asOfDate=20260505": ETHA.replace('"May 06, 2026"', '"May 05, 2026"'),
-        "ETHA_holdings&dataType=fund": ETHA,
+def _nav(h: Holdings) -> float:
+    assert h.nav_per_share is not None
+    return h.nav_per_share
+
+
+def _ishares_upstream(days: list[dt.date]) -> tuple[Issuer, dict[dt.date, Holdings]]:
+    """iShares as it would answer across `days` (oldest first): IBIT gains 1,000 BTC (1,761,000 shares) a
+    session; ETHA's file is the same every day. A day not in `days` answers with the newest file."""
+    ibit_files = {
+        d: _redate(IBIT, d, f"{812_736.649 + 1000 * i:,.5f}", f"{1_431_310_000 + 1_761_000 * i:,.2f}") for i, d in enumerate(days)
     }
-    upstream = Issuer(files)
+    files = {f"IBIT_holdings&dataType=fund&asOfDate={d:%Y%m%d}": text for d, text in ibit_files.items()}
+    files |= {
+        f"ETHA_holdings&dataType=fund&asOfDate={d:%Y%m%d}": ETHA.replace('"May 06, 2026"', f'"{d:%b %d, %Y}"') for d in days
+    }
+    files |= {"IBIT_holdings&dataType=fund": ibit_files[days[-1]], "ETHA_holdings&dataType=fund": ETHA}
+    return Issuer(files), {d: ibit(text) for d, text in ibit_files.items()}
+
+
+def test_an_ishares_poll_backfills_by_date_and_writes_issuer_derived_flows(tmp_path):
+    store = Store.open(tmp_path / "s.db")
+    days = [*reversed(sessions_before(WED, 10)), WED]
+    upstream, files = _ishares_upstream(days)
     now = dt.datetime(2026, 5, 7, 13, tzinfo=dt.UTC)
     out = _poll(store, "issuer_ishares", upstream, now)
     assert out.state == "ok", out
-    assert len(upstream.paths) == 4  # each fund's file and its previous session's
-    rows = {(r.asset, r.date, r.fund): r.usd_m for r in store.source_flows(source="issuer_ishares")}
-    nav = (67212458573.65 + 3343.33) / 1448920000
-    assert rows == {
-        ("btc", "2026-05-06", "IBIT"): pytest.approx(1_760_000 * nav / 1e6),
-        ("eth", "2026-05-06", "ETHA"): 0.0,  # the same ETHA file on both days: no creation
+    assert len(upstream.paths) == 2 * 11  # each fund's file and its ten previous sessions'
+    ibit_rows = {r.date: r.usd_m for r in store.source_flows(asset="btc", source="issuer_ishares")}
+    expected = {  # (shares change) x NAV per share of the day's file: no 16:00 price is stored yet
+        cur.isoformat(): pytest.approx(1_761_000 * _nav(files[cur]) / 1e6) for cur in days[1:]
     }
+    assert ibit_rows == expected and len(expected) == 10
+    etha_rows = store.source_flows(asset="eth", source="issuer_ishares")
+    assert {r.usd_m for r in etha_rows} == {0.0} and len(etha_rows) == 10  # the same ETHA file every day: no creation
     assert store.flows() == []  # never Farside's table
-    assert "IBIT: 1 sessions (shares x file NAV)" in (out.warning or "")
-    assert "default" in (out.warning or "")  # no Farside history to calibrate against
+    assert "IBIT: 10 sessions (shares x file NAV)" in (out.warning or "") and "default" in (out.warning or "")
 
-    # A 16:00 New York trade stored for Wednesday: the coins method, at that price.
+    # A 16:00 New York trade stored for Wednesday: the coins method, at that price; Tuesday is held: one request a fund.
     close = dt.datetime.combine(WED, dt.time(16), NEW_YORK).astimezone(dt.UTC)
     store.write_observation_rows(
         [("coinbase_spot", "BTC-USD", "last", close.isoformat(timespec="seconds"), 80_000.0)], fetched_at=now
     )
     out = _poll(store, "issuer_ishares", upstream, now + dt.timedelta(hours=3))
-    assert out.state == "ok" and len(upstream.paths) == 6  # Tuesday is held now: no history request
-    ibit_flow = store.source_flows(asset="btc", source="issuer_ishares")
-    assert [(r.date, r.usd_m) for r in ibit_flow] == [("2026-05-06", pytest.approx(1000 * 80_000 / 1e6))]
+    assert out.state == "ok" and len(upstream.paths) == 2 * 11 + 2
+    ibit_rows = {r.date: r.usd_m for r in store.source_flows(asset="btc", source="issuer_ishares")}
+    assert ibit_rows["2026-05-06"] == pytest.approx(1000 * 80_000 / 1e6)
+    store.close()
+
+
+def test_a_poll_calibrates_the_offset_against_stored_farside(tmp_path):
+    store = Store.open(tmp_path / "s.db")
+    days = [*reversed(sessions_before(WED, 10)), WED]
+    upstream, files = _ishares_upstream(days)
+    # Farside reports each creation a session before the file that shows it (T-1 settlement)
+    farside = [FlowRow(prev, {"IBIT": 1_761_000 * _nav(files[cur]) / 1e6}, None) for prev, cur in itertools.pairwise(days)]
+    store.write_table(
+        FlowTable("btc", ("IBIT",), tuple(farside)), source="farside_btc", fetched_at=dt.datetime(2026, 5, 6, tzinfo=dt.UTC)
+    )
+    out = _poll(store, "issuer_ishares", upstream, dt.datetime(2026, 5, 7, 13, tzinfo=dt.UTC))
+    assert "IBIT: 10 sessions (shares x file NAV), offset -1 session (mean |diff| vs Farside 0.0 $m over 10)" in (
+        out.warning or ""
+    )
+    ibit_rows = {r.date: r.usd_m for r in store.source_flows(asset="btc", source="issuer_ishares")}
+    assert ibit_rows == {row.date.isoformat(): pytest.approx(row.funds["IBIT"]) for row in farside}
     store.close()
 
 
@@ -413,4 +445,14 @@ def test_a_refused_file_fails_the_poll_and_writes_nothing(tmp_path):
     out = _poll(store, "issuer_vaneck", upstream, dt.datetime(2025, 3, 1, 12, tzinfo=dt.UTC))
     assert out.state == "error" and "Bitcoin in Trust" in (out.error or "")
     assert store.meta(history_key("issuer_vaneck", "HODL")) is None and store.source_flows() == []
+    store.close()
+
+
+def test_a_host_that_ignores_the_date_is_asked_once_per_fund_and_the_poll_says_so(tmp_path):
+    store = Store.open(tmp_path / "s.db")
+    upstream = Issuer({"IBIT_holdings": IBIT, "ETHA_holdings": ETHA})  # today's file whatever the asOfDate
+    out = _poll(store, "issuer_ishares", upstream, dt.datetime(2026, 5, 7, 13, tzinfo=dt.UTC))
+    assert out.state == "ok" and len(upstream.paths) == 4
+    assert "IBIT: asked for the 2026-05-05 file, got 2026-05-06's" in (out.warning or "")
+    assert store.source_flows() == [] and len(load_history(store, "issuer_ishares", "IBIT", "btc")) == 1
     store.close()
