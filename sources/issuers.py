@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from common.bounds import BoundsError, check
 from common.calendar import NEW_YORK, is_trading_day, new_york_today, previous_trading_day
 from common.config import SourceConfig
 from store import Store
@@ -86,9 +87,10 @@ def load_history(store: Store, source: str, fund: str, asset: str) -> list[Holdi
         return []
 
 
-def dump_history(history: list[Holdings]) -> str:
-    kept = sorted({h.as_of: h for h in history}.values(), key=lambda h: h.as_of)[-KEEP_FILES:]
-    return json.dumps([[h.as_of.isoformat(), h.coins, h.shares, h.net_assets_usd] for h in kept])
+def window(history: list[Holdings]) -> list[Holdings]:
+    """One file a date (the later of `history` wins: a re-published file replaces its day), oldest first,
+    the newest KEEP_FILES."""
+    return sorted({h.as_of: h for h in history}.values(), key=lambda h: h.as_of)[-KEEP_FILES:]
 
 
 def reference_prices(store: Store, days: list[dt.date]) -> dict[dt.date, Price]:
@@ -161,20 +163,30 @@ async def _poll(client: httpx.AsyncClient, store: Store, cfg: SourceConfig, sour
                     break
                 history.append(past)
         held.append((f, history))
-    written = 0
+    # Derive everything before writing anything: a file whose flow breaks physics is refused, never kept.
+    plans = []
     stale: list[str] = []
-    for f, history in held:  # everything parsed: now write
-        store.set_meta(history_key(source, f.fund), dump_history(history))
-        kept = load_history(store, source, f.fund, f.asset)
-        late = staleness(max(h.as_of for h in history), now)
+    for f, history in held:
+        kept = window(history)
+        late = staleness(kept[-1].as_of, now)
         if late:
             stale.append(f"{f.fund}: {late}")
         prices = reference_prices(store, [h.as_of for h in kept]) if f.asset == "btc" else {}
         flows = derive_flows(kept, prices)
         cal = calibrate_offset(farside_flows(store, f.asset, f.fund), {d.date: d.usd_m for d in flows})
-        rows = [(shift(d.date, cal.offset), d.fund, d.usd_m) for d in flows]
-        written += await asyncio.to_thread(store.write_source_flows, source, f.asset, rows, fetched_at=now)
+        for d in flows:
+            try:
+                check("flow_usd_m", d.usd_m, f"{f.fund} issuer-derived flow {d.date.isoformat()}")
+            except BoundsError as exc:
+                raise IssuerError(str(exc)) from None
         notes.append(describe(f.fund, flows, cal))
+        plans.append((f, kept, [(shift(d.date, cal.offset), d.fund, d.usd_m) for d in flows]))
+    written = 0
+    for f, kept, rows in plans:
+        store.set_meta(
+            history_key(source, f.fund), json.dumps([[h.as_of.isoformat(), h.coins, h.shares, h.net_assets_usd] for h in kept])
+        )
+        written += await asyncio.to_thread(store.write_source_flows, source, f.asset, rows, fetched_at=now)
     return BodyResult(written, 0, "; ".join(stale + notes) or None, stale=bool(stale))
 
 

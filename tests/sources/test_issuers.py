@@ -456,3 +456,20 @@ def test_a_host_that_ignores_the_date_is_asked_once_per_fund_and_the_poll_says_s
     assert "IBIT: asked for the 2026-05-05 file, got 2026-05-06's" in (out.warning or "")
     assert store.source_flows() == [] and len(load_history(store, "issuer_ishares", "IBIT", "btc")) == 1
     store.close()
+
+
+def test_a_file_whose_flow_breaks_physics_is_refused_and_not_kept(tmp_path):
+    store = Store.open(tmp_path / "s.db")
+    upstream = Issuer({"ticker=HODL": HODL, "ticker=ETHV": ETHV})
+    assert _poll(store, "issuer_vaneck", upstream, dt.datetime(2025, 3, 1, 12, tzinfo=dt.UTC)).state == "ok"
+    huge = json.loads(HODL)  # each value in its own bounds, together a creation of about US$1 trillion in a day
+    huge["data"]["AsOfDate"] = "03/03/2025"
+    values = {"Shares Outstanding": "50,225,000,000", "Bitcoin in Trust": "14,204,695", "Total Net Assets": "999,000,000,000"}
+    for item in huge["data"]["Navs"]:
+        item["Value"] = values.get(item["Key"], item["Value"])
+    upstream.files["ticker=HODL"] = json.dumps(huge)
+    out = _poll(store, "issuer_vaneck", upstream, dt.datetime(2025, 3, 4, 12, tzinfo=dt.UTC))
+    assert out.state == "error" and "HODL issuer-derived flow 2025-03-03" in (out.error or "")
+    assert [h.as_of for h in load_history(store, "issuer_vaneck", "HODL", "btc")] == [dt.date(2025, 2, 28)]
+    assert store.source_flows() == []
+    store.close()
