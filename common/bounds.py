@@ -62,6 +62,12 @@ BOUNDS: dict[str, Bound] = {
     "flow_usd_m": Bound(-20_000.0, 20_000.0, "US$ millions", "one ETF day; the largest ever is near 1,300"),
     "volume": Bound(0.0, 1e13, "units", "traded volume"),
     "request_weight": Bound(1.0, 1_000_000.0, "weight a minute", "Binance publishes 2,400-6,000; 0 would stop every poll"),
+    # Issuer holdings files (sources/issuers*.py): one fund's coins cannot pass the asset's supply; its shares and
+    # net assets are bounded well past the largest fund (IBIT: ~1.4e9 shares, under 1e11 US$).
+    "fund_btc": Bound(0.0, 21_000_000.0, "BTC", "a fund's bitcoin cannot pass the supply"),
+    "fund_eth": Bound(0.0, 200_000_000.0, "ETH", "a fund's ether cannot pass the supply (about 120 M)"),
+    "fund_shares": Bound(0.0, 1e11, "shares", "shares outstanding of one fund"),
+    "fund_net_assets_usd": Bound(0.0, 1e12, "USD", "one fund's net assets"),
     "funds_per_table": Bound(
         1.0, 40.0, "funds", "Farside's widest page has 14 columns (farside_parse reads 40); a broken page sent 200"
     ),

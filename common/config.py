@@ -123,6 +123,9 @@ SECTIONS: dict[str, Section] = {
         Section("coinbase_spot", "https://api.exchange.coinbase.com", 60.0, 20.0),
         Section("polymarket", "https://gamma-api.polymarket.com", 900.0, 20.0),
         Section("kalshi", "https://api.elections.kalshi.com/trade-api/v2", 900.0, 20.0),
+        # Issuer holdings files (issue 16): they change once a session, after the US close; every 3 hours is plenty.
+        Section("issuer_ishares", "https://www.ishares.com", 10800.0, 60.0),
+        Section("issuer_vaneck", "https://www.vaneck.com", 10800.0, 60.0),
     )
 }
 

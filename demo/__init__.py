@@ -141,10 +141,10 @@ def demo_transport(
 
 
 def demo_config(config: Config) -> Config:
-    """Every source pointed at the demo transport's addresses."""
+    """Every source pointed at the demo transport's addresses (the issuer files, which it does not record, off)."""
     for section in SECTIONS:  # Farside at the root (its real paths), every other upstream under /NAME
         base = DEMO_BASE_URL if section == "farside" else venue_base_url(section)
-        config = config.with_source(section, base_url=base, enabled=True)
+        config = config.with_source(section, base_url=base, enabled=not section.startswith("issuer_"))
     return config
 
 

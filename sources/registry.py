@@ -173,6 +173,37 @@ REGISTRY: tuple[SourceSpec, ...] = (
     ),
 )
 
+# Issuer holdings files (sources/issuers.py FILES names each endpoint's fund, in this order): flows derived from
+# the change in coins held (or shares x NAV), written to source_flows under the entry's id, labelled
+# "issuer-derived". Kind FLOWS with no `asset`: one entry serves several ETF tables, and Farside's paths stay its own.
+ISSUER_PREFIX = "issuer_"
+_ISHARES_FILE = "/1467271812596.ajax?fileType=csv&fileName={}_holdings&dataType=fund"
+_ISSUER_RECORDS = "issuer-derived per-fund flows, US$m (source_flows), from each day's holdings file"
+REGISTRY += (
+    SourceSpec(
+        "issuer_ishares",
+        "issuer_ishares",
+        FLOWS,
+        "iShares (BlackRock)",
+        (
+            "/us/products/333011/ishares-bitcoin-trust-etf" + _ISHARES_FILE.format("IBIT"),
+            "/us/products/337614/ishares-ethereum-trust-etf" + _ISHARES_FILE.format("ETHA"),
+        ),
+        "IBIT, ETHA: " + _ISSUER_RECORDS,
+    ),
+    SourceSpec(
+        "issuer_vaneck",
+        "issuer_vaneck",
+        FLOWS,
+        "VanEck",
+        (
+            "/Main/NavInformationBlock/GetContent/?blockid=252190&ticker=HODL",
+            "/Main/NavInformationBlock/GetContent/?blockid=280232&ticker=ETHV",
+        ),
+        "HODL, ETHV: " + _ISSUER_RECORDS,
+    ),
+)
+
 BY_ID: dict[str, SourceSpec] = {s.id: s for s in REGISTRY}
 VENUE_IDS: tuple[str, ...] = tuple(s.id for s in REGISTRY if s.kind == DERIVATIVES)
 
@@ -203,6 +234,10 @@ async def poll(
 ) -> PollOutcome:
     """One poll of one source, with its own config section; the fetch path loads here, not at import."""
     cfg = config.source(source.section)
+    if source.id.startswith(ISSUER_PREFIX):
+        from .issuers import poll_issuer
+
+        return await poll_issuer(client, store, cfg, source.id, now=now, rng=rng)
     if source.kind == FLOWS:
         from .farside import poll_farside
 
