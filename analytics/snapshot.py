@@ -16,6 +16,8 @@ from .derivatives import Derivatives, load_derivatives
 from .fed import FedOdds, load_fed
 from .flows import AssetReport, DayRecord, MonthRecord, Week, asset_report
 from .frames import AssetFrames, load_asset
+from .preferred import name as source_name
+from .preferred import rank
 from .scenario_inputs import load_inputs, weekly_ledger
 from .scenarios import Scenario, ScenarioResult, evaluate
 from .settings import AnalyticsSettings
@@ -40,6 +42,12 @@ def _week(w: Week, *, with_end: bool) -> dict:
         out["end"] = w.end.isoformat()
     out.update(total_usd_m=w.total_usd_m, sessions=w.sessions)
     return out
+
+
+def _attribution(frames: Iterable[AssetFrames]) -> str:
+    """Farside's attribution, and every other source whose figures the document shows (issue 16)."""
+    others = sorted({s for f in frames for s in f.origins.values()}, key=rank)
+    return ATTRIBUTION + "".join(f"; {source_name(s)}" for s in others)
 
 
 def flow_sources_document(frames: AssetFrames, as_of: dt.date) -> dict[str, Any]:
@@ -250,7 +258,7 @@ def build_snapshot(
     if notice:
         doc["notice"] = notice
     doc.update(
-        attribution=ATTRIBUTION,
+        attribution=_attribution(ok_frames.values()),
         units="US$ millions",
         store={
             "path": str(store.path),
