@@ -105,7 +105,10 @@ ADAPTERS = {s.id: Adapter(s, *FAULT_DATA[s.id]) for s in registry.REGISTRY if s.
 
 def test_every_registered_source_is_in_the_matrix():
     assert set(FAULT_DATA) <= set(registry.BY_ID)
-    assert set(registry.BY_ID) - set(ADAPTERS) == {"farside_eth", "farside_sol"}  # same parser as farside_btc
+    # farside_eth/sol: same parser as farside_btc. sosovalue (keyed, POST): its faults (429 and code 42901 with
+    # retry_after, hostile bodies, the key never shown) are tests/sources/test_sosovalue.py's; the loopback server
+    # here answers by path and reads no request body, so it cannot tell SoSoValue's ETF types apart.
+    assert set(registry.BY_ID) - set(ADAPTERS) == {"farside_eth", "farside_sol", "sosovalue"}
 
 
 def source_config(adapter: Adapter, base: str) -> SourceConfig:
