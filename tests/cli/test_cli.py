@@ -11,7 +11,7 @@ import threading
 import pytest
 
 from cli.main import main
-from common.config import SECTIONS
+from common.config import KEYED, SECTIONS
 from demo import load_dataset
 from sources.farside import HISTORY_PATHS, RECENT_PATHS
 from sources.farside_render import render_page
@@ -106,7 +106,7 @@ def test_schema_keys_in_demo(capsys):
     assert code == 0
     doc = json.loads(out)
     assert doc["mode"] == "demo" and "DEMO" in doc["notice"]
-    assert set(doc["sources"]) == {s.id for s in REGISTRY}
+    assert set(doc["sources"]) == {s.id for s in REGISTRY if s.section not in KEYED}  # keyed: off without a key
     assert doc["sources"]["cme"]["state"] == "blocked"  # the demo replays CME's bot wall
     deriv = doc["derivatives"]
     assert deriv["basis_3m"]["band"] == "deleveraged" and 3 < deriv["basis_3m"]["constant_maturity_pct"] < 6
