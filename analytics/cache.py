@@ -92,7 +92,7 @@ def _market(
     version = store.data_version()
     flows_key = (_moving(version, "flows"), assets)
     if cache.frames is None or cache.frames[0] != flows_key:
-        cache.frames = (flows_key, {a: load_asset(store, a) for a in assets})
+        cache.frames = (flows_key, {a: load_asset(store, a, tolerance=settings.flows) for a in assets})
         cache._ran("frames")
     frames = cache.frames[1]
     views_key = (flows_key, as_of.date, settings.streak_size_usd_m)

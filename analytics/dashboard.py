@@ -13,7 +13,7 @@ import polars as pl
 
 from common.calendar import AsOf
 from common.fomc import calendar
-from common.records import ASSETS
+from common.records import ASSETS, TOTAL
 from store import Store
 
 from .derivatives import load_derivatives
@@ -47,9 +47,14 @@ def asset_view(frames: AssetFrames, as_of: dt.date, *, streak_size_usd_m: float,
     for day, total, provisional in sessions.select("date", "total", "provisional").iter_rows():
         values = tuple(by_day.get(day, {}).get(f) for f in funds)
         missing = tuple(f for f, v in zip(funds, values, strict=True) if v is None) if provisional else ()
-        if provisional and all(v is None for v in values):
+        total_origin = frames.origins.get((day, TOTAL))
+        if provisional and all(v is None for v in values) and total_origin is None:
             total = None
-        tape.append(TapeRow(day, values, total, bool(provisional), missing))
+        origins = tuple(frames.origins.get((day, f)) for f in funds)
+        clash = {d.fund for d in frames.disagreements if d.date == day}
+        disputed = tuple(f in clash for f in funds)
+        extra = (origins, disputed) if any(origins) or any(disputed) or total_origin or TOTAL in clash else ((), ())
+        tape.append(TapeRow(day, values, total, bool(provisional), missing, *extra, total_origin=total_origin))
     complete = frames.sessions.filter((pl.col("date") <= as_of) & ~pl.col("provisional") & pl.col("total").is_not_null())
     monthly = complete.group_by(pl.col("date").dt.strftime("%Y-%m").alias("m")).agg(pl.col("total").sum().round(1)).sort("m")
     month_start = as_of.replace(day=1)
@@ -64,6 +69,8 @@ def asset_view(frames: AssetFrames, as_of: dt.date, *, streak_size_usd_m: float,
         month_daily=tuple(daily.iter_rows()),
         notices=frames.notices,
         history=tape_history(frames, as_of),
+        series=frames.series,
+        disagreements=sum(1 for d in frames.disagreements if d.date <= as_of),
     )
 
 
@@ -87,7 +94,7 @@ def compute_market(
 ) -> tuple[dict[str, AssetFrames], DashboardViews]:
     """The flow views and the derivatives, reading each asset's rows once; the frames are handed on to
     `complete_views` so the scenario pass does not read them again."""
-    frames = {a: load_asset(store, a) for a in assets}
+    frames = {a: load_asset(store, a, tolerance=settings.flows) for a in assets}
     views, dates = flow_views(frames, as_of.date, streak_size_usd_m=settings.streak_size_usd_m)
     derivatives = load_derivatives(store, as_of.until, band_edges=settings.band_edges, trend_pct=settings.oi_trend_pct)
     return frames, DashboardViews(as_of, views, dates, derivatives)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from common.config import Config
+from common.config import Config, FlowsConfig
 from common.fomc import FOMC_DECISION_DAYS, calendar
 
 
@@ -19,6 +19,7 @@ class AnalyticsSettings:
     oi_trend_pct: float = 5.0
     cycle_start: dt.date = dt.date(2022, 11, 21)
     fed_days: tuple[dt.date, ...] = FOMC_DECISION_DAYS
+    flows: FlowsConfig = FlowsConfig()  # when two flow sources disagree
 
     @classmethod
     def of(cls, config: Config) -> AnalyticsSettings:
@@ -28,4 +29,5 @@ class AnalyticsSettings:
             config.oi_trend_pct,
             config.cycle_start,
             calendar(config.fed.decision_days),
+            config.flows,
         )

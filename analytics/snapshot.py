@@ -15,7 +15,9 @@ from store import Store
 from .derivatives import Derivatives, load_derivatives
 from .fed import FedOdds, load_fed
 from .flows import AssetReport, DayRecord, MonthRecord, Week, asset_report
-from .frames import load_asset
+from .frames import AssetFrames, load_asset
+from .preferred import name as source_name
+from .preferred import rank
 from .scenario_inputs import load_inputs, weekly_ledger
 from .scenarios import Scenario, ScenarioResult, evaluate
 from .settings import AnalyticsSettings
@@ -42,7 +44,38 @@ def _week(w: Week, *, with_end: bool) -> dict:
     return out
 
 
-def asset_document(r: AssetReport) -> dict[str, Any]:
+def _attribution(frames: Iterable[AssetFrames]) -> str:
+    """Farside's attribution, and every other source whose figures the document shows (issue 16)."""
+    others = sorted({s for f in frames for s in f.origins.values()}, key=rank)
+    return ATTRIBUTION + "".join(f"; {source_name(s)}" for s in others)
+
+
+def flow_sources_document(frames: AssetFrames, as_of: dt.date) -> dict[str, Any]:
+    """Which source each value came from: Farside unless listed, and where two sources disagree."""
+    return {
+        "series": frames.series,
+        "default_source": "farside",
+        "other_sources": [
+            {"date": d.isoformat(), "fund": fund, "source": source}
+            for (d, fund), source in sorted(frames.origins.items())
+            if d <= as_of
+        ],
+        "disagreements": [
+            {
+                "date": x.date.isoformat(),
+                "fund": x.fund,
+                "shown_source": x.shown_source,
+                "shown_usd_m": x.shown_usd_m,
+                "other_source": x.other_source,
+                "other_usd_m": x.other_usd_m,
+            }
+            for x in frames.disagreements
+            if x.date <= as_of
+        ],
+    }
+
+
+def asset_document(r: AssetReport, frames: AssetFrames | None = None) -> dict[str, Any]:
     latest = None
     if r.latest:
         latest = {
@@ -90,6 +123,7 @@ def asset_document(r: AssetReport) -> dict[str, Any]:
         "cumulative_by_fund_usd_m": r.cumulative_by_fund,
         "fund_month_to_date_usd_m": r.fund_mtd_usd_m,
         "fund_share_of_month_to_date_pct": r.fund_share_mtd_pct,
+        **({"flow_sources": flow_sources_document(frames, r.as_of)} if frames is not None else {}),
     }
 
 
@@ -185,7 +219,7 @@ def build_snapshot(
             errors.append({"section": section, "error": clean(f"internal error: {type(exc).__name__}: {exc}", max_len=300)})
             return None
 
-    frames = {a: guarded(f"assets.{a}", partial(load_asset, store, a)) for a in assets}
+    frames = {a: guarded(f"assets.{a}", partial(load_asset, store, a, tolerance=settings.flows, now=now)) for a in assets}
     reports = {
         a: guarded(f"assets.{a}", partial(asset_report, loaded, as_of, streak_size_usd_m=settings.streak_size_usd_m))
         if (loaded := frames[a]) is not None
@@ -224,7 +258,7 @@ def build_snapshot(
     if notice:
         doc["notice"] = notice
     doc.update(
-        attribution=ATTRIBUTION,
+        attribution=_attribution(ok_frames.values()),
         units="US$ millions",
         store={
             "path": str(store.path),
@@ -235,7 +269,10 @@ def build_snapshot(
         },
         data_notices=data_notices,
         sources=sources,
-        assets={a: guarded(f"assets.{a}", partial(asset_document, r)) if r is not None else None for a, r in reports.items()},
+        assets={
+            a: guarded(f"assets.{a}", partial(asset_document, r, frames[a])) if r is not None else None
+            for a, r in reports.items()
+        },
         all_assets={
             "week_to_date": _week(wtd, with_end=False) if wtd else None,
             "last_week": _week(last, with_end=True) if last else None,

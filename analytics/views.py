@@ -270,6 +270,11 @@ class TapeRow:
     total: float | None
     provisional: bool
     missing: tuple[str, ...]
+    # Farside alone: both empty. Else, per fund (AssetView.funds order) the source of a value not from Farside
+    # (None: Farside's) and whether another source disagrees with the shown value; the total's source likewise.
+    origins: tuple[str | None, ...] = ()
+    disputed: tuple[bool, ...] = ()
+    total_origin: str | None = None
 
 
 @dataclass(frozen=True)
@@ -283,6 +288,8 @@ class AssetView:
     month_daily: tuple[tuple[dt.date, float], ...]  # the as-of month's complete sessions
     notices: tuple[str, ...] = ()  # bad stored rows set aside (analytics/rows.py)
     history: TapeHistory | None = None  # every stored session up to as_of (the maximized tape, its charts)
+    series: str = "Farside"  # which series records, streaks and months use (analytics/preferred.py)
+    disagreements: int = 0  # cells where two sources differ beyond the [flows] tolerance, up to as_of
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,8 @@ BOUNDS: dict[str, Bound] = {
     # fair and 1-cent tails add up; real Kalshi/Polymarket captures sum to 1.02-1.05. 1.7 is a misread price.
     "probability_sum": Bound(0.85, 1.15, "", "one meeting's cut + hold + hike last prices"),
     "flow_usd_m": Bound(-20_000.0, 20_000.0, "US$ millions", "one ETF day; the largest ever is near 1,300"),
+    # SoSoValue reports net assets in USD per fund and for all funds; IBIT's peak is under 1e11.
+    "etf_net_assets_usd": Bound(0.0, 1e13, "USD", "one fund's or all funds' net assets"),
     "volume": Bound(0.0, 1e13, "units", "traded volume"),
     "request_weight": Bound(1.0, 1_000_000.0, "weight a minute", "Binance publishes 2,400-6,000; 0 would stop every poll"),
     # Issuer holdings files (sources/issuers*.py): one fund's coins cannot pass the asset's supply; its shares and

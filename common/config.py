@@ -42,6 +42,9 @@ class SourceConfig:
     interval: float  # seconds between polls (jittered)
     enabled: bool = True
     deadline: float = 30.0  # seconds for one whole poll, all requests included
+    # A keyed source's key ([sources.X] api_key or its environment variable, KEYED). Never in a repr, a log line,
+    # an error or `snapshot --json`: repr=False keeps it out of every printed config.
+    api_key: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,21 @@ class FedConfig:
 
 # The dashboard's colour themes (tui/theme.py defines them; a test keeps the two lists equal).
 THEMES = ("dark", "light", "colorblind", "monochrome")
+
+
+@dataclass(frozen=True)
+class FlowsConfig:
+    """[flows]: when two sources' figures for one (date, fund) disagree. A cell disagrees when the two differ by
+    more than tolerance_usd_m AND by more than tolerance_pct of the larger magnitude: the absolute floor keeps
+    rounding (Farside publishes one decimal, issuers' derived flows carry price noise) from flagging small funds,
+    the relative part keeps a 1% difference on a $1bn day from being a warning."""
+
+    tolerance_usd_m: float = 5.0
+    tolerance_pct: float = 2.0
+
+    def disagree(self, a: float, b: float) -> bool:
+        diff = abs(a - b)
+        return diff > self.tolerance_usd_m and diff > self.tolerance_pct / 100.0 * max(abs(a), abs(b))
 
 
 @dataclass(frozen=True)
@@ -84,6 +102,7 @@ class Config:
     cycle_start: dt.date = dt.date(2022, 11, 21)  # crosses are counted from here (the 2022 cycle low)
     fed: FedConfig = field(default_factory=FedConfig)
     ui: UiConfig = field(default_factory=UiConfig)
+    flows: FlowsConfig = field(default_factory=FlowsConfig)
 
     def source(self, name: str) -> SourceConfig:
         return self.sources[name]
@@ -126,8 +145,19 @@ SECTIONS: dict[str, Section] = {
         # Issuer holdings files (issue 16): they change once a session, after the US close; every 3 hours is plenty.
         Section("issuer_ishares", "https://www.ishares.com", 10800.0, 60.0),
         Section("issuer_vaneck", "https://www.vaneck.com", 10800.0, 60.0),
+        # Keyed, off without a key. The free (Demo) plan allows 1,000 calls a month and 20 a minute: one poll is
+        # 3 calls (one per ETF type) every 3 h, plus 3 history calls once a day, about 810 calls a month.
+        Section("sosovalue", "https://api.sosovalue.xyz", 10800.0, 60.0),
     )
 }
+# Sources that need a key: section -> the environment variable that supplies it (it wins over the file's
+# api_key). Without a key the source stays off, whatever `enabled` says.
+KEYED = {"sosovalue": "SOSOVALUE_API_KEY"}
+KEY_HELP = {  # how to get each key, for the sources screen and the error without one
+    "sosovalue": "free key: sign up at sosovalue.com, open its OpenAPI page (Demo plan: 1,000 calls a month, "
+    "20 a minute), then set SOSOVALUE_API_KEY or [sources.sosovalue] api_key",
+}
+MAX_API_KEY_CHARS = 200
 
 DEFAULT_SOURCES = {name: SourceConfig(name, s.base_url, interval=s.interval, deadline=s.deadline) for name, s in SECTIONS.items()}
 
@@ -161,7 +191,7 @@ def load_config(path: Path | None = None) -> Config:
     except FileNotFoundError:
         if explicit:
             raise ConfigError(f"{path}: no such file (FLOWTAPE_CONFIG or --config points at it)") from None
-        return _theme_from_env(Config(path=None, sources=MappingProxyType(dict(DEFAULT_SOURCES))))
+        return _theme_from_env(parse_config({}, None))  # all defaults, but a key from the environment
     except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
         raise ConfigError(f"{path}: cannot read it ({exc})") from None
     # Checked before opening: opening a FIFO blocks until a writer comes, a device reads forever.
@@ -192,14 +222,22 @@ def _theme(value: Any, where: str) -> str:
     return value.strip().lower()
 
 
+def _api_key(value: Any, where: str) -> str:
+    """A key as given (stripped). Its value is never quoted back: an error names only the place and the rule."""
+    text = value.strip() if isinstance(value, str) else ""
+    if not text or len(text) > MAX_API_KEY_CHARS or not text.isascii() or not text.isprintable() or " " in text:
+        raise ConfigError(f"{where}: expected an API key (printable ASCII, no spaces, 1-{MAX_API_KEY_CHARS} characters)")
+    return text
+
+
 def _theme_from_env(config: Config) -> Config:
     """FLOWTAPE_THEME, when set, wins over the file's [ui] theme (one run's choice)."""
     env = os.environ.get("FLOWTAPE_THEME", "").strip()
     return replace(config, ui=UiConfig(theme=_theme(env, "FLOWTAPE_THEME"))) if env else config
 
 
-def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
-    _only(raw, {"sources", "analytics", "scenarios", "alerts", "fed", "ui"}, path, "")
+def parse_config(raw: Mapping[str, Any], path: Path | None) -> Config:
+    _only(raw, {"sources", "analytics", "scenarios", "alerts", "fed", "ui", "flows"}, path, "")
     alerts_raw = _table(raw, "alerts", path, "")
     _only(alerts_raw, {"bell", "toast", "command", "red_streak", "green_streak_at_size"}, path, "alerts.")
     command = alerts_raw.get("command", [])
@@ -241,7 +279,7 @@ def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
             raise ConfigError(f"{path}: sources.{name}: unknown source (known: {', '.join(sorted(DEFAULT_SOURCES))})")
         key = f"sources.{name}"
         table = _table(raw["sources"], name, path, "sources.")
-        _only(table, _SOURCE_KEYS, path, key + ".")
+        _only(table, _SOURCE_KEYS | ({"api_key"} if name in KEYED else set()), path, key + ".")
         base = sources[name]
         sources[name] = SourceConfig(
             name=name,
@@ -249,11 +287,17 @@ def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
             interval=_number(
                 table.get("interval", base.interval), path, f"{key}.interval", "seconds", minimum=5, maximum=MAX_INTERVAL_S
             ),
-            enabled=_bool(table.get("enabled", base.enabled), path, f"{key}.enabled"),
+            enabled=_bool(table.get("enabled", True), path, f"{key}.enabled"),
             deadline=_number(
                 table.get("deadline", base.deadline), path, f"{key}.deadline", "seconds", minimum=1, maximum=MAX_DEADLINE_S
             ),
+            api_key=_api_key(table["api_key"], f"{path}: {key}.api_key") if "api_key" in table else None,
         )
+    for name, env in KEYED.items():  # the environment's key wins; without any key the source stays off
+        from_env = os.environ.get(env, "").strip()
+        keyed = replace(sources[name], api_key=_api_key(from_env, env)) if from_env else sources[name]
+        wanted = name not in raw.get("sources", {}) or sources[name].enabled
+        sources[name] = replace(keyed, enabled=wanted and keyed.api_key is not None)
     analytics = _table(raw, "analytics", path, "")
     _only(analytics, _ANALYTICS_KEYS, path, "analytics.")
     size = _number(
@@ -290,17 +334,35 @@ def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
         cycle_start=cycle_start,
         fed=_fed(raw, path),
         ui=_ui(raw, path),
+        flows=_flows(raw, path),
     )
 
 
-def _ui(raw: Mapping[str, Any], path: Path) -> UiConfig:
+def _flows(raw: Mapping[str, Any], path: Path | None) -> FlowsConfig:
+    """[flows] tolerance_usd_m = 5.0, tolerance_pct = 2.0: when two sources' figures disagree (FlowsConfig)."""
+    table = _table(raw, "flows", path, "")
+    _only(table, {"tolerance_usd_m", "tolerance_pct"}, path, "flows.")
+    return FlowsConfig(
+        tolerance_usd_m=_number(
+            table.get("tolerance_usd_m", 5.0),
+            path,
+            "flows.tolerance_usd_m",
+            "US$ millions",
+            minimum=0,
+            maximum=BOUNDS["flow_usd_m"].high,
+        ),
+        tolerance_pct=_number(table.get("tolerance_pct", 2.0), path, "flows.tolerance_pct", "percent", minimum=0, maximum=100),
+    )
+
+
+def _ui(raw: Mapping[str, Any], path: Path | None) -> UiConfig:
     """[ui] theme = "dark" | "light" | "colorblind" | "monochrome"."""
     table = _table(raw, "ui", path, "")
     _only(table, {"theme"}, path, "ui.")
     return UiConfig(theme=_theme(table["theme"], f"{path}: ui.theme") if "theme" in table else None)
 
 
-def _fed(raw: Mapping[str, Any], path: Path) -> FedConfig:
+def _fed(raw: Mapping[str, Any], path: Path | None) -> FedConfig:
     """[fed] decision_days = [2027-01-27, ...]: TOML dates (no quotes) in 2020..2100, any order."""
     table = _table(raw, "fed", path, "")
     _only(table, {"decision_days"}, path, "fed.")
@@ -316,14 +378,14 @@ def _fed(raw: Mapping[str, Any], path: Path) -> FedConfig:
     return FedConfig(decision_days=tuple(sorted(set(days))))
 
 
-def _table(raw: Mapping[str, Any], key: str, path: Path, prefix: str) -> Mapping[str, Any]:
+def _table(raw: Mapping[str, Any], key: str, path: Path | None, prefix: str) -> Mapping[str, Any]:
     value = raw.get(key, {})
     if not isinstance(value, Mapping):
         raise ConfigError(f"{path}: {prefix}{key}: expected a table ([{prefix}{key}]), got {type(value).__name__}")
     return value
 
 
-def _only(table: Mapping[str, Any], allowed: set[str], path: Path, prefix: str) -> None:
+def _only(table: Mapping[str, Any], allowed: set[str], path: Path | None, prefix: str) -> None:
     for key in table:
         if key not in allowed:
             raise ConfigError(f"{path}: {prefix}{key}: unknown key (expected one of: {', '.join(sorted(allowed))})")
@@ -340,7 +402,7 @@ def finite_number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _number(value: Any, path: Path, key: str, unit: str, *, minimum: float, maximum: float, whole: bool = False) -> float:
+def _number(value: Any, path: Path | None, key: str, unit: str, *, minimum: float, maximum: float, whole: bool = False) -> float:
     number = finite_number(value)
     if number is None or not minimum <= number <= maximum or (whole and not number.is_integer()):
         kind = "a whole number" if whole else "a number"
@@ -348,13 +410,13 @@ def _number(value: Any, path: Path, key: str, unit: str, *, minimum: float, maxi
     return number
 
 
-def _bool(value: Any, path: Path, key: str) -> bool:
+def _bool(value: Any, path: Path | None, key: str) -> bool:
     if not isinstance(value, bool):
         raise ConfigError(f"{path}: {key}: expected true or false, got {value!r}")
     return value
 
 
-def _url(value: Any, path: Path, key: str) -> str:
+def _url(value: Any, path: Path | None, key: str) -> str:
     parts = None
     if isinstance(value, str) and value.isprintable() and " " not in value:
         try:

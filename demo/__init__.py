@@ -11,6 +11,7 @@ import contextlib
 import csv
 import datetime as dt
 import hashlib
+import json
 import logging
 import os
 import random
@@ -27,11 +28,12 @@ from typing import TypedDict
 import httpx
 import platformdirs
 
-from common.config import SECTIONS, Config
+from common.config import KEYED, SECTIONS, Config
 from sources.farside import HISTORY_PATHS, RECENT_PATHS
 from sources.farside_render import render_page
 from store import Store
 
+from . import sosovalue as demo_sosovalue
 from . import venues as demo_venues
 
 DEMO_BASE_URL = "https://demo.flowtape.invalid"
@@ -114,24 +116,49 @@ def compact_by_default() -> bool:
     return os.environ.get("FLOWTAPE_DEMO_COMPACT") == "1"
 
 
+BOT_WALL = "<html><title>Just a moment...</title><div id='cf-chl'></div></html>"
+
+
 def demo_transport(
-    clock: Callable[[], dt.datetime] = lambda: DEMO_NOW, pages: dict[str, str] | None = None, *, compact: bool | None = None
+    clock: Callable[[], dt.datetime] = lambda: DEMO_NOW,
+    pages: dict[str, str] | None = None,
+    *,
+    compact: bool | None = None,
+    farside_blocked: bool = False,
 ) -> httpx.MockTransport:
     """Farside pages at their usual paths; venue `X` under `/X/...`, answering as of `clock()`. `pages` is
-    read at each request (a caller may swap one page for another); `compact` serves compact_rows' pages."""
+    read at each request (a caller may swap one page for another); `compact` serves compact_rows' pages.
+    `farside_blocked` answers Farside with a bot wall (the run where SoSoValue fills the tape)."""
     if compact is None:
         compact = compact_by_default()
     if pages is None:
         pages = farside_pages(compact_rows if compact else None)
+    datasets: dict[str, tuple[list[str], Rows]] = {}  # read at SoSoValue's first request only
+
+    def dataset(asset: str) -> tuple[list[str], Rows]:
+        if asset not in datasets:
+            tickers, rows = load_dataset(asset)
+            datasets[asset] = (tickers, compact_rows(asset, rows) if compact else rows)
+        return datasets[asset]
 
     def handler(request: httpx.Request) -> httpx.Response:
         path = request.url.path
         page = pages.get(path)
         if page is not None:
+            if farside_blocked:
+                return httpx.Response(403, text=BOT_WALL)
             return httpx.Response(200, text=page, headers={"Content-Type": "text/html; charset=utf-8"})
         venue, _, rest = path.lstrip("/").partition("/")
         if venue == "cme":  # the real CME site refuses bots: replay that, so the demo shows "blocked"
-            return httpx.Response(403, text="<html><title>Just a moment...</title><div id='cf-chl'></div></html>")
+            return httpx.Response(403, text=BOT_WALL)
+        if venue == "sosovalue" and request.method == "POST":  # illustrative, in SoSoValue's format (demo/sosovalue.py)
+            etf_type = str(json.loads(request.content or b"{}").get("type"))
+            asset = demo_sosovalue.ASSET_OF_TYPE.get(etf_type, "btc")
+            tickers, rows = dataset(asset)
+            text = demo_sosovalue.body("/" + rest, etf_type, tickers, rows)
+            if text is None:
+                return httpx.Response(404, text="not found")
+            return httpx.Response(200, text=text, headers={"Content-Type": "application/json"})
         text = demo_venues.body(venue, "/" + rest + ("?" + request.url.query.decode() if request.url.query else ""), clock())
         if text is None:
             return httpx.Response(404, text="not found")
@@ -140,11 +167,19 @@ def demo_transport(
     return httpx.MockTransport(handler)
 
 
-def demo_config(config: Config) -> Config:
-    """Every source pointed at the demo transport's addresses (the issuer files, which it does not record, off)."""
+# The demo's SoSoValue key: not a key, never sent anywhere but the demo transport.
+DEMO_KEY = "demo-not-a-key"
+
+
+def demo_config(config: Config, *, keyed: bool = False) -> Config:
+    """Every source pointed at the demo transport's addresses. The keyed sources (SoSoValue) join only when
+    asked (`keyed`): the plain demo shows what a user without a key sees."""
     for section in SECTIONS:  # Farside at the root (its real paths), every other upstream under /NAME
         base = DEMO_BASE_URL if section == "farside" else venue_base_url(section)
-        config = config.with_source(section, base_url=base, enabled=not section.startswith("issuer_"))
+        if section in KEYED:
+            config = config.with_source(section, base_url=base, enabled=keyed, api_key=DEMO_KEY if keyed else None)
+        else:  # the issuer files, which the demo does not record, off
+            config = config.with_source(section, base_url=base, enabled=not section.startswith("issuer_"))
     return config
 
 

@@ -10,6 +10,7 @@ import asyncio
 import codecs
 import datetime as dt
 import email.utils
+import json
 import zlib
 
 import httpx
@@ -93,6 +94,19 @@ def parse_retry_after(value: str | None, now: dt.datetime) -> dt.datetime | None
     return min(max(when, now), now + MAX_RETRY_AFTER)
 
 
+def body_retry_after(body: bytes | str) -> str | None:
+    """`retry_after` (seconds) from a JSON rate-limit body, top level or under `details`, as Retry-After text."""
+    try:
+        doc = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    for where in (doc, doc.get("details") if isinstance(doc, dict) else None):
+        value = where.get("retry_after") if isinstance(where, dict) else None
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return str(value)
+    return None
+
+
 def looks_like_challenge(text: str) -> bool:
     head = text[:20000].lower()
     return any(marker in head for marker in _CHALLENGE_MARKERS)
@@ -106,12 +120,15 @@ async def fetch_text(
     now: dt.datetime,
     max_bytes: int = MAX_BODY_BYTES,
     headers_out: dict[str, str] | None = None,
+    post_json: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> str:
-    """GET `url` and return its decoded text, or raise FetchError. Never takes longer than `deadline` s.
-    `headers_out`, if given, receives the response headers (lower-case names) of a successful fetch."""
+    """GET `url` (POST `post_json` when given) and return its decoded text, or raise FetchError. Never takes longer
+    than `deadline` s. `headers_out`, if given, receives the response headers (lower-case names) of a successful
+    fetch. `headers` go out with the request and never into a message (an API key travels there)."""
     try:
         async with asyncio.timeout(deadline):
-            return await _fetch(client, url, max_bytes, now, headers_out)
+            return await _fetch(client, url, max_bytes, now, headers_out, post_json, headers)
     except TimeoutError:
         raise FetchError(f"no complete answer within {deadline:g}s") from None
     except httpx.TimeoutException:
@@ -126,11 +143,25 @@ def _reason(exc: Exception) -> str:
     return str(exc) or type(exc).__name__
 
 
-async def _fetch(client: httpx.AsyncClient, url: str, max_bytes: int, now: dt.datetime, headers_out: dict | None) -> str:
-    async with client.stream("GET", url) as resp:
+async def _fetch(
+    client: httpx.AsyncClient,
+    url: str,
+    max_bytes: int,
+    now: dt.datetime,
+    headers_out: dict | None,
+    post_json: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> str:
+    method = "GET" if post_json is None else "POST"
+    async with client.stream(method, url, json=post_json, headers=headers) as resp:
         status = resp.status_code
         if status in (429, 418):
             retry_at = parse_retry_after(resp.headers.get("Retry-After"), now)
+            if retry_at is None and status == 429:  # SoSoValue says how long in the body: details.retry_after
+                try:
+                    retry_at = parse_retry_after(body_retry_after(await _read_capped(resp, 64 * 1024)), now)
+                except FetchError:  # an unreadable body: the state stays rate-limited, with the default backoff
+                    retry_at = None
             raise RateLimitedError(f"HTTP {status}", retry_at, banned=status == 418)
         if status in (301, 302, 303, 307, 308):
             raise FetchError(f"HTTP {status} redirect to {resp.headers.get('Location', '?')}: set base_url to the final address")

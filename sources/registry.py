@@ -63,6 +63,17 @@ REGISTRY: tuple[SourceSpec, ...] = (
         )
         for a in ASSETS
     ),
+    # The second flow source (issue 16): keyed, off without a key; one status for every ETF type it covers.
+    # Its rows go to `source_flows`; analytics/preferred.py decides which figure the screen shows.
+    SourceSpec(
+        "sosovalue",
+        "sosovalue",
+        FLOWS,
+        "SoSoValue",
+        ("/openapi/v2/etf/currentEtfDataMetrics", "/openapi/v2/etf/historicalInflowChart"),
+        "per-fund latest-day net inflow and the aggregate daily history (TOTAL), US$m, in source_flows",
+        stale_after_s=None,
+    ),
     SourceSpec(
         "deribit",
         "deribit",
@@ -238,6 +249,10 @@ async def poll(
         from .issuers import poll_issuer
 
         return await poll_issuer(client, store, cfg, source.id, now=now, rng=rng)
+    if source.id == "sosovalue":
+        from .sosovalue import poll_sosovalue
+
+        return await poll_sosovalue(client, store, cfg, tolerance=config.flows, now=now, rng=rng)
     if source.kind == FLOWS:
         from .farside import poll_farside
 

@@ -218,6 +218,9 @@ class StatusBar(Bar):
         if statuses:
             all_ok = all(SourceStatus.from_row(r).state == SourceState.OK for r in statuses.values())
             head.append(summary(statuses), style=pal.ok if all_ok else pal.warn)
+            phrase = fallback_phrase(statuses)
+            if phrase:
+                head.append(f" · {phrase}", style=f"{pal.warn} bold")
         else:
             head.append("sources: not polled yet" if mode != "offline" else "sources: offline, showing the store", style="dim")
         _update(self.query_one("#status-summary", Static), head)
@@ -253,6 +256,19 @@ def collector_words(health: CollectorHealth, *, seen_alive: bool, now: dt.dateti
     if seen_alive and at:
         return f"collector silent since {at}"
     return f"no collector: figures as stored at {at}" if at else "no collector: figures as stored"
+
+
+def fallback_phrase(statuses: Mapping[str, Mapping[str, object]]) -> str | None:
+    """'flows from SoSoValue: Farside blocked' while a Farside page is blocked and SoSoValue answers (issue 16)."""
+    blocked = any(
+        SourceStatus.from_row(r).state in (SourceState.BLOCKED, SourceState.BANNED)
+        for sid, r in statuses.items()
+        if sid.startswith(FLOW_PREFIX)
+    )
+    soso = statuses.get("sosovalue")
+    if blocked and soso is not None and SourceStatus.from_row(soso).state in (SourceState.OK, SourceState.STALE):
+        return "flows from SoSoValue: Farside blocked"
+    return None
 
 
 def flow_age(asset: str, row: Mapping[str, object] | None, now: dt.datetime) -> Text:

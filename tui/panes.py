@@ -67,6 +67,8 @@ class Pane(Vertical, can_focus=True):
 
 CellSig = tuple[str, str, tuple[object, ...]]
 Grid = tuple[tuple[tuple[str, Text], ...], tuple[tuple[str, tuple[Text, ...]], ...], int]  # columns, rows, fixed rows
+ORIGIN_MARK = "°"  # a tape value from a source other than Farside (legend under the table)
+WARN_MARK = "!"  # another source disagrees with the value shown beyond the [flows] tolerance
 CHART_MIN_HEIGHT = 30  # the maximized tape shows its cumulative chart from this pane height (rows) up
 
 
@@ -327,6 +329,19 @@ class FlowTapePane(Pane, can_focus=False):
         head = (("date", Text("Date")), ("total", Text("Total", style="bold")))
         return head + tuple((f"f:{f}", fmt.safe(f, max_len=8)) for f in funds)
 
+    @staticmethod
+    def _marked(cell: Text, origin: str | None, disputed: bool) -> Text:
+        """A value from a source other than Farside gets ORIGIN_MARK, one another source disagrees with WARN_MARK."""
+        if origin is None and not disputed:
+            return cell
+        pal = palette()
+        out = cell.copy()
+        if origin is not None:
+            out.append(ORIGIN_MARK, style=pal.stale)
+        if disputed:
+            out.append(WARN_MARK, style=pal.warn)
+        return out
+
     def _compact_grid(self, view: AssetView | None) -> Grid:
         if view is None or not view.tape:
             return (), (), 0
@@ -335,10 +350,14 @@ class FlowTapePane(Pane, can_focus=False):
                 row.date.isoformat(),
                 (
                     self._date_cell(row.date, row.provisional),
-                    fmt.flow(row.total, bold=True),
+                    self._marked(fmt.flow(row.total, bold=True), row.total_origin, False),
                     *(
-                        self._fund_cell(view, f, v, row.date, row.provisional, f in row.missing)
-                        for f, v in zip(view.funds, row.funds, strict=True)
+                        self._marked(
+                            self._fund_cell(view, f, v, row.date, row.provisional, f in row.missing),
+                            row.origins[i] if row.origins else None,
+                            bool(row.disputed and row.disputed[i]),
+                        )
+                        for i, (f, v) in enumerate(zip(view.funds, row.funds, strict=True))
                     ),
                 ),
             )
@@ -448,6 +467,14 @@ class FlowTapePane(Pane, can_focus=False):
                 out.append(f"* {fmt.date(last.date)} is provisional: ", style=pal.provisional)
                 out.append("awaiting " + ", ".join(fmt.safe(f, max_len=8).plain for f in last.missing), style=pal.provisional)
                 out.append(" · ")
+            marked = {o for r in view.tape for o in (*r.origins, r.total_origin) if o}
+            if marked or any(any(r.disputed) for r in view.tape):
+                from analytics.preferred import name as source_name  # polars is loaded by then
+
+                names = ", ".join(sorted(source_name(o) for o in marked))
+                out.append(f"{ORIGIN_MARK} from {names}  " if names else "", style=pal.stale)
+                out.append(f"{WARN_MARK} sources disagree  " if view.disagreements else "", style=pal.warn)
+                out.append(f"series: {view.series}\n", style="dim")
         out.append(
             f"{fmt.OUT} outflow  {fmt.IN} inflow  {fmt.RECORD} fund's record day  {fmt.MISSING} no data · {ATTRIBUTION}",
             style="dim",

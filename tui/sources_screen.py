@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from common.calendar import from_iso
+from common.config import KEY_HELP
 from common.records import SourceState, SourceStatus
 
 from . import format as fmt
@@ -63,6 +64,11 @@ def sources_text(statuses: Mapping[str, Mapping[str, object]], labels: Mapping[s
             out.append("    note: ")
             out.append_text(fmt.safe(st.warning, max_len=120, style=pal.warn))
             out.append("\n")
+    for section, how in KEY_HELP.items():  # a keyed source never polled is off for want of a key: say how to get one
+        if section not in statuses:
+            out.append(f"{section} ({labels.get(section, section)}): ", style="bold")
+            out.append("off, no API key\n", style="dim")
+            out.append(f"    {how}\n", style="dim")
     return out
 
 

@@ -11,7 +11,7 @@ import threading
 import pytest
 
 from cli.main import main
-from common.config import SECTIONS
+from common.config import KEYED, SECTIONS
 from demo import load_dataset
 from sources.farside import HISTORY_PATHS, RECENT_PATHS
 from sources.farside_render import render_page
@@ -106,8 +106,8 @@ def test_schema_keys_in_demo(capsys):
     assert code == 0
     doc = json.loads(out)
     assert doc["mode"] == "demo" and "DEMO" in doc["notice"]
-    # the demo records no issuer holdings files: those sources are off in it (demo.demo_config)
-    assert set(doc["sources"]) == {s.id for s in REGISTRY if not s.id.startswith(ISSUER_PREFIX)}
+    # keyed sources are off without a key; the demo records no issuer holdings files (demo.demo_config)
+    assert set(doc["sources"]) == {s.id for s in REGISTRY if s.section not in KEYED and not s.id.startswith(ISSUER_PREFIX)}
     assert doc["sources"]["cme"]["state"] == "blocked"  # the demo replays CME's bot wall
     deriv = doc["derivatives"]
     assert deriv["basis_3m"]["band"] == "deleveraged" and 3 < deriv["basis_3m"]["constant_maturity_pct"] < 6
