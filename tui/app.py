@@ -158,7 +158,9 @@ class FlowtapeApp(App[None]):
         self.collector: CollectorHealth | None = None
         self._collector_seen_alive = False
         self.collector_problem: str | None = None  # a viewer's collector silent or absent: why every figure is stale
-        self._started_at = wall_clock()  # beats are in wall time (common/desk.py)
+        # Beats are stamped and judged in wall time (common/desk.py), whatever clock the figures run on (tests set it).
+        self.beat_clock: Callable[[], dt.datetime] = wall_clock
+        self._started_at = wall_clock()
 
     # ---- wiring ----------------------------------------------------------------------------
     def get_default_screen(self) -> Screen:
@@ -414,7 +416,7 @@ class FlowtapeApp(App[None]):
     async def _beat(self) -> None:
         """The collecting screen's heartbeat, every HEARTBEAT_S: viewers of the store call it silent without it."""
         try:
-            await asyncio.to_thread(self.store.beat, ROLE, now=wall_clock(), started_at=self._started_at)
+            await asyncio.to_thread(self.store.beat, ROLE, now=self.beat_clock(), started_at=self._started_at)
         except Exception:  # noqa: BLE001 - disk full or the file gone: the status bar says so already; beat next time
             pass
 
@@ -458,7 +460,7 @@ class FlowtapeApp(App[None]):
     def _judge_collector(self) -> bool:
         """The collector's health from the heartbeat last read, against our clock; True when the verdict changed
         (silent / absent <-> beating), said once in a notice."""
-        health = self.collector = collector_health(self.heartbeat.beat_at if self.heartbeat else None, wall_clock())
+        health = self.collector = collector_health(self.heartbeat.beat_at if self.heartbeat else None, self.beat_clock())
         self._collector_seen_alive |= health.ok
         problem = None if health.ok else self.collector_words()
         if problem == self.collector_problem:
@@ -475,7 +477,7 @@ class FlowtapeApp(App[None]):
         """'collector ok, 12s' / 'collector silent since 10:42 UTC' / 'no collector: ...'; None unless a viewer."""
         if not self.following or self.collector is None:
             return None
-        return collector_words(self.collector, seen_alive=self._collector_seen_alive, now=self.clock())
+        return collector_words(self.collector, seen_alive=self._collector_seen_alive, now=self.beat_clock())
 
     # ---- source control (the screen's own actions are in tui/dashboard.py) -----------------------
     def action_refresh_now(self) -> None:

@@ -62,7 +62,9 @@ async def next_check(app, pilot) -> None:
 def viewer_app(store: Store, clock: Clock):
     viewer = Store.open(store.path, readonly=True)
     assert viewer.readonly
-    return make_app(viewer, mode="live", clock=clock), viewer
+    app = make_app(viewer, mode="live", clock=clock)
+    app.beat_clock = clock  # beats are judged in wall time: here the test's clock is the wall
+    return app, viewer
 
 
 async def test_a_viewer_shows_a_new_value_after_its_next_check_and_recomputes_only_for_data(store):
@@ -160,6 +162,7 @@ async def test_the_collecting_screen_beats(tmp_path):
 
     store = Store.open(tmp_path / "live.db")
     app = make_app(store, mode="live", start_sources=True, transport=demo_transport(compact=True))
+    app.beat_clock = app.clock
     try:
         async with app.run_test(size=(120, 40)) as pilot:
             for _ in range(100):
