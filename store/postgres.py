@@ -23,6 +23,7 @@ import secrets
 import socket
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -47,6 +48,9 @@ CONNECT_TIMEOUT_S = 5  # a server that does not answer in this long is unreachab
 RETRY_FIRST_S = 1.0
 RETRY_MAX_S = 30.0
 UNREACHABLE = "STORE UNREACHABLE"
+# The writer's remembered answers (see _query): small ones only (statuses, a table's funds, meta), the latest 512.
+MAX_REMEMBERED_ROWS = 256
+MAX_REMEMBERED_ANSWERS = 512
 # TCP keepalives: a server or network that vanishes silently is noticed in about a minute, not two hours.
 _KEEPALIVE = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
 
@@ -153,6 +157,7 @@ class PostgresStore(Store):
     _reader_conns: list[_Conn] = field(default_factory=list)  # every thread's, to close them all
     _listen: _Conn | None = None
     _state_lock: threading.Lock = field(default_factory=threading.Lock)
+    _answers: OrderedDict[tuple[str, tuple], list[tuple]] = field(default_factory=OrderedDict)  # see _query
     # This Store's sessions' application_name tail: host, pid and a nonce (another Store in this process differs).
     _token: str = field(default_factory=lambda: f"{socket.gethostname()[:24]} {os.getpid()} {secrets.token_hex(4)}")
 
@@ -207,12 +212,12 @@ class PostgresStore(Store):
         said in `notices`) when another flowtape holds the lock."""
         conn = self._connect("writer")
         try:
+            self._refuse_newer(conn)
             if not self._take_lock(conn):
                 conn.close()
                 self.readonly = True
                 self.notices.append(f"another flowtape process is writing to {self.location}; this one is read-only")
                 return None
-            self._refuse_newer(conn)
             if self._schema_version(conn) is None:
                 conn.execute("BEGIN")
                 conn.execute(PG_SCHEMA)
@@ -332,7 +337,27 @@ class PostgresStore(Store):
 
     def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
         """One read; a connection the server dropped is replaced once at once (a restarted server answers), then
-        the store is unreachable: StoreError, and `problem` says it until a read or write gets through."""
+        the store is unreachable: StoreError, and `problem` says it until a read or write gets through.
+
+        The writer remembers its last small answers (a source's status, a table's funds): it is the only writer, so
+        while the server is away its writes (which read those first) are held instead of failing on the read."""
+        key = (sql, params)
+        try:
+            rows = self._read(sql, params)
+        except StoreError:
+            with self._state_lock:
+                if self._conn is not None and key in self._answers:
+                    return list(self._answers[key])
+            raise
+        if self._conn is not None and len(rows) <= MAX_REMEMBERED_ROWS:
+            with self._state_lock:
+                self._answers[key] = rows
+                self._answers.move_to_end(key)
+                while len(self._answers) > MAX_REMEMBERED_ANSWERS:
+                    self._answers.popitem(last=False)
+        return rows
+
+    def _read(self, sql: str, params: tuple) -> list[tuple]:
         for attempt in (1, 2):
             conn = self._reader_conn()
             try:
@@ -391,6 +416,16 @@ class PostgresStore(Store):
                 self._lost(exc)
             raise
         self._reached()
+
+    def set_status(self, source: str, **values: object) -> None:
+        """As the shared one, then the row just written is read back: the writer's remembered answer (see _query)
+        is the newest, so a status set while the server is away merges onto it, not onto an older one."""
+        super().set_status(source, **values)
+        if source not in self._held_status:
+            try:
+                self.status(source)
+            except StoreError:
+                pass  # the problem line says it already
 
     # ---- has another connection committed? (the viewer's cheap question) --------------------------------------
     def changed(self) -> bool:

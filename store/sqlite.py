@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 from common import bounds
 from common.calendar import NEW_YORK
@@ -645,7 +645,7 @@ class Store:
     # Shared SQL is portable: `?` placeholders (PostgreSQL's connection turns them into its own), ON CONFLICT
     # upserts, `rowid` (a column of that name on PostgreSQL), window functions rather than SQLite's bare columns.
     # The backend's errors a write can meet, and which of them are ridden out (held) rather than raised.
-    _ERRORS: tuple[type[Exception], ...] = (sqlite3.OperationalError,)
+    _ERRORS: ClassVar[tuple[type[Exception], ...]] = (sqlite3.OperationalError,)
     # REPLACE: a new rowid, so the hourly trigger on INSERT sees a corrected value too (PostgreSQL: ON CONFLICT
     # and a trigger on INSERT OR UPDATE).
     _UPSERT_OBSERVATION = "INSERT OR REPLACE INTO observations VALUES (?, ?, ?, ?, ?)"
