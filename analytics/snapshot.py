@@ -227,7 +227,7 @@ def build_snapshot(
         attribution=ATTRIBUTION,
         units="US$ millions",
         store={
-            "path": str(store.path),
+            "path": store.location,
             "readonly": store.readonly,
             "notices": list(store.notices),
             "problem": store.problem,

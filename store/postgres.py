@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import logging
 import os
 import re
 import secrets
@@ -38,6 +39,7 @@ from common.config import shown_store
 
 from .sqlite import _PARTS, _SCHEMA, SCHEMA_VERSION, Store, StoreError, _statements
 
+log = logging.getLogger(__name__)
 CHANNEL = "flowtape"  # NOTIFY'd in every write transaction; `changed()` LISTENs
 # pg_try_advisory_lock key of the single writer ("flow"); advisory locks are per database.
 LOCK_KEY = 0x666C6F77
@@ -281,6 +283,7 @@ class PostgresStore(Store):
             if self.unreachable_since is None:
                 self.unreachable_since = dt.datetime.now(dt.UTC)
                 self._backoff = RETRY_FIRST_S
+                log.warning("%s", self._unreachable_line(exc))
             else:
                 self._backoff = min(self._backoff * 2, RETRY_MAX_S)
             self._retry_at = time.monotonic() + self._backoff
@@ -288,6 +291,10 @@ class PostgresStore(Store):
 
     def _reached(self) -> None:
         with self._state_lock:
+            if self.unreachable_since is not None:
+                log.warning(
+                    "the store %s answers again (unreachable since %s UTC)", self.location, f"{self.unreachable_since:%H:%M}"
+                )
             self.unreachable_since = None
             self._backoff = RETRY_FIRST_S
             self._retry_at = 0.0

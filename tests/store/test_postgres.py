@@ -188,8 +188,10 @@ def test_the_same_writes_read_the_same_on_both_backends(db, tmp_path):
                 ]
                 s.write_observation_rows(rows, fetched_at=at)
             s.prune_observations(T0 + dt.timedelta(days=3))  # past the full-resolution window: hours thinned
-            later = T0 + dt.timedelta(days=9)
+            later = T0 + dt.timedelta(days=9)  # thins again, and ages out the FLASH series (deribit's)
             s.write_observation_rows([("deribit", "BTC-PERPETUAL", "mark", later.isoformat(), 1e5)], fetched_at=later)
+            late = (T0 + dt.timedelta(hours=12, minutes=1)).isoformat()  # a delayed quote, older than its hour's last
+            s.write_observation_rows([("okx", "BTC-PERPETUAL", "mark", late, 1.0)], fetched_at=later)
             for v in (1.0, 2.0, 3.0):
                 s.write_table(table("btc", [(D(2025, 11, 3), v), (D(2025, 11, 4), -v)]), source="x", fetched_at=T0)
             s.write_candles("BTC-USD", [(D(2025, 11, 3), 1.0, 2.0, 0.5, 1.5, 10.0)] * 2)
@@ -223,3 +225,32 @@ def test_the_store_opens_by_url_with_pathlike_and_string_paths_still_sqlite(tmp_
     s = Store.open(str(tmp_path / "x.db"))
     assert type(s) is Store and s.location == str(tmp_path / "x.db")
     s.close()
+
+
+def test_the_command_line_takes_store_urls_and_shows_them_without_the_password(db, capsys, monkeypatch, tmp_path):
+    """--store, then FLOWTAPE_STORE: the commands open the PostgreSQL store and print its URL without the password."""
+    import json
+
+    from cli.main import main
+
+    monkeypatch.setenv("FLOWTAPE_CONFIG", str(tmp_path / "none.toml"))
+    (tmp_path / "none.toml").write_text("")
+    monkeypatch.delenv(STORE_ENV, raising=False)
+    url = _with_password(db)
+    writer = Store.open(url)
+    writer.write_table(table("btc", [(D(2025, 11, 3), -186.5)]), source="x", fetched_at=T0)
+    writer.close()
+    assert main(["snapshot", "--json", "--offline", "--store", url, "--as-of", "2025-11-03"]) == 0
+    out, err = capsys.readouterr()
+    doc = json.loads(out)
+    assert doc["store"]["path"] == shown_store(url) == db and doc["assets"]["btc"]["latest"]["date"] == "2025-11-03"
+    monkeypatch.setenv(STORE_ENV, url)
+    assert main(["info"]) == 0
+    out, err = capsys.readouterr()
+    assert f"store:  {db}" in out and "s3cret" not in out + err
+    assert main(["info", "--store", url, "--db", str(tmp_path / "x.db")]) != 0
+    assert "give one" in capsys.readouterr().err
+    monkeypatch.setenv(STORE_ENV, url.replace(db.split("?")[0].rsplit("/", 1)[1], "nosuchdb"))
+    assert main(["snapshot", "--json", "--offline"]) != 0
+    out, err = capsys.readouterr()
+    assert "STORE UNREACHABLE" in err and "nosuchdb" in err and "s3cret" not in err
