@@ -160,8 +160,9 @@ class PostgresStore(Store):
     _listen: _Conn | None = None
     _state_lock: threading.Lock = field(default_factory=threading.Lock)
     _answers: OrderedDict[tuple[str, tuple], list[tuple]] = field(default_factory=OrderedDict)  # see _query
-    # This Store's sessions' application_name tail: host, pid and a nonce (another Store in this process differs).
-    _token: str = field(default_factory=lambda: f"{socket.gethostname()[:24]} {os.getpid()} {secrets.token_hex(4)}")
+    # This Store's sessions' application_name tail: host, pid and a nonce (another Store in this process differs);
+    # kept under the server's 63 characters with "flowtape listener " before it.
+    _token: str = field(default_factory=lambda: f"{socket.gethostname()[:20]} {os.getpid()} {secrets.token_hex(4)}")
 
     # ---- what differs from SQLite (see Store) -----------------------------------------------------------
     _ERRORS = (psycopg.OperationalError, pg_errors.ReadOnlySqlTransaction)
@@ -182,8 +183,8 @@ class PostgresStore(Store):
     # ---- opening -------------------------------------------------------------------------
     @classmethod
     def open_url(cls, url: str, *, readonly: bool = False) -> PostgresStore:
-        shown = shown_store(url)
-        store = cls(path=Path(shown), readonly=readonly, url=url)
+        # `path` is a file's: here only a label (use `location` to show the store)
+        store = cls(path=Path(shown_store(url)), readonly=readonly, url=url)
         try:
             if readonly:
                 store._refuse_newer(store._reader_conn())  # reachable, and not from a newer flowtape
@@ -220,7 +221,11 @@ class PostgresStore(Store):
                 self.readonly = True
                 self.notices.append(f"another flowtape process is writing to {self.location}; this one is read-only")
                 return None
-            if self._schema_version(conn) is None:
+            # A new database, or one from an older flowtape: PG_SCHEMA is all CREATE ... IF NOT EXISTS (or OR REPLACE),
+            # so running it again adds what a newer schema added (tables, indexes); a step that changes an existing
+            # table (ADD COLUMN) needs its own statement here, in the same transaction.
+            version = self._schema_version(conn)
+            if version is None or version < SCHEMA_VERSION:
                 conn.execute("BEGIN")
                 conn.execute(PG_SCHEMA)
                 conn.execute(
@@ -314,7 +319,7 @@ class PostgresStore(Store):
         if isinstance(exc, pg_errors.ReadOnlySqlTransaction):
             return ("STORE READ-ONLY", "point {path} at the primary server")
         if isinstance(exc, psycopg.OperationalError):
-            return (UNREACHABLE, "{path} answers again")
+            return (UNREACHABLE, "wait until {path} answers again")
         return None
 
     def held_report(self) -> str | None:

@@ -254,3 +254,22 @@ def test_the_command_line_takes_store_urls_and_shows_them_without_the_password(d
     assert main(["snapshot", "--json", "--offline"]) != 0
     out, err = capsys.readouterr()
     assert "STORE UNREACHABLE" in err and "nosuchdb" in err and "s3cret" not in err
+
+
+def test_a_database_from_an_older_flowtape_gets_what_the_newer_schema_added(db):
+    import psycopg
+
+    from store import SCHEMA_VERSION
+
+    s = Store.open(db)
+    s.write_table(table("btc", [(D(2025, 11, 3), 1.0)]), source="x", fetched_at=T0)
+    s.close()
+    with psycopg.connect(db, autocommit=True) as conn:  # back to before schema 4's tables
+        conn.execute("DROP TABLE views")
+        conn.execute("UPDATE meta SET value = %s WHERE key = 'schema_version'", (str(SCHEMA_VERSION - 1),))
+    s = Store.open(db)
+    try:
+        assert s.put_views("dashboard", "v1", "{}", computed_at=T0) and s.views("dashboard").version == "v1"
+        assert s.meta("schema_version") == str(SCHEMA_VERSION) and len(s.sessions("btc")) == 1
+    finally:
+        s.close()
