@@ -261,7 +261,7 @@ def build_snapshot(
         attribution=_attribution(ok_frames.values()),
         units="US$ millions",
         store={
-            "path": str(store.path),
+            "path": store.location,
             "readonly": store.readonly,
             "notices": list(store.notices),
             "problem": store.problem,

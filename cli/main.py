@@ -28,7 +28,15 @@ from typing import Any, NoReturn
 from common import logs
 from common.bounds import FIRST_ETF_SESSION
 from common.calendar import end_of_day, new_york_today
-from common.config import Config, default_config_path, default_db_path, load_config
+from common.config import (
+    Config,
+    default_config_path,
+    default_db_path,
+    is_store_url,
+    load_config,
+    shown_store,
+    store_target,
+)
 from common.records import ASSETS
 from common.sanitize import clean, json_safe
 from store import Store, StoreError
@@ -74,6 +82,12 @@ def _common(p: argparse.ArgumentParser, *, sub: bool = False) -> None:
     # silently ignored x): subcommands set these only when given.
     default: dict[str, Any] = {"default": argparse.SUPPRESS} if sub else {}
     p.add_argument("--db", type=Path, help="SQLite store to use (default: the user data dir)", **default)
+    p.add_argument(
+        "--store",
+        metavar="URL",
+        help="the store: postgresql://USER@HOST/DB or a SQLite path (default: $FLOWTAPE_STORE, [store] url, --db's default)",
+        **default,
+    )
     p.add_argument("--config", type=Path, help="config file (default: $FLOWTAPE_CONFIG or the user config dir)", **default)
     p.add_argument("--offline", action="store_true", help="do not fetch: show only what the store holds", **default)
     p.add_argument(
@@ -176,7 +190,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.write(script(parser, args.shell))
             return 0
         _check_flags(args)
-        _check_db(args.db)
+        store_flag = getattr(args, "store", None)
+        _check_db(args.db or (Path(store_flag) if store_flag and not is_store_url(store_flag) else None))
         try:  # the dashboard logs to a file, never to the terminal it draws on; headless commands to stderr
             if args.command == "collect":
                 logs.setup(logs.COLLECTOR, path=args.log_file)
@@ -195,6 +210,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:  # ConfigError and whatever else a hostile value raises while it is read
         _say(f"config error: {exc}")
         return EXIT_USAGE
+    # --store/--db, then $FLOWTAPE_STORE, then [store] url, then the default file (the demo: its temporary store)
+    given = getattr(args, "store", None) or args.db
+    args.db = store_target(given, config) if not args.demo or given else None
     try:
         if args.command == "snapshot":
             return snapshot(args, config)
@@ -235,6 +253,8 @@ def version() -> str:
 
 def _check_flags(args: argparse.Namespace) -> None:
     """What argparse cannot see: flags that contradict each other. Raised before anything is opened."""
+    if getattr(args, "store", None) and args.db:
+        raise UsageError("--db and --store both name the store; give one")
     if args.command == "snapshot":
         if args.json and args.format not in (None, "json"):
             raise UsageError(f"snapshot: --json and --format {args.format} contradict each other; give one")
@@ -565,7 +585,7 @@ def _stored(args: argparse.Namespace, config: Config) -> contextlib.AbstractCont
     """The store as it is, opened read-only and never refreshed (the demo: its temporary store, filled once)."""
     if not args.demo:
         db = args.db or default_db_path()
-        if not Path(db).exists():
+        if not is_store_url(db) and not Path(db).exists():
             raise StoreError(f"no store at {db} yet: run flowtape (or flowtape snapshot) once to fill it")
         args.offline = True
     args.as_of = None
@@ -639,12 +659,12 @@ def info_command(args: argparse.Namespace, config: Config) -> int:
     lines = [
         f"flowtape {version()}",
         f"config: {config.path or f'{default_config_path()} (not there: every default applies)'}",
-        f"store:  {'(demo: a temporary store)' if args.demo else db}",
+        f"store:  {'(demo: a temporary store)' if args.demo else shown_store(db)}",
         f"python {platform.python_version()}, textual {ver('textual')}, polars {ver('polars')}, httpx {ver('httpx')}",
         "sources:",
     ]
     status: dict[str, dict[str, object]] = {}
-    if args.demo or Path(db).exists():
+    if args.demo or is_store_url(db) or Path(db).exists():
         with _stored(args, config) as (session, store, _):
             status, now = store.all_status(), session.started_at
     else:

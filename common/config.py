@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import platformdirs
 
@@ -103,6 +103,8 @@ class Config:
     fed: FedConfig = field(default_factory=FedConfig)
     ui: UiConfig = field(default_factory=UiConfig)
     flows: FlowsConfig = field(default_factory=FlowsConfig)
+    # [store] url: a postgresql:// URL (a desk whose screens run on other machines); None: the SQLite file.
+    store_url: str | None = None
 
     def source(self, name: str) -> SourceConfig:
         return self.sources[name]
@@ -176,6 +178,42 @@ def default_db_path() -> Path:
     return platformdirs.user_data_path(APP) / "flowtape.db"
 
 
+STORE_SCHEMES = ("postgresql", "postgres")
+STORE_ENV = "FLOWTAPE_STORE"
+
+
+def is_store_url(where: object) -> bool:
+    """A postgresql:// (or postgres://) URL, not a path: the store is a PostgreSQL database."""
+    return isinstance(where, str) and where.split("://", 1)[0].lower() in STORE_SCHEMES and "://" in where
+
+
+def shown_store(where: str | os.PathLike[str]) -> str:
+    """The store as it may be shown (screen, logs, `snapshot --json`, errors): a path as it is, a URL without
+    its password (in the user part or as a `password=` parameter), which only the connection itself sees."""
+    text = str(where)
+    if not is_store_url(text):
+        return text
+    try:
+        parts = urlsplit(text)
+        netloc = parts.netloc
+        if "@" in netloc:
+            user, host = netloc.rsplit("@", 1)
+            netloc = f"{user.split(':', 1)[0]}@{host}"
+        query = urlencode([(k, "***" if k.lower() == "password" else v) for k, v in parse_qsl(parts.query)], safe="/:*")
+        return f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if query else "")  # urlunsplit drops an empty //
+    except ValueError:
+        return f"{text.split('://', 1)[0]}://(unparsable URL)"
+
+
+def store_target(flag: str | os.PathLike[str] | None, config: Config | None) -> str | Path:
+    """Which store to open: --store/--db, then $FLOWTAPE_STORE, then [store] url, then the default SQLite file.
+    A URL comes back as a string, anything else as a Path."""
+    for where in (flag, os.environ.get(STORE_ENV) or None, config.store_url if config else None):
+        if where is not None and str(where) != "":
+            return str(where) if is_store_url(str(where)) else Path(where).expanduser()
+    return default_db_path()
+
+
 def default_state_path() -> Path:
     """Where the dashboard remembers the trader's choices (the theme): $FLOWTAPE_STATE or the user state dir."""
     env = os.environ.get("FLOWTAPE_STATE")
@@ -237,7 +275,7 @@ def _theme_from_env(config: Config) -> Config:
 
 
 def parse_config(raw: Mapping[str, Any], path: Path | None) -> Config:
-    _only(raw, {"sources", "analytics", "scenarios", "alerts", "fed", "ui", "flows"}, path, "")
+    _only(raw, {"sources", "analytics", "scenarios", "alerts", "fed", "ui", "flows", "store"}, path, "")
     alerts_raw = _table(raw, "alerts", path, "")
     _only(alerts_raw, {"bell", "toast", "command", "red_streak", "green_streak_at_size"}, path, "alerts.")
     command = alerts_raw.get("command", [])
@@ -335,6 +373,7 @@ def parse_config(raw: Mapping[str, Any], path: Path | None) -> Config:
         fed=_fed(raw, path),
         ui=_ui(raw, path),
         flows=_flows(raw, path),
+        store_url=_store(raw, path),
     )
 
 
@@ -353,6 +392,22 @@ def _flows(raw: Mapping[str, Any], path: Path | None) -> FlowsConfig:
         ),
         tolerance_pct=_number(table.get("tolerance_pct", 2.0), path, "flows.tolerance_pct", "percent", minimum=0, maximum=100),
     )
+
+
+def _store(raw: Mapping[str, Any], path: Path | None) -> str | None:
+    """[store] url = "postgresql://user@host/db" (the password belongs in ~/.pgpass or PGPASSWORD, not here)."""
+    table = _table(raw, "store", path, "")
+    _only(table, {"url"}, path, "store.")
+    if "url" not in table:
+        return None
+    url = table["url"]
+    if not isinstance(url, str) or not is_store_url(url) or not url.isprintable():
+        raise ConfigError(
+            f'{path}: store.url: expected a URL like "postgresql://flowtape@db.example/flowtape", got {shown_store(str(url))!r}'
+        )
+    if shown_store(url) != url:  # a config file is copied between desks and read by anyone with the account
+        raise ConfigError(f"{path}: store.url: holds a password; put it in ~/.pgpass (or PGPASSWORD) and leave it out of the URL")
+    return url
 
 
 def _ui(raw: Mapping[str, Any], path: Path | None) -> UiConfig:

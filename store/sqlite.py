@@ -24,10 +24,11 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 from common import bounds
 from common.calendar import NEW_YORK
+from common.config import is_store_url
 from common.records import TOTAL, FlowTable
 
 from .rows import (
@@ -298,6 +299,11 @@ class Store:
     # ---- opening -------------------------------------------------------------------------
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, readonly: bool = False) -> Store:
+        """A path opens SQLite; a postgresql:// URL the PostgreSQL store (store/postgres.py), same interface."""
+        if is_store_url(path):
+            from .postgres import PostgresStore  # psycopg is imported only by those who use it
+
+            return PostgresStore.open_url(str(path), readonly=readonly)
         path = Path(path).expanduser()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -458,6 +464,11 @@ class Store:
         )
 
     @property
+    def location(self) -> str:
+        """Where the store is, as shown on screen, in logs and errors (a URL without its password)."""
+        return str(self.path)
+
+    @property
     def problem(self) -> str | None:
         """One line for the status bar when the store needs attention, else None."""
         held = self.held_report()
@@ -553,7 +564,7 @@ class Store:
 
     def sessions(self, asset: str | None = None) -> list[SessionRow]:
         """(asset, ISO date, published total, provisional), oldest first; rows of the wrong type are set aside."""
-        where, params = ("asset = ?", (asset,)) if asset else ("1", ())
+        where, params = ("asset = ?", (asset,)) if asset else ("1 = 1", ())
         rows = self._typed(
             "sessions", "SELECT asset, date, total_usd_m, provisional FROM sessions", where, params, "ORDER BY asset, date"
         )
@@ -561,7 +572,7 @@ class Store:
 
     def flows(self, asset: str | None = None) -> list[FlowCell]:
         """(asset, ISO date, fund, US$m or None), oldest first; rows of the wrong type are set aside."""
-        where, params = ("asset = ?", (asset,)) if asset else ("1", ())
+        where, params = ("asset = ?", (asset,)) if asset else ("1 = 1", ())
         rows = self._typed("flows", "SELECT asset, date, fund, usd_m FROM flows", where, params, "ORDER BY asset, date, fund")
         return list(map(FlowCell._make, rows))
 
@@ -597,7 +608,7 @@ class Store:
     # ---- writing (one writer; each call is one transaction) -------------------------------
     def _writer(self) -> sqlite3.Connection:
         if self._conn is None:
-            raise StoreError(f"the store {self.path} is open read-only in this process")
+            raise StoreError(f"the store {self.location} is open read-only in this process")
         return self._conn
 
     @contextmanager
@@ -629,13 +640,13 @@ class Store:
             try:
                 with self._transaction() as conn:
                     return apply(conn)
-            except sqlite3.OperationalError as exc:
-                why = _unwritable(exc)
+            except self._ERRORS as exc:
+                why = self._unwritable(exc)
                 if not why:
                     raise
                 if not self.hold_when_full:
                     raise StoreError(
-                        f"cannot write the store {self.path} ({exc}): {why[1].format(path=self.path)}, "
+                        f"cannot write the store {self.location} ({exc}): {why[1].format(path=self.location)}, "
                         "then run the command again (nothing already stored was lost)"
                     ) from None
                 self._note_full(exc)
@@ -662,7 +673,7 @@ class Store:
         label, remedy = self.full_why
         return (
             f"{label} since {since}: {self.held_batches} writes held in memory{dropped};"
-            f" {remedy.format(path=self.path)} and they are written"
+            f" {remedy.format(path=self.location)} and they are written"
         )
 
     def flush_held(self) -> bool:
@@ -670,11 +681,31 @@ class Store:
         with self._write_lock:
             return not self.disk_full or self._flush_held()
 
-    def _note_full(self, exc: sqlite3.Error) -> None:
+    def _note_full(self, exc: Exception) -> None:
         if self.full_since is None:
             self.full_since = dt.datetime.now(dt.UTC)
         self.full_error = str(exc)
-        self.full_why = _unwritable(exc) or self.full_why
+        self.full_why = self._unwritable(exc) or self.full_why
+
+    # ---- what differs between the backends (store/postgres.py overrides these; the rest is shared) -----------
+    # Shared SQL is portable: `?` placeholders (PostgreSQL's connection turns them into its own), ON CONFLICT
+    # upserts, `rowid` (a column of that name on PostgreSQL), window functions rather than SQLite's bare columns.
+    # The backend's errors a write can meet, and which of them are ridden out (held) rather than raised.
+    _ERRORS: ClassVar[tuple[type[Exception], ...]] = (sqlite3.OperationalError,)
+    # REPLACE: a new rowid, so the hourly trigger on INSERT sees a corrected value too (PostgreSQL: ON CONFLICT
+    # and a trigger on INSERT OR UPDATE).
+    _UPSERT_OBSERVATION = "INSERT OR REPLACE INTO observations VALUES (?, ?, ?, ?, ?)"
+    _NOINDEX = "+"  # SQLite: `+col` keeps the planner off that column's index
+    # The good observations (SQLite stores any type in any column; PostgreSQL's typed columns need no such test).
+    _NOT_BAD_OBSERVATION = f"rowid NOT IN (SELECT rowid FROM observations WHERE {_BAD['observations']})"
+    _ISO_TS = "ts GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T*'"
+
+    def _bad(self, table: str) -> str:
+        """The WHERE that finds rows of the wrong type (SQLite keeps any type in any column; PostgreSQL cannot)."""
+        return _BAD[table]
+
+    def _unwritable(self, exc: Exception) -> tuple[str, str] | None:
+        return _unwritable(exc) if isinstance(exc, sqlite3.Error) else None
 
     def _hold(self, apply: Callable[[sqlite3.Connection], object]) -> None:
         if len(self._held) == self._held.maxlen:
@@ -691,8 +722,8 @@ class Store:
                     _put_status(conn, source, values)
                 for key, value in self._held_meta.items():
                     _put_meta(conn, key, value)
-        except sqlite3.OperationalError as exc:
-            if not _unwritable(exc):
+        except self._ERRORS as exc:
+            if not self._unwritable(exc):
                 raise
             self._note_full(exc)
             return False
@@ -783,9 +814,9 @@ class Store:
             result.revisions += 1
             conn.execute("INSERT INTO revisions VALUES (?, ?, ?, ?, ?, ?)", (asset, day, fund, old, value, seen))
             conn.execute(  # the newest MAX_REVISIONS_PER_CELL only: a page flipping A, B, A... stays bounded
-                "DELETE FROM revisions WHERE rowid IN (SELECT rowid FROM revisions WHERE asset = ? AND date = ? AND fund = ? "
-                "ORDER BY rowid DESC LIMIT -1 OFFSET ?)",
-                (asset, day, fund, MAX_REVISIONS_PER_CELL),
+                "DELETE FROM revisions WHERE asset = ? AND date = ? AND fund = ? AND rowid < (SELECT rowid FROM revisions "
+                "WHERE asset = ? AND date = ? AND fund = ? ORDER BY rowid DESC LIMIT 1 OFFSET ?)",
+                (asset, day, fund, asset, day, fund, MAX_REVISIONS_PER_CELL - 1),
             )
         conn.execute(update, params)
         return True
@@ -842,7 +873,8 @@ class Store:
             # month of scenario labels per poll, recomputed at ~25 ms a day.)
             same = "SELECT 1 FROM observations WHERE venue = ? AND instrument = ? AND metric = ? AND ts = ? AND value = ?"
             changed = [r for r in kept if conn.execute(same, r).fetchone() is None]
-            conn.executemany("INSERT OR REPLACE INTO observations VALUES (?, ?, ?, ?, ?)", changed)
+            if changed:
+                conn.executemany(self._UPSERT_OBSERVATION, changed)
             written = len(kept)  # accepted, as before (identical ones included)
             first_changed: str | None = None
             if changed:
@@ -879,7 +911,7 @@ class Store:
         (the last), so the hourly rows, all a day's derivatives read, stay as they were and no label is dropped
         (bad rows, set aside but still saying a series was alive, wait for the daily tier). The daily tier replaces
         old days' hourly rows by one a day: it drops the labels of the sessions whose 22-day window held them."""
-        keep_hourly = f"""ts < ? AND rowid NOT IN (SELECT rowid FROM observations WHERE {_BAD["observations"]})
+        keep_hourly = f"""ts < ? AND {self._NOT_BAD_OBSERVATION}
             AND NOT EXISTS (SELECT 1 FROM observations_hourly h WHERE h.venue = observations.venue
                 AND h.instrument = observations.instrument AND h.metric = observations.metric
                 AND h.hour = substr(observations.ts, 1, {RETENTION[0][1]}) AND h.ts = observations.ts)"""
@@ -909,8 +941,8 @@ class Store:
                         removed += gone
                         if gone:
                             _bump(conn, "derivatives")  # full-resolution readers (odds, spot) see the change
-            except sqlite3.OperationalError as exc:
-                if not _unwritable(exc):
+            except self._ERRORS as exc:
+                if not self._unwritable(exc):
                     raise
                 return 0  # a delete can need journal space too: try again next hour
         self._last_prune = now
@@ -949,9 +981,10 @@ class Store:
         since = since or "0000-00-00T00:00:00+00:00"  # an empty `since` would make every hour an edge hour
         lo, hi = since[:13], until[:13]
         # `+venue`: not by the primary key (every row of those venues), by the time index (the range asked for)
-        venue_sql = f" AND +venue IN ({', '.join('?' * len(venues))})" if venues is not None else ""
+        venue_sql = f" AND {self._NOINDEX}venue IN ({', '.join('?' * len(venues))})" if venues is not None else ""
         v = tuple(venues or ())
-        good = f"rowid NOT IN (SELECT rowid FROM observations WHERE {_BAD['observations']})"
+        bad_obs = self._bad("observations")
+        good = f"rowid NOT IN (SELECT rowid FROM observations WHERE {bad_obs})"
 
         def edges(first: str, last: str, select: str, tail: str = "") -> tuple[list[str], list[str]]:
             """(SELECTs, params) of the full-resolution rows with first <= ts <= last in its first and last hours
@@ -960,26 +993,30 @@ class Store:
             sql = f"{select} FROM observations WHERE ts >= ? AND ts <= ?{venue_sql} {tail}"
             return [sql] * len(ranges), [p for a, b in ranges for p in (a, b, *v)]
 
-        grouped = f"AND {good} GROUP BY venue, instrument, metric, substr(ts, 1, 13)"
-        parts, args = edges(since, until, "SELECT venue, instrument, metric, MAX(ts), value", grouped)
+        # the last row of each series in each hour (a window: portable, where a bare column beside MAX() is not)
+        last = (
+            "SELECT venue, instrument, metric, ts, value, ROW_NUMBER() OVER "
+            "(PARTITION BY venue, instrument, metric, substr(ts, 1, 13) ORDER BY ts DESC) AS nth"
+        )
+        parts, args = edges(since, until, last, f"AND {good}")
+        parts = [f"SELECT venue, instrument, metric, ts, value FROM ({p}) AS edge WHERE nth = 1" for p in parts]
         parts.append(
             f"SELECT venue, instrument, metric, ts, value FROM observations_hourly WHERE hour > ? AND hour < ?{venue_sql}"
         )
         args += [lo, hi, *v]
-        rows = self._query(" UNION ALL ".join(f"SELECT * FROM ({p})" for p in parts) + " ORDER BY 4, 1, 2, 3", tuple(args))
+        union = " UNION ALL ".join(f"SELECT * FROM ({p}) AS part{i}" for i, p in enumerate(parts))
+        rows = self._query(union + " ORDER BY 4, 1, 2, 3", tuple(args))
         if until != "9999":  # series alive in the SERIES_TTL before `until` (any row, good or bad, says so)
             cutoff = (dt.datetime.fromisoformat(until) - SERIES_TTL).isoformat(timespec="seconds")
             parts, args = edges(cutoff, until, "SELECT venue, instrument")
             parts.append(f"SELECT venue, instrument FROM observations_hourly WHERE hour > ? AND hour < ?{venue_sql}")
-            parts.append(f"SELECT venue, instrument FROM observations WHERE {_BAD['observations']} AND ts >= ? AND ts <= ?")
+            parts.append(f"SELECT venue, instrument FROM observations WHERE {bad_obs} AND ts >= ? AND ts <= ?")
             args += [cutoff[:13], hi, *v, cutoff, until]
             alive = set(self._query(" UNION ".join(parts), tuple(args)))
             rows = [r for r in rows if (r[0], r[1]) in alive]
         # Bad rows, counted and handed on as _typed does; the partial index answers "none in range" at once.
-        any_bad = self._query(
-            f"SELECT 1 FROM observations WHERE {_BAD['observations']} AND ts >= ? AND ts <= ? LIMIT 1", (since, until)
-        )
-        bad_rows = f"rowid IN (SELECT rowid FROM observations WHERE {_BAD['observations']})"
+        any_bad = self._query(f"SELECT 1 FROM observations WHERE {bad_obs} AND ts >= ? AND ts <= ? LIMIT 1", (since, until))
+        bad_rows = f"rowid IN (SELECT rowid FROM observations WHERE {bad_obs})"
         count = 0
         if any_bad:
             bad = self._query(f"SELECT COUNT(*) FROM observations WHERE {bad_rows} AND ({where})", tuple(params))
@@ -988,7 +1025,7 @@ class Store:
         self._read_local.set_aside = {
             **getattr(self._read_local, "set_aside", {}),
             "observations": self._query(
-                f"{_PLAIN['observations']} WHERE ({where}) AND {_BAD['observations']} LIMIT {MAX_SET_ASIDE_ROWS}", tuple(params)
+                f"{_PLAIN['observations']} WHERE ({where}) AND {bad_obs} LIMIT {MAX_SET_ASIDE_ROWS}", tuple(params)
             )
             if count
             else [],
@@ -997,11 +1034,11 @@ class Store:
 
     def newest_observation(self, *, venues: tuple[str, ...] | None = None) -> str | None:
         """The newest stored observation's ISO ts: the instant history is thinned back from (RETENTION)."""
-        where = "ts GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T*'"  # a garbage ts sorts after digits
+        where = self._ISO_TS  # a garbage ts sorts after digits
         # `+venue`: MAX(ts) from the end of the time index, not a walk of every row of those venues
         params: tuple[str, ...] = ()
         if venues is not None:
-            where, params = f"{where} AND +venue IN ({', '.join('?' * len(venues))})", tuple(venues)
+            where, params = f"{where} AND {self._NOINDEX}venue IN ({', '.join('?' * len(venues))})", tuple(venues)
         rows = self._query(f"SELECT MAX(ts) FROM observations WHERE {where}", params)
         return rows[0][0] if rows else None
 
@@ -1017,7 +1054,8 @@ class Store:
         def apply(conn: sqlite3.Connection) -> bool:
             old = conn.execute("SELECT 1 FROM coinshares WHERE week_ending = ?", (week,)).fetchone()
             conn.execute(
-                "INSERT OR REPLACE INTO coinshares VALUES (?, ?, ?, ?)",
+                "INSERT INTO coinshares VALUES (?, ?, ?, ?) ON CONFLICT (week_ending) DO UPDATE SET "
+                "total_usd_m = excluded.total_usd_m, btc_usd_m = excluded.btc_usd_m, entered_at = excluded.entered_at",
                 (week, total_usd_m, btc_usd_m, entered_at.isoformat(timespec="seconds")),
             )
             _invalidate(conn, week)
@@ -1034,9 +1072,11 @@ class Store:
         values = [(product, d.isoformat(), *v) for d, *v in rows]
 
         def apply(conn: sqlite3.Connection) -> int:
-            before = conn.total_changes
-            conn.executemany("INSERT OR REPLACE INTO candles VALUES (?, ?, ?, ?, ?, ?, ?)", values)
-            written = conn.total_changes - before
+            fields = ("open", "high", "low", "close", "volume")
+            upsert = "INSERT INTO candles VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (product, day) DO UPDATE SET " + ", ".join(
+                f"{f} = excluded.{f}" for f in fields
+            )
+            written = conn.executemany(upsert, values).rowcount if values else 0
             if written:
                 _bump(conn, "context")
             return written
@@ -1059,7 +1099,8 @@ class Store:
             return False
         row = (key, kind, created_at.isoformat(timespec="seconds"), payload)
         fired = self._write(
-            lambda conn: conn.execute("INSERT OR IGNORE INTO alerts VALUES (?, ?, ?, ?)", row).rowcount == 1, held=None
+            lambda conn: conn.execute("INSERT INTO alerts VALUES (?, ?, ?, ?) ON CONFLICT (key) DO NOTHING", row).rowcount == 1,
+            held=None,
         )
         if fired is None:  # held while the disk is full: fire once, unless the store already has it
             self._held_alerts.add(key)
@@ -1101,7 +1142,11 @@ class Store:
             if _version(conn) != computed_at:
                 return False
             conn.execute("DELETE FROM scenario_days WHERE key != ?", (key,))
-            conn.executemany("INSERT OR REPLACE INTO scenario_days VALUES (?, ?, ?, ?, ?, ?)", [(key, *d) for d in days])
+            conn.executemany(
+                "INSERT INTO scenario_days VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key, date, scenario) DO UPDATE SET "
+                "label = excluded.label, marks = excluded.marks, tier = excluded.tier",
+                [(key, *d) for d in days],
+            )
             return True
 
         return bool(self._write(apply, held=False, keep=False))
@@ -1305,7 +1350,8 @@ def _migrate(conn: sqlite3.Connection) -> None:
 
 def _put_status(conn: sqlite3.Connection, source: str, values: dict[str, object]) -> None:
     conn.execute(
-        f"INSERT OR REPLACE INTO source_status (source, {', '.join(STATUS_FIELDS)}) VALUES (?{', ?' * len(STATUS_FIELDS)})",
+        f"INSERT INTO source_status (source, {', '.join(STATUS_FIELDS)}) VALUES (?{', ?' * len(STATUS_FIELDS)}) "
+        f"ON CONFLICT (source) DO UPDATE SET {', '.join(f'{f} = excluded.{f}' for f in STATUS_FIELDS)}",
         (source, *(values.get(f) for f in STATUS_FIELDS)),
     )
 
@@ -1336,7 +1382,7 @@ def _first_session_seeing(ts: str) -> str:
 
 
 def _put_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
-    conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+    conn.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
 
 
 # Write failures that the dashboard rides out by holding writes in memory: (what the screen says, what to do).

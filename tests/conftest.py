@@ -95,6 +95,7 @@ def ui_state_outside_the_home(tmp_path, monkeypatch):
     monkeypatch.setenv("FLOWTAPE_STATE", str(tmp_path / "ui-state.json"))
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.delenv("FLOWTAPE_THEME", raising=False)
+    monkeypatch.delenv("FLOWTAPE_STORE", raising=False)  # a developer's PostgreSQL store is not the tests' store
 
 
 @pytest.fixture

@@ -300,4 +300,4 @@ class DashboardScreen(Screen[None]):
 
     def action_help(self) -> None:
         store = self.flowtape.store
-        self.app.push_screen(HelpScreen(store_path=str(store.path), mode=self.flowtape.mode, notices=list(store.notices)))
+        self.app.push_screen(HelpScreen(store_path=store.location, mode=self.flowtape.mode, notices=list(store.notices)))

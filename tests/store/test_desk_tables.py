@@ -75,15 +75,10 @@ def test_views_are_kept_under_their_key_and_replaced(store):
     assert store.data_version() == DataVersion(0, 0, 0, 0)
 
 
-def test_a_read_only_second_store_reads_the_desk_tables(store, tmp_path):
-    from store import Store
-
+def test_a_read_only_second_store_reads_the_desk_tables(store, make_store):
     store.beat("collector", now=NOW, started_at=NOW)
     store.write_source_flows("sosovalue", "eth", [(DAY, "ETHA", 3.0)], fetched_at=NOW)
-    viewer = Store.open(tmp_path / "flowtape.db", readonly=True)
-    try:
-        assert viewer.heartbeat().beat_at == "2026-11-20T21:00:00+00:00"
-        assert viewer.source_flows("eth")[0].usd_m == 3.0
-        assert not viewer.put_views("dashboard", "v", "{}", computed_at=NOW)
-    finally:
-        viewer.close()
+    viewer = make_store("flowtape", readonly=True)
+    assert viewer.heartbeat().beat_at == "2026-11-20T21:00:00+00:00"
+    assert viewer.source_flows("eth")[0].usd_m == 3.0
+    assert not viewer.put_views("dashboard", "v", "{}", computed_at=NOW)

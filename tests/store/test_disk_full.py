@@ -1,7 +1,8 @@
 """Disk full (README "Faults"): reported, polling continues with a bounded buffer, flushed when space returns.
 
 A full disk is simulated with SQLite's `max_page_count` on the writer connection: writes that need a new
-page fail with SQLITE_FULL exactly as they do on a full filesystem.
+page fail with SQLITE_FULL exactly as they do on a full filesystem. SQLite only: PostgreSQL's held writes (the
+server unreachable) are tests/store/test_postgres.py's.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from tests.helpers import table
 D = dt.date
 T0 = dt.datetime(2025, 11, 10, 12, tzinfo=dt.UTC)
 CFG = SourceConfig("farside", "https://farside.co.uk", interval=900.0)
+
+pytestmark = pytest.mark.sqlite_only
 
 
 def fill_disk(store: Store) -> None:

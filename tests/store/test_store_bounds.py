@@ -48,6 +48,7 @@ def wide_table(asset: str, tickers: list[str], day: dt.date = D0, value: float =
 
 
 # ---- 1. churn of instrument names ------------------------------------------------------------
+@pytest.mark.sqlite_only
 def test_fresh_instrument_names_every_poll_keep_the_store_bounded(tmp_path):
     """1,000 polls 15 minutes apart (10.4 days), each with 10 never-seen instrument names beside 2 real ones."""
     s = Store.open(tmp_path / "churn.db")
@@ -93,8 +94,8 @@ def test_fresh_instrument_names_every_poll_keep_the_store_bounded(tmp_path):
     s.close()
 
 
-def test_new_names_past_the_daily_cap_are_refused_and_counted_then_allowed_the_next_day(tmp_path):
-    s = Store.open(tmp_path / "cap.db")
+def test_new_names_past_the_daily_cap_are_refused_and_counted_then_allowed_the_next_day(make_store):
+    s = make_store("cap")
     extra = 36
     names = [f"X-{i}" for i in range(NEW_SERIES_PER_DAY + extra)]
     s.write_quotes([quote("okx", n, T0) for n in names], fetched_at=T0)
@@ -112,8 +113,8 @@ def test_new_names_past_the_daily_cap_are_refused_and_counted_then_allowed_the_n
     s.close()
 
 
-def test_an_instrument_not_listed_for_a_week_leaves_latest_and_churn_leaves_the_store(tmp_path):
-    s = Store.open(tmp_path / "ttl.db")
+def test_an_instrument_not_listed_for_a_week_leaves_latest_and_churn_leaves_the_store(make_store):
+    s = make_store("ttl")
     s.write_quotes([quote("deribit", "BTC-26DEC25", T0), quote("deribit", "FLASH", T0)], fetched_at=T0)
     for h in range(1, 30):  # the future lives on for more than CHURN_LIFE, FLASH was seen once
         at = T0 + dt.timedelta(hours=h)
@@ -126,17 +127,16 @@ def test_an_instrument_not_listed_for_a_week_leaves_latest_and_churn_leaves_the_
     six_days = (T0 + dt.timedelta(days=6)).isoformat(timespec="seconds")
     assert {r[1] for r in s.observations(until=six_days)} == {"BTC-26DEC25", "FLASH"}  # within the week: both
     s.write_quotes([quote("deribit", "BTC-PERPETUAL", gone)], fetched_at=gone)  # the venue answers: age-out runs
-    conn = sqlite3.connect(s.path)
-    assert {r[0] for r in conn.execute("SELECT instrument FROM series")} == {"BTC-PERPETUAL"}
-    kept = {r[0] for r in conn.execute("SELECT DISTINCT instrument FROM observations")}
+    assert {r[0] for r in s._query("SELECT instrument FROM series")} == {"BTC-PERPETUAL"}
+    kept = {r[0] for r in s._query("SELECT DISTINCT instrument FROM observations")}
     assert kept == {"BTC-26DEC25", "BTC-PERPETUAL"}  # the real future's history stays for looking back
     assert dt.timedelta(hours=29) >= CHURN_LIFE
     s.close()
 
 
-def test_a_venue_that_stopped_answering_does_not_lose_its_instruments(tmp_path):
+def test_a_venue_that_stopped_answering_does_not_lose_its_instruments(make_store):
     """Age-out runs only for the venue being written: a week away (laptop closed) forgets nothing."""
-    s = Store.open(tmp_path / "away.db")
+    s = make_store("away")
     s.write_quotes([quote("binance", "FLASH", T0)], fetched_at=T0)
     later = T0 + SERIES_TTL * 2
     s.write_quotes([quote("deribit", "BTC-PERPETUAL", later)], fetched_at=later)
@@ -145,8 +145,8 @@ def test_a_venue_that_stopped_answering_does_not_lose_its_instruments(tmp_path):
 
 
 # ---- 2. flipping pages, wide tables, fund churn ------------------------------------------------
-def test_a_page_flipping_values_keeps_a_bounded_number_of_revisions(tmp_path):
-    s = Store.open(tmp_path / "flip.db")
+def test_a_page_flipping_values_keeps_a_bounded_number_of_revisions(make_store):
+    s = make_store("flip")
     a, b = [(D0, 100.0)], [(D0, 200.0)]
     for k in range(100):
         res = s.write_table(table("btc", a if k % 2 == 0 else b), source="x", fetched_at=T0 + k * POLL)
@@ -162,8 +162,8 @@ def test_a_page_flipping_values_keeps_a_bounded_number_of_revisions(tmp_path):
     s.close()
 
 
-def test_a_table_wider_than_the_bound_is_refused_at_the_store(tmp_path):
-    s = Store.open(tmp_path / "wide.db")
+def test_a_table_wider_than_the_bound_is_refused_at_the_store(make_store):
+    s = make_store("wide")
     width = int(bounds.BOUNDS["funds_per_table"].high) + 1
     with pytest.raises(bounds.BoundsError, match=f"farside btc table width = {width} is outside"):
         s.write_table(wide_table("btc", [f"T{i}" for i in range(width)]), source="x", fetched_at=T0)
@@ -171,8 +171,8 @@ def test_a_table_wider_than_the_bound_is_refused_at_the_store(tmp_path):
     s.close()
 
 
-def test_new_tickers_every_poll_add_at_most_a_days_allowance_and_churn_ages_out(tmp_path):
-    s = Store.open(tmp_path / "tickers.db")
+def test_new_tickers_every_poll_add_at_most_a_days_allowance_and_churn_ages_out(make_store):
+    s = make_store("tickers")
     per_poll = 20
     refused = 0
     for k in range(40):  # ten hours of polls, each with 20 tickers never seen before
@@ -241,6 +241,7 @@ def v1_store(path) -> None:
     conn.close()
 
 
+@pytest.mark.sqlite_only
 def test_a_version_1_store_is_migrated_in_place_keeping_everything(tmp_path):
     db = tmp_path / "v1.db"
     v1_store(db)
@@ -265,6 +266,7 @@ def test_a_version_1_store_is_migrated_in_place_keeping_everything(tmp_path):
     assert Store.open(db).sessions("btc")[0][2] == -186.5  # reopening a current store changes nothing
 
 
+@pytest.mark.sqlite_only
 def test_a_store_stamped_back_to_1_by_an_older_flowtape_opens_again(tmp_path):
     """flowtape 1 sets user_version = 1 on whatever it opens: running it once on a v2 store must not lock the
     newer one out (the step re-runs over columns and tables that are already there)."""
@@ -282,6 +284,7 @@ def test_a_store_stamped_back_to_1_by_an_older_flowtape_opens_again(tmp_path):
     s.close()
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize("readonly", [False, True])
 def test_a_store_from_a_newer_flowtape_is_refused_untouched(tmp_path, readonly):
     db = tmp_path / "new.db"
@@ -305,6 +308,7 @@ def test_a_store_from_a_newer_flowtape_is_refused_untouched(tmp_path, readonly):
 
 
 # ---- 4. the file deleted or replaced under a running writer ----------------------------------------
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize("how", ["deleted", "replaced"])
 def test_a_store_deleted_or_replaced_while_running_is_followed_and_said(tmp_path, how):
     db = tmp_path / "run.db"
@@ -335,6 +339,7 @@ def test_a_store_deleted_or_replaced_while_running_is_followed_and_said(tmp_path
     assert s.problem and s.problem.startswith(f"STORE {how.split()[0].upper()} at")
 
 
+@pytest.mark.sqlite_only
 def test_a_store_deleted_while_writes_were_held_writes_them_to_the_new_file(tmp_path):
     from tests.store.test_disk_full import fill_disk
 
@@ -352,6 +357,7 @@ def test_a_store_deleted_while_writes_were_held_writes_them_to_the_new_file(tmp_
 
 
 # ---- 5. one writer per real file -----------------------------------------------------------------
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize("link", ["symlink", "hardlink"])
 def test_one_writer_per_file_whatever_name_it_is_opened_by(tmp_path, link):
     db = tmp_path / "real.db"
@@ -375,6 +381,7 @@ def test_one_writer_per_file_whatever_name_it_is_opened_by(tmp_path, link):
 
 
 # ---- 6. rows of the wrong type are set aside, counted ----------------------------------------------
+@pytest.mark.sqlite_only
 def test_rows_of_the_wrong_type_are_set_aside_and_counted(tmp_path):
     from analytics.derivatives import load_derivatives
     from analytics.frames import load_asset
