@@ -16,8 +16,8 @@ NOW = dt.datetime(2026, 11, 20, 21, 0, tzinfo=dt.UTC)
 DAY = dt.date(2026, 11, 20)
 
 
-def test_changed_says_true_once_per_commit_of_another_connection(store):
-    viewer = Store.open(store.path, readonly=True)
+def test_changed_says_true_once_per_commit_of_another_connection(store, make_store):
+    viewer = make_store("flowtape", readonly=True)  # the same store, read-only (SQLite: PRAGMA; PostgreSQL: NOTIFY)
     try:
         assert viewer.changed()  # the first call: nothing was seen before it
         assert not viewer.changed() and not viewer.changed()
@@ -31,13 +31,13 @@ def test_changed_says_true_once_per_commit_of_another_connection(store):
         viewer.close()
 
 
-def test_changed_sees_a_commit_from_another_process(store):
-    viewer = Store.open(store.path, readonly=True)
+def test_changed_sees_a_commit_from_another_process(store, make_store, store_at):
+    viewer = make_store("flowtape", readonly=True)
     store.close()  # the subprocess is the writer now
     try:
         assert viewer.changed() and not viewer.changed()
         code = (
-            f"import datetime as dt; from store import Store; s = Store.open({str(viewer.path)!r}); "
+            f"import datetime as dt; from store import Store; s = Store.open({store_at('flowtape')!r}); "
             "s.beat('collector', now=dt.datetime.now(dt.UTC), started_at=dt.datetime.now(dt.UTC)); s.close()"
         )
         subprocess.run([sys.executable, "-c", code], check=True, cwd=os.getcwd(), timeout=60)
