@@ -1,7 +1,7 @@
 """A desk on one store, measured (issue 15): one collector and 1, 10 and 20 `flowtape view` processes, each in a
 real terminal (a private tmux server, 120x40; screens read with `capture-pane`).
 
-Run: `python -m bench.desk` (about 4 minutes). The collector is plain `flowtape` polling the recorded upstream on
+Run: `python -m bench.desk` (about 4 minutes). The collector is `flowtape collect` polling the recorded upstream on
 127.0.0.1 (bench/upstream.py; every source, Farside every 10 s); every process runs the real entry point under
 bench/clockshift.py on one shared clock. For each desk size: RSS of each viewer and of the collector, their CPU over
 an idle window (the upstream answering identically), and the time from the collector's commit of a changed Farside
@@ -135,7 +135,7 @@ def main() -> int:
     rows = []
     load = os.getloadavg()
     try:
-        collector = desk.start("collector", [PY, "-m", "bench.clockshift", "--db", str(db)])
+        collector = desk.start("collector", [PY, "-m", "bench.clockshift", "collect", "--db", str(db)])
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and not (reader.flows("btc") and reader.heartbeat()):
             time.sleep(0.2)

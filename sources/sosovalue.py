@@ -19,6 +19,7 @@ import datetime as dt
 import json
 import math
 import random
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,10 +87,18 @@ def _doc(text: str, now: dt.datetime, secret: str | None = None) -> dict[str, An
     return data
 
 
+# A plain decimal (what a JSON number prints as, without exponent): the documented samples carry JSON numbers, but
+# public clients of the same API type these fields as strings, and no live capture settles it; so a string holding
+# exactly a plain decimal is read as that number, and anything else in a string (exponent, spaces, "NaN") is refused.
+_DECIMAL = re.compile(r"-?(0|[1-9][0-9]{0,17})(\.[0-9]{1,20})?")
+
+
 def _usd(value: object, where: str) -> float | None:
-    """A JSON number of USD (None stays None). Strings are refused: the documented samples carry numbers."""
+    """A number of USD (None stays None): a JSON number, or a string holding a plain decimal (see _DECIMAL)."""
     if value is None:
         return None
+    if isinstance(value, str) and _DECIMAL.fullmatch(value):
+        value = float(value)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise SosoValueError(f"{where}: expected a number of USD, got {shown(value)}")
     try:

@@ -95,6 +95,15 @@ def test_per_fund_rows_in_the_documented_shape_parse():
     assert figures["FBTC"].net_inflow_usd_m is None  # missing stays None, never 0
 
 
+def test_a_figure_sent_as_a_plain_decimal_string_reads_as_that_number():
+    """The docs sample numbers; public clients type the same fields as strings. Either reads the same."""
+    doc = with_funds(CURRENT, {"IBIT": 12_345_678.0})
+    doc["data"]["dailyNetInflow"]["value"] = "-4390000.0"
+    doc["data"]["list"][0]["dailyNetInflow"]["value"] = "12345678"
+    figures = {f.fund: f for f in parse_current(json.dumps(doc), "btc", today=TODAY, now=NOW)}
+    assert figures[TOTAL].net_inflow_usd_m == -4.39 and figures["IBIT"].net_inflow_usd_m == 12.345678
+
+
 def test_the_rate_limit_body_is_rate_limited_with_its_retry_after():
     with pytest.raises(RateLimitedError) as caught:
         parse_current(RATE_LIMIT_TEXT, "btc", today=TODAY, now=NOW)
@@ -104,7 +113,9 @@ def test_the_rate_limit_body_is_rate_limited_with_its_retry_after():
 @pytest.mark.parametrize(
     ("edit", "names"),
     [
-        (lambda d: d["data"]["dailyNetInflow"].update(value="-4390000.0"), "dailyNetInflow.value"),  # strings refused
+        (lambda d: d["data"]["dailyNetInflow"].update(value="-4.39e6"), "dailyNetInflow.value"),  # not a plain decimal
+        (lambda d: d["data"]["dailyNetInflow"].update(value=" -4390000.0"), "dailyNetInflow.value"),
+        (lambda d: d["data"]["dailyNetInflow"].update(value="NaN"), "dailyNetInflow.value"),
         (lambda d: d["data"]["dailyNetInflow"].update(value=1e30), "net inflow"),
         (lambda d: d["data"]["dailyNetInflow"].update(value=True), "dailyNetInflow.value"),
         (lambda d: d["data"]["dailyNetInflow"].update(lastUpdateDate="2099-01-01"), "lastUpdateDate"),
@@ -130,7 +141,7 @@ def test_hostile_history_bodies_are_refused_naming_the_field():
     doc["data"]["list"].append(dict(doc["data"]["list"][0]))
     with pytest.raises(SosoValueError, match="appears twice"):
         parse_history(json.dumps(doc), "btc", today=TODAY, now=NOW)
-    for bad in ("-55066297", None, float("nan")):
+    for bad in ("-5.5e7", None, float("nan")):
         doc = json.loads(json.dumps(HISTORY))
         doc["data"]["list"][0]["totalNetInflow"] = bad
         if bad is None:  # a day without a figure is None (missing), not a refusal
