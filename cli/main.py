@@ -37,7 +37,7 @@ from common.config import (
     shown_store,
     store_target,
 )
-from common.records import ASSETS
+from common.records import ASSETS, DEMO_STORE_MARK
 from common.sanitize import clean, json_safe
 from store import Store, StoreError
 
@@ -352,6 +352,8 @@ class Session:
         return store
 
     def fill_demo(self, store: Store) -> None:
+        if self.mode == "demo" and not store.readonly and store.meta(DEMO_STORE_MARK) != "1":
+            store.set_meta(DEMO_STORE_MARK, "1")  # its readers (viewers, snapshot) say DEMO too
         if self.mode == "demo" and not store.readonly and not store.has_observations():
             from demo import replay_history
 
@@ -466,7 +468,7 @@ def snapshot_document(
     return build_snapshot(
         store,
         as_of=as_of,
-        mode=mode,
+        mode="demo" if store.meta(DEMO_STORE_MARK) == "1" else mode,  # a store the demo wrote holds demo figures
         assets=ASSETS,
         now=now,
         settings=AnalyticsSettings.of(config),

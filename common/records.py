@@ -102,3 +102,8 @@ class FlowTable:
     rows: tuple[FlowRow, ...]
     footer: dict[str, dict[str, float | None]] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()  # kept-but-suspect findings (a Total that disagrees with its funds), for the status
+
+
+# meta key set in every store the demo writes into (`flowtape --demo --db`, `flowtape collect --demo`): whoever
+# reads that store later (a viewer, snapshot) says DEMO, since its figures are the demo's, not the market's.
+DEMO_STORE_MARK = "demo_store"

@@ -31,6 +31,7 @@ from collector.writer import Writer, deliver
 from common.calendar import AsOf, new_york_today
 from common.config import Config, default_state_path
 from common.desk import HEARTBEAT_S, ROLE, CollectorHealth, collector_health, wall_clock
+from common.records import DEMO_STORE_MARK
 from store import Store
 
 if TYPE_CHECKING:  # analytics (polars) and the fetch path (httpx) load after the first paint
@@ -63,6 +64,14 @@ FOLLOW_S = 2.0
 # A terminal that went away without SIGHUP is noticed within this (one tcgetattr call each time).
 TERMINAL_CHECK_S = 5.0
 _TERMINAL_FD = 0  # Textual's Linux driver reads keys from stdin
+
+
+def _demo_store(store: Store) -> bool:
+    """A store the demo wrote (a viewer of `flowtape collect --demo`): its figures are the demo's."""
+    try:
+        return store.meta(DEMO_STORE_MARK) == "1"
+    except Exception:  # noqa: BLE001 - an unreadable store says so through its reads
+        return False
 
 
 def _terminal_gone(fd: int) -> bool | None:
@@ -119,6 +128,7 @@ class FlowtapeApp(App[None]):
         store.hold_when_full = True  # disk full or read-only: keep polling, hold writes in memory, flush when writable
         self.config = config
         self.mode = mode
+        self.badge_mode = "demo" if mode == "demo" or _demo_store(store) else mode  # what the bars say (DEMO)
         self.transport = transport
         self.clock = clock
         self.notice = notice

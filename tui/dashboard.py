@@ -123,7 +123,7 @@ class DashboardScreen(Screen[None]):
         """The status bar, the tiles' ages (they move by the minute) and the panes' stale marks."""
         app = self.flowtape
         now = app.clock()
-        self.query_one(StatusBar).show(app.statuses, now, mode=app.mode, paused=app.paused, problems=problems)
+        self.query_one(StatusBar).show(app.statuses, now, mode=app.badge_mode, paused=app.paused, problems=problems)
         self.show_collector()
         self.query_one(DerivativesPane).show(app.derivatives, now, failing=self._venues_failing())
         self.show_spot()
@@ -162,7 +162,7 @@ class DashboardScreen(Screen[None]):
             asset=app.asset,
             as_of=app.effective_as_of(),
             following=app.as_of_pinned is None,
-            mode=app.mode,
+            mode=app.badge_mode,
             notice=app.notice,
         )
 

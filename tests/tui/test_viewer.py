@@ -175,3 +175,26 @@ async def test_the_collecting_screen_beats(tmp_path):
             assert not app.following and app.collector_words() is None
     finally:
         store.close()
+
+
+async def test_a_viewer_of_a_store_the_demo_wrote_says_demo(store):
+    """`flowtape collect --demo` marks its store: a viewer of it shows demo figures, and says so."""
+    from common.records import DEMO_STORE_MARK
+
+    clock = Clock()
+    store.beat("collector", now=FROZEN, started_at=FROZEN)
+    app, viewer = viewer_app(store, clock)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await started(app, pilot)
+            assert "DEMO" not in status(app)
+    finally:
+        viewer.close()
+    store.set_meta(DEMO_STORE_MARK, "1")
+    app, viewer = viewer_app(store, clock)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await started(app, pilot)
+            assert status(app).lstrip().startswith("DEMO") and app.following  # still a viewer, following
+    finally:
+        viewer.close()
