@@ -451,7 +451,8 @@ async def _collect(args: argparse.Namespace, session: Session, store: Store) -> 
         store, session.config, mode=session.mode, clock=session.clock, scenarios=args.rules, transport=session.transport
     )
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):  # the polls in flight finish; a second signal stops them too
+    # SIGHUP too: a collector started in a terminal (tmux, ssh) whose terminal goes stops as cleanly as on SIGTERM.
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):  # the polls in flight finish; a second signal stops them
         loop.add_signal_handler(sig, collector.request_stop)
     with quiet_poll_log():
         await collector.run()

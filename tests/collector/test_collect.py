@@ -8,6 +8,8 @@ import json
 import signal
 import time
 
+import pytest
+
 from collector.heartbeat import HEARTBEAT_S, ROLE
 from common.calendar import from_iso, new_york_today, previous_trading_day
 from store import Store
@@ -48,13 +50,15 @@ def test_collect_writes_beats_and_logs_one_line_per_poll(tmp_path, upstream, col
     assert eth and all("state=error" in line and 'error="HTTP 404"' in line for line in eth)  # a failure, not a crash
 
 
-def test_sigterm_finishes_the_poll_in_flight_and_closes_the_store_cleanly(tmp_path, upstream, collect):
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_sigterm_finishes_the_poll_in_flight_and_closes_the_store_cleanly(tmp_path, upstream, collect, sig):
+    """SIGTERM (systemd, kill) and SIGHUP (the terminal a collector was started in went away) alike."""
     upstream.serve([*GREEN, -10.0])
     upstream.hold_s = 2.0  # the recent page answers late: the poll is in flight when the signal comes
     run = collect()
     assert upstream.asked.wait(180), "the collector never asked for the recent page"
     started = time.monotonic()
-    assert run.stop(signal.SIGTERM) == 0
+    assert run.stop(sig) == 0
     assert time.monotonic() - started >= 1.0  # it waited for the answer rather than dropping the poll
     store = read(tmp_path / "desk.db")
     try:
