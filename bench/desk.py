@@ -102,8 +102,13 @@ def desk_env(folder: Path, config: Path, frozen_iso: str) -> dict[str, str]:
     }
 
 
-def viewer_argv(db: Path) -> list[str]:
-    return [PY, "-m", "bench.clockshift", "view", "--db", str(db)]
+def store_flag(where: Path | str) -> list[str]:
+    """The flag naming a store: a SQLite file (`--db`) or a PostgreSQL URL (`--store`)."""
+    return ["--store", str(where)] if str(where).startswith("postgres") else ["--db", str(where)]
+
+
+def viewer_argv(db: Path | str) -> list[str]:
+    return [PY, "-m", "bench.clockshift", "view", *store_flag(db)]
 
 
 def rss_mb(pid: int) -> float:

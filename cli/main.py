@@ -137,6 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
     col = sub.add_parser("collect", help="poll every source into the store, compute and alert: the store's one writer, headless")
     col.add_argument("--db", type=Path, help="SQLite store to write (default: the user data dir)", default=argparse.SUPPRESS)
     col.add_argument(
+        "--store",
+        metavar="URL",
+        help="the store to write: postgresql://USER@HOST/DB or a SQLite path (default: $FLOWTAPE_STORE, [store] url, --db's)",
+        default=argparse.SUPPRESS,
+    )
+    col.add_argument(
         "--config", type=Path, help="config file (default: $FLOWTAPE_CONFIG or the user config dir)", default=argparse.SUPPRESS
     )
     col.add_argument(
@@ -441,7 +447,7 @@ def _writer_holding(store: Store) -> str:
     who = "another flowtape process"
     if beat is not None and beat.detail != "stopped":
         who = f"the collector pid {beat.pid} on {beat.host} (last beat {beat.beat_at})"
-    return f"{who} is writing to {store.path}"
+    return f"{who} is writing to {store.location}"
 
 
 async def _collect(args: argparse.Namespace, session: Session, store: Store) -> None:

@@ -84,7 +84,7 @@ class Collector:
         self._due.set()  # what the store holds, at once (the alerts wait for the sources: Writer.alert_inputs_known)
         closing = asyncio.Event()
         computing = asyncio.create_task(self._compute_when_due(closing), name="analytics")
-        log.info("collect %s", kv(started=self.store.path, mode=self.mode, sources=len(loops)))
+        log.info("collect %s", kv(started=self.store.location, mode=self.mode, sources=len(loops)))
         try:
             await stop.wait()
             for loop in loops:  # no poll starts now
@@ -98,7 +98,7 @@ class Collector:
                 await asyncio.gather(*self._deliveries, return_exceptions=True)
             await self.writer.aclose()
             self.beat("stopped")
-            log.info("collect %s", kv(stopped=self.store.path, polls=sum(loop.polls for loop in loops)))
+            log.info("collect %s", kv(stopped=self.store.location, polls=sum(loop.polls for loop in loops)))
 
     # ---- polls -----------------------------------------------------------------------------
     async def _finish_polls(self) -> None:

@@ -696,6 +696,8 @@ class Store:
     # and a trigger on INSERT OR UPDATE).
     _UPSERT_OBSERVATION = "INSERT OR REPLACE INTO observations VALUES (?, ?, ?, ?, ?)"
     _NOINDEX = "+"  # SQLite: `+col` keeps the planner off that column's index
+    # How often a viewer asks changed(): here it is a PRAGMA query on the file, so every couple of seconds.
+    follow_every_s: ClassVar[float] = 2.0
     # The good observations (SQLite stores any type in any column; PostgreSQL's typed columns need no such test).
     _NOT_BAD_OBSERVATION = f"rowid NOT IN (SELECT rowid FROM observations WHERE {_BAD['observations']})"
     _ISO_TS = "ts GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T*'"

@@ -106,3 +106,13 @@ def demo(tmp_path):
     s = demo_store(tmp_path / "demo.db")
     yield s
     s.close()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A throw-away PostgreSQL cluster for the session (tests/pg.py); skips (or fails in CI) without the binaries."""
+    from tests.pg import start_cluster, stop_cluster
+
+    cluster = start_cluster()
+    yield cluster
+    stop_cluster(cluster)

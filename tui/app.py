@@ -58,9 +58,14 @@ AGE_TICK_S = 15.0
 # A viewer whose writer persists views waits this long for the new ones after a change (the writer computes
 # after it commits) before computing them itself, which loads polars.
 VIEWER_WAIT_S, VIEWER_RETRY_S = 3.0, 0.25
-# A viewer (read-only, live) asks the store this often whether anything was committed (Store.changed(), cheap)
-# and reads it only then: a new figure is on screen within FOLLOW_S plus one recompute.
-FOLLOW_S = 2.0
+# While its collector beats, a viewer waits this long instead: the collector is computing those views, and twenty
+# viewers each computing them as well (polars loaded, the whole history read) swamped the machine (desk test,
+# PostgreSQL: most screens had not caught up after 30 s).
+VIEWER_WAIT_LIVE_S = 30.0
+# A viewer (read-only, live) asks the store whether anything was committed (Store.changed(), cheap) every
+# store.follow_every_s (SQLite 2 s, PostgreSQL 0.25 s) and reads it only then: a new figure is on screen within
+# that plus one recompute. FOLLOW_S: SQLite's, the longest.
+FOLLOW_S = Store.follow_every_s
 # A terminal that went away without SIGHUP is noticed within this (one tcgetattr call each time).
 TERMINAL_CHECK_S = 5.0
 _TERMINAL_FD = 0  # Textual's Linux driver reads keys from stdin
@@ -193,7 +198,7 @@ class FlowtapeApp(App[None]):
         self.refresh_status()
         self.set_interval(AGE_TICK_S, self.refresh_status, name="age ticker")
         if self.following:
-            self.set_interval(FOLLOW_S, self.follow, name="follow the store")
+            self.set_interval(self.store.follow_every_s, self.follow, name="follow the store")
         elif self.mode == "live" and self.start_sources and not self.store.readonly:  # this screen collects
             self.set_interval(HEARTBEAT_S, self._beat, name="heartbeat")
         if not self.is_headless:
@@ -311,7 +316,7 @@ class FlowtapeApp(App[None]):
         if self.store.readonly and as_of.following:
             waited = 0.0
             while (views := await asyncio.to_thread(self._load_persisted, as_of)) is None and self._persisted_seen:
-                if waited >= VIEWER_WAIT_S:
+                if waited >= (VIEWER_WAIT_LIVE_S if self.collector is not None and self.collector.ok else VIEWER_WAIT_S):
                     break
                 await asyncio.sleep(VIEWER_RETRY_S)
                 waited += VIEWER_RETRY_S

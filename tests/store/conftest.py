@@ -9,7 +9,6 @@ from __future__ import annotations
 import pytest
 
 from store import Store
-from tests.pg import start_cluster, stop_cluster
 
 BACKENDS = ("sqlite", "postgres")
 
@@ -22,13 +21,6 @@ def pytest_generate_tests(metafunc):
     if "backend" in metafunc.fixturenames:
         only = metafunc.definition.get_closest_marker("sqlite_only")
         metafunc.parametrize("backend", ("sqlite",) if only else BACKENDS)
-
-
-@pytest.fixture(scope="session")
-def pg_cluster():
-    cluster = start_cluster()
-    yield cluster
-    stop_cluster(cluster)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import datetime as dt
 import os
 import subprocess
 import sys
+import time
 
 from common.desk import HEARTBEAT_S, SILENT_AFTER_S, collector_health
 from store import Store
@@ -16,17 +17,28 @@ NOW = dt.datetime(2026, 11, 20, 21, 0, tzinfo=dt.UTC)
 DAY = dt.date(2026, 11, 20)
 
 
+def seen(viewer: Store, within_s: float = 10.0) -> bool:
+    """changed() within a moment: PostgreSQL's NOTIFY reaches the listening socket a little after the commit
+    (SQLite's PRAGMA answers at once, and so does the first call here)."""
+    deadline = time.monotonic() + within_s
+    while not viewer.changed():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
 def test_changed_says_true_once_per_commit_of_another_connection(store, make_store):
     viewer = make_store("flowtape", readonly=True)  # the same store, read-only (SQLite: PRAGMA; PostgreSQL: NOTIFY)
     try:
         assert viewer.changed()  # the first call: nothing was seen before it
         assert not viewer.changed() and not viewer.changed()
         store.write_table(table("btc", [(DAY, 100.0)]), source="test", fetched_at=NOW)
-        assert viewer.changed()
+        assert seen(viewer)
         assert not viewer.changed()
         store.beat("collector", now=NOW, started_at=NOW)  # a commit too; data_version() says nothing moved
         version = viewer.data_version()
-        assert viewer.changed() and viewer.data_version() == version
+        assert seen(viewer) and viewer.data_version() == version
     finally:
         viewer.close()
 
@@ -41,7 +53,7 @@ def test_changed_sees_a_commit_from_another_process(store, make_store, store_at)
             "s.beat('collector', now=dt.datetime.now(dt.UTC), started_at=dt.datetime.now(dt.UTC)); s.close()"
         )
         subprocess.run([sys.executable, "-c", code], check=True, cwd=os.getcwd(), timeout=60)
-        assert viewer.changed()
+        assert seen(viewer)
         assert viewer.heartbeat().pid != os.getpid()
     finally:
         viewer.close()
